@@ -1,0 +1,112 @@
+// Engine: the durable key-value store. The only engine header rpc/ and cli/ need.
+//
+// Durability contract (FsyncMode::kAlways):
+//  - A mutation's callback runs with OK only after its log record has been fdatasync'ed and the
+//    mutation applied to the in-memory map. Concurrent mutations share one write and one sync
+//    (group commit).
+//  - Reads (Get/Keys) see only applied, hence durable, mutations; they never wait for a sync.
+//  - Mutations are applied in log (sequence) order by a single commit thread, so results such as
+//    APPEND's new length follow log order.
+//  - If a write or sync ever fails, the engine is poisoned: that batch and every later mutation
+//    fail with a storage error (IsStorageFailure()), reads keep working, and a restart recovers
+//    from what is on disk.
+//
+// Thread safety: every public method may be called from any thread at any time, until Close().
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/mutation.h"
+#include "engine/options.h"
+#include "engine/status.h"
+
+namespace walkv {
+
+// What recovery found and did at Open(). Every damage message names file and byte offset.
+struct RecoverySummary {
+  std::string snapshot_file;         // empty if started without a snapshot
+  uint64_t snapshot_seq = 0;
+  uint64_t snapshot_keys = 0;
+  uint64_t segments_replayed = 0;
+  uint64_t records_replayed = 0;
+  uint64_t bytes_replayed = 0;
+  uint64_t last_seq = 0;             // sequence number of the last mutation in the recovered state
+  uint64_t keys = 0;                 // keys in the map after recovery
+  uint64_t bytes_truncated = 0;      // bytes dropped from a damaged tail
+  uint64_t duration_micros = 0;
+  std::vector<std::string> notes;    // one human sentence per thing recovery dropped or skipped
+};
+
+struct SnapshotInfo {
+  std::string file;     // file name inside the data dir
+  uint64_t seq = 0;     // the state covers every mutation with sequence number <= seq
+  uint64_t bytes = 0;   // file size
+  uint64_t keys = 0;
+  uint64_t unix_micros = 0;  // when it became durable
+};
+
+struct EngineStats {
+  uint64_t keys = 0;
+  uint64_t approx_memory_bytes = 0;
+  uint64_t log_bytes = 0;         // bytes in all live log segments
+  uint64_t log_segments = 0;
+  uint64_t last_seq = 0;
+  uint64_t fsync_count = 0;
+  uint64_t fsync_p50_micros = 0;
+  uint64_t fsync_p99_micros = 0;
+  uint64_t fsync_max_micros = 0;
+  uint64_t commit_batches = 0;    // group-commit batches written
+  uint64_t mutations_committed = 0;
+  std::optional<SnapshotInfo> last_snapshot;
+  uint64_t uptime_micros = 0;
+  std::string poisoned_reason;    // empty while healthy
+};
+
+class Engine {
+ public:
+  // Called exactly once per submitted mutation, on an engine thread, after the mutation is durable
+  // (per FsyncMode) and applied — or with the error that prevented it. Must not block for long
+  // and must not call back into Engine's mutating methods synchronously.
+  using Callback = std::function<void(StatusOr<MutationResult>)>;
+
+  // Locks options.data_dir (kBusy if another process holds it), creates it (0700) if missing,
+  // loads the newest valid snapshot, replays the log according to options.recovery_mode, and
+  // starts the commit and snapshot threads.
+  static StatusOr<std::unique_ptr<Engine>> Open(const EngineOptions& options);
+
+  virtual ~Engine() = default;
+
+  // --- reads: never block on I/O ---
+  virtual std::optional<std::string> Get(std::string_view key) = 0;
+  // Keys matching a Redis-style glob (* ? [abc] [^a] [a-z] \x), in no particular order.
+  virtual std::vector<std::string> Keys(std::string_view pattern) = 0;
+
+  // --- writes ---
+  // Queues `m` for the next group commit; `done` runs once it is durable and applied.
+  virtual void Submit(Mutation m, Callback done) = 0;
+  // Blocking conveniences over Submit.
+  StatusOr<MutationResult> Write(Mutation m);
+  Status Set(std::string_view key, std::string_view value);
+  StatusOr<bool> Delete(std::string_view key);  // true if the key existed
+  StatusOr<uint64_t> Append(std::string_view key, std::string_view value);  // new length
+  Status FlushAll();
+
+  // Writes a snapshot of the current state while writers keep running; returns once it is durable
+  // and obsolete log segments are removed. Concurrent calls share one snapshot.
+  virtual StatusOr<SnapshotInfo> Snapshot() = 0;
+
+  virtual EngineStats Stats() = 0;
+  virtual const RecoverySummary& recovery_summary() const = 0;
+
+  // Stops accepting mutations (new ones fail with kShuttingDown), commits and syncs everything
+  // queued, stops background threads and releases the directory lock. Idempotent.
+  virtual Status Close() = 0;
+};
+
+}  // namespace walkv

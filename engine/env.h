@@ -1,0 +1,100 @@
+// Env: the one seam through which the engine touches the disk.
+//
+// Production uses Env::Posix(). Tests use FaultInjectionEnv (engine/fault_injection_env.h), an
+// in-memory file system that remembers what was made durable and can simulate power loss, failing
+// writes/syncs and torn writes. No engine code calls open/write/fsync/rename directly.
+//
+// Durability model (the same for both implementations, and the one POSIX gives on ext4/xfs):
+//  - WritableFile::Append puts bytes in the file; they are durable only after WritableFile::Sync.
+//  - A newly created, renamed or removed directory entry is durable only after SyncDir on its
+//    directory.
+//  - Env::RenameFile is atomic: after a crash the destination name holds either the old or the new
+//    file, never a mix.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/status.h"
+
+namespace walkv {
+
+// An open file that is written front to back. Not thread-safe: one owner at a time.
+class WritableFile {
+ public:
+  virtual ~WritableFile() = default;
+  // Appends all of `data` (retrying short writes). On error some prefix of `data` may have been
+  // written; the caller must treat the file's tail as unknown.
+  virtual Status Append(std::string_view data) = 0;
+  // fdatasync: when it returns OK, every byte appended so far (and the file size) is durable.
+  virtual Status Sync() = 0;
+  // Closes the file. Does not sync.
+  virtual Status Close() = 0;
+  // Bytes in the file: the size at open plus every byte appended since.
+  virtual uint64_t Size() const = 0;
+};
+
+// A file read front to back. Not thread-safe.
+class SequentialFile {
+ public:
+  virtual ~SequentialFile() = default;
+  // Reads up to `n` bytes into `*out` (replacing its contents). A short read (including 0 bytes)
+  // means end of file.
+  virtual Status Read(size_t n, std::string* out) = 0;
+};
+
+// Held while a data directory is locked; releasing it (destruction) unlocks.
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
+};
+
+class Env {
+ public:
+  virtual ~Env() = default;
+
+  // The process-wide POSIX implementation. Never null, never destroyed.
+  static Env* Posix();
+
+  // Creates `path` (or truncates it to 0 bytes) and opens it for writing.
+  virtual StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) = 0;
+  // Opens an existing file for appending at its end.
+  virtual StatusOr<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) = 0;
+  virtual StatusOr<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& path) = 0;
+
+  // Names (not paths) of the entries in `dir`, without "." and "..", in no particular order.
+  virtual StatusOr<std::vector<std::string>> GetChildren(const std::string& dir) = 0;
+  virtual bool FileExists(const std::string& path) = 0;
+  virtual StatusOr<uint64_t> GetFileSize(const std::string& path) = 0;
+  // Atomically replaces `to` with `from`. Durable after SyncDir of the directory.
+  virtual Status RenameFile(const std::string& from, const std::string& to) = 0;
+  // Durable after SyncDir of the directory.
+  virtual Status RemoveFile(const std::string& path) = 0;
+  // Shrinks `path` to `size` bytes and makes the new size durable (fsync) before returning.
+  virtual Status TruncateFile(const std::string& path, uint64_t size) = 0;
+  // Creates `dir` with mode 0700 if it does not exist (parent must exist). Syncs the parent when
+  // it created the directory.
+  virtual Status CreateDirIfMissing(const std::string& dir) = 0;
+  // fsync of a directory: makes creations, renames and removals of its entries durable.
+  virtual Status SyncDir(const std::string& dir) = 0;
+  // Takes an exclusive advisory lock on `path` (created if missing). Fails with kBusy if another
+  // process (or another lock in this process) holds it.
+  virtual StatusOr<std::unique_ptr<FileLock>> LockFile(const std::string& path) = 0;
+
+  // Microseconds since the Unix epoch (wall clock) and on a monotonic clock.
+  virtual uint64_t NowMicros() = 0;
+  virtual uint64_t MonotonicMicros() = 0;
+};
+
+// Reads the whole file into `*out`.
+Status ReadFileToString(Env* env, const std::string& path, std::string* out);
+
+// Writes `data` to `path` crash-safely: writes `path`.tmp, syncs it, renames it over `path` and
+// syncs the directory. When it returns OK the new content is durable under `path`.
+Status WriteFileAtomically(Env* env, const std::string& dir, const std::string& name,
+                           std::string_view data);
+
+}  // namespace walkv

@@ -1,0 +1,36 @@
+// The write-ahead log's on-disk format. docs/format.md is the prose version of this header.
+//
+// A log segment file (wal-<first_seq>.log) is a header followed by records:
+//
+//   segment header, 24 bytes:
+//     magic      8 bytes  "WALKVLOG"
+//     version    u32 LE   kLogFormatVersion
+//     first_seq  u64 LE   sequence number of the first record in this segment
+//     crc        u32 LE   crc32 (zlib) of the preceding 20 bytes
+//
+//   record, kRecordHeaderSize (17) bytes + payload:
+//     crc        u32 LE   crc32 (zlib) of every following byte of the record (length..payload)
+//     length     u32 LE   payload length in bytes (<= kMaxRecordPayload)
+//     seq        u64 LE   sequence number; exactly previous + 1 (the first is first_seq)
+//     type       u8       MutationType (1 SET, 2 DELETE, 3 APPEND, 4 FLUSHALL)
+//     payload    SET/APPEND: varint32 key length, key bytes, value bytes (the rest)
+//                DELETE: key bytes (the whole payload)
+//                FLUSHALL: empty
+//
+// All integers are little-endian. varint32 is the LEB128 encoding LevelDB uses (7 bits per byte,
+// high bit = more follows, at most 5 bytes).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace walkv::log {
+
+inline constexpr std::string_view kSegmentMagic = "WALKVLOG";
+inline constexpr uint32_t kLogFormatVersion = 1;
+inline constexpr size_t kSegmentHeaderSize = 24;
+inline constexpr size_t kRecordHeaderSize = 17;
+inline constexpr uint32_t kMaxRecordPayload = 1u << 30;
+
+}  // namespace walkv::log

@@ -1,0 +1,52 @@
+// LogWriter: appends framed records to one log segment.
+//
+// Not thread-safe: the engine's commit thread is its only user. Durability: bytes passed to
+// AppendBatch are durable only after Sync() returns OK.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "engine/env.h"
+#include "engine/mutation.h"
+#include "engine/status.h"
+
+namespace walkv::log {
+
+// Appends the framed record for (seq, m) to *dst. Encoding many records into one buffer and
+// writing it with one AppendBatch is how group commit gets one write per batch.
+void EncodeRecord(uint64_t seq, const Mutation& m, std::string* dst);
+
+// Appends the 24-byte segment header for `first_seq` to *dst.
+void EncodeSegmentHeader(uint64_t first_seq, std::string* dst);
+
+class LogWriter {
+ public:
+  // Creates dir/wal-<first_seq>.log, writes its header, syncs the file and the directory, so that
+  // when it returns OK the (empty) segment is durable and the first record written into it cannot
+  // be lost to a missing directory entry.
+  static StatusOr<std::unique_ptr<LogWriter>> Create(Env* env, const std::string& dir,
+                                                     uint64_t first_seq);
+
+  // Writes already-encoded records (from EncodeRecord) in one Append. Not durable until Sync().
+  Status AppendBatch(std::string_view encoded_records);
+  // fdatasync of the segment.
+  Status Sync();
+  Status Close();
+
+  uint64_t first_seq() const { return first_seq_; }
+  uint64_t size() const { return file_->Size(); }
+  const std::string& file_name() const { return file_name_; }
+
+ private:
+  LogWriter(std::unique_ptr<WritableFile> file, std::string file_name, uint64_t first_seq)
+      : file_(std::move(file)), file_name_(std::move(file_name)), first_seq_(first_seq) {}
+
+  std::unique_ptr<WritableFile> file_;
+  std::string file_name_;
+  uint64_t first_seq_;
+};
+
+}  // namespace walkv::log

@@ -1,0 +1,51 @@
+// Engine configuration: every knob `walkv serve` exposes, with the contract's defaults.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace walkv {
+
+class Env;
+
+enum class FsyncMode {
+  kAlways,    // acknowledge a mutation only after its record is fdatasync'ed (group commit)
+  kInterval,  // acknowledge after write(); a background thread syncs every fsync_interval_ms
+  kNever,     // acknowledge after write(); never sync explicitly (the OS decides)
+};
+
+enum class RecoveryMode {
+  kTolerateTail,  // drop a torn/bad tail of the newest segment; refuse on any other damage
+  kAbsolute,      // refuse on any damage at all
+  kPointInTime,   // serve the state up to the first damage, dropping everything after it
+};
+
+enum class LogLevel { kDebug, kInfo, kWarn, kError };
+
+// Called for every message the engine wants logged (recovery findings, sync failures, snapshot
+// progress). May be called from any engine thread; must be thread-safe.
+using LogSink = std::function<void(LogLevel, std::string_view)>;
+
+struct EngineOptions {
+  std::string data_dir;
+  Env* env = nullptr;  // nullptr means Env::Posix()
+
+  FsyncMode fsync_mode = FsyncMode::kAlways;
+  uint64_t fsync_interval_ms = 1000;
+
+  uint64_t snapshot_interval_seconds = 60;       // 0 = no timed snapshots
+  uint64_t snapshot_wal_bytes = 64ull << 20;     // snapshot once this many log bytes follow the last
+                                                 // snapshot; 0 = off
+  uint64_t segment_bytes = 16ull << 20;          // roll to a new log segment past this size
+
+  RecoveryMode recovery_mode = RecoveryMode::kTolerateTail;
+
+  LogSink log;  // may be empty: messages are dropped
+};
+
+std::string_view FsyncModeName(FsyncMode mode);
+std::string_view RecoveryModeName(RecoveryMode mode);
+
+}  // namespace walkv
