@@ -70,9 +70,10 @@ struct EngineStats {
 
 class Engine {
  public:
-  // Called exactly once per submitted mutation, on an engine thread, after the mutation is durable
-  // (per FsyncMode) and applied — or with the error that prevented it. Must not block for long
-  // and must not call back into Engine's mutating methods synchronously.
+  // Called exactly once per submitted mutation, on the commit thread, after the mutation is durable
+  // (per FsyncMode) and applied — or with the error that prevented it. A mutation rejected up
+  // front (engine closing, record too large) gets its callback synchronously inside Submit, on the
+  // caller's thread. Must not block for long and must not wait for another mutation's callback.
   using Callback = std::function<void(StatusOr<MutationResult>)>;
 
   // Locks options.data_dir (kBusy if another process holds it), creates it (0700) if missing,

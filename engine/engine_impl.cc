@@ -1,0 +1,334 @@
+// EngineImpl: opening, the commit thread (group commit), reads, stats and Close.
+// The snapshot thread lives in engine_snapshot.cc.
+#include "engine/engine_impl.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "engine/file_names.h"
+#include "engine/log_format.h"
+#include "engine/str_cat.h"
+
+namespace walkv {
+namespace {
+
+// A batch stops growing at this many mutations or encoded bytes; the rest waits for the next one.
+constexpr size_t kMaxBatchMutations = 4096;
+constexpr size_t kMaxBatchBytes = 8u << 20;
+constexpr size_t kFsyncLatencyWindow = 4096;
+
+uint64_t EncodedSizeEstimate(const Mutation& m) {
+  return log::kRecordHeaderSize + 5 + m.key.size() + m.value.size();
+}
+
+}  // namespace
+
+EngineImpl::EngineImpl(const EngineOptions& options, Env* env) : options_(options), env_(env) {}
+
+EngineImpl::~EngineImpl() { Close().IgnoreError(); }
+
+void EngineImpl::Log(LogLevel level, const std::string& message) const {
+  if (options_.log) options_.log(level, message);
+}
+
+Status EngineImpl::Init() {
+  start_micros_ = env_->MonotonicMicros();
+  WALKV_RETURN_IF_ERROR(env_->CreateDirIfMissing(options_.data_dir));
+  auto lock = env_->LockFile(JoinPath(options_.data_dir, LockFileName()));
+  if (!lock.ok()) return lock.status();
+  dir_lock_ = std::move(*lock);
+
+  auto recovered = Recover(env_, options_.data_dir, options_.recovery_mode, &store_, options_.log);
+  if (!recovered.ok()) return recovered.status();
+  recovery_ = recovered->summary;
+  recovery_.last_seq = recovered->last_seq;
+  last_seq_.store(recovered->last_seq);
+  last_snapshot_seq_for_cut_ = recovered->base_snapshot ? recovered->base_snapshot->seq : 0;
+
+  uint64_t first_seq = recovered->last_seq + 1;
+  auto writer = log::LogWriter::Create(env_, options_.data_dir, first_seq);
+  if (!writer.ok()) return writer.status();
+  log_ = std::move(*writer);
+  {
+    std::lock_guard lock_files(files_mu_);
+    segments_ = std::move(recovered->segments);
+    // A newest segment with no records had the same name; Create() replaced it.
+    std::erase_if(segments_, [&](const SegmentFile& s) { return s.first_seq == first_seq; });
+    segments_.push_back({first_seq, log_->file_name(), log_->size()});
+    snapshots_ = std::move(recovered->snapshots);
+  }
+  next_interval_sync_ = env_->MonotonicMicros() + options_.fsync_interval_ms * 1000;
+  {
+    std::lock_guard lock_snap(snap_mu_);
+    last_snapshot_attempt_micros_ = env_->MonotonicMicros();
+  }
+  {
+    std::lock_guard lock_queue(queue_mu_);
+    accepting_ = true;
+  }
+  commit_thread_ = std::thread([this] { CommitLoop(); });
+  snapshot_thread_ = std::thread([this] { SnapshotLoop(); });
+  return Status::Ok();
+}
+
+std::optional<std::string> EngineImpl::Get(std::string_view key) { return store_.Get(key); }
+
+std::vector<std::string> EngineImpl::Keys(std::string_view pattern) {
+  return store_.Keys(pattern);
+}
+
+void EngineImpl::Submit(Mutation m, Callback done) {
+  if (m.key.size() + m.value.size() + 5 > log::kMaxRecordPayload) {
+    done(Status::InvalidArgument("key and value together exceed the 1 GiB record limit"));
+    return;
+  }
+  {
+    std::lock_guard lock(queue_mu_);
+    if (accepting_) {
+      queue_.push_back({std::move(m), std::move(done)});
+      if (queue_.size() == 1) queue_cv_.notify_one();
+      return;
+    }
+  }
+  done(Status::ShuttingDown("the engine is shutting down"));
+}
+
+void EngineImpl::CommitLoop() {
+  std::vector<PendingWrite> batch;
+  batch.reserve(kMaxBatchMutations);
+  for (;;) {
+    bool do_cut = false;
+    bool exiting = false;
+    {
+      std::unique_lock lock(queue_mu_);
+      auto has_work = [&] { return !queue_.empty() || commit_stop_ || cut_requested_; };
+      if (options_.fsync_mode == FsyncMode::kInterval && log_unsynced_) {
+        uint64_t now = env_->MonotonicMicros();
+        uint64_t wait = next_interval_sync_ > now ? next_interval_sync_ - now : 0;
+        queue_cv_.wait_for(lock, std::chrono::microseconds(wait), has_work);
+      } else {
+        queue_cv_.wait(lock, has_work);
+      }
+      size_t bytes = 0;
+      while (!queue_.empty() && batch.size() < kMaxBatchMutations && bytes < kMaxBatchBytes) {
+        bytes += EncodedSizeEstimate(queue_.front().mutation);
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      do_cut = cut_requested_;
+      cut_requested_ = false;
+      exiting = commit_stop_ && queue_.empty();
+    }
+    if (!batch.empty()) {
+      CommitBatch(&batch);
+      batch.clear();
+    }
+    if (options_.fsync_mode == FsyncMode::kInterval && log_unsynced_ &&
+        env_->MonotonicMicros() >= next_interval_sync_) {
+      Status s = SyncLog();
+      if (!s.ok()) Poison(s);
+      next_interval_sync_ = env_->MonotonicMicros() + options_.fsync_interval_ms * 1000;
+    }
+    if (do_cut) PerformSnapshotCut();
+    if (exiting) break;
+  }
+  std::lock_guard lock(queue_mu_);
+  commit_exited_ = true;
+  if (cut_requested_) {
+    cut_result_ = CutResult{Status::ShuttingDown("the engine is shutting down")};
+    cut_requested_ = false;
+  }
+  cut_cv_.notify_all();
+}
+
+void EngineImpl::CommitBatch(std::vector<PendingWrite>* batch) {
+  Status status = PoisonStatus();
+  if (status.ok() && log_->size() >= options_.segment_bytes) {
+    status = RollSegment(last_seq_.load() + 1);
+    if (!status.ok()) Poison(status);
+  }
+  std::string encoded;
+  uint64_t seq = last_seq_.load();
+  if (status.ok()) {
+    for (const PendingWrite& w : *batch) log::EncodeRecord(++seq, w.mutation, &encoded);
+    status = log_->AppendBatch(encoded);
+    if (status.ok() && options_.fsync_mode == FsyncMode::kAlways) status = SyncLog();
+    if (!status.ok()) Poison(status);
+  }
+  if (!status.ok()) {
+    Status failure = PoisonStatus();
+    for (PendingWrite& w : *batch) w.done(failure.ok() ? status : failure);
+    return;
+  }
+  if (options_.fsync_mode != FsyncMode::kAlways) log_unsynced_ = true;
+
+  // Durable (or written, in interval/never mode): apply in sequence order, then acknowledge.
+  std::vector<MutationResult> results(batch->size());
+  seq = last_seq_.load();
+  for (size_t i = 0; i < batch->size(); ++i) {
+    results[i].seq = ++seq;
+    store_.Apply((*batch)[i].mutation, &results[i]);
+  }
+  last_seq_.store(seq);
+  total_wal_bytes_.fetch_add(encoded.size());
+  commit_batches_.fetch_add(1, std::memory_order_relaxed);
+  mutations_committed_.fetch_add(batch->size(), std::memory_order_relaxed);
+  {
+    std::lock_guard lock(files_mu_);
+    segments_.back().bytes = log_->size();
+  }
+  for (size_t i = 0; i < batch->size(); ++i) (*batch)[i].done(std::move(results[i]));
+
+  if (options_.snapshot_wal_bytes > 0 &&
+      total_wal_bytes_.load() - snapshot_wal_base_.load() >= options_.snapshot_wal_bytes) {
+    std::lock_guard lock(snap_mu_);
+    if (!wal_trigger_) {
+      wal_trigger_ = true;
+      snap_cv_.notify_all();
+    }
+  }
+}
+
+Status EngineImpl::SyncLog() {
+  uint64_t start = env_->MonotonicMicros();
+  Status s = log_->Sync();
+  if (s.ok()) {
+    RecordFsyncLatency(env_->MonotonicMicros() - start);
+    log_unsynced_ = false;
+  }
+  return s;
+}
+
+Status EngineImpl::RollSegment(uint64_t first_seq) {
+  // The old segment must be complete on disk before records continue in the new one: otherwise a
+  // crash could keep the new segment but lose the old one's tail, leaving a hole in the log.
+  if (log_unsynced_ || options_.fsync_mode != FsyncMode::kAlways) {
+    WALKV_RETURN_IF_ERROR(SyncLog());
+  }
+  WALKV_RETURN_IF_ERROR(log_->Close());
+  auto writer = log::LogWriter::Create(env_, options_.data_dir, first_seq);
+  if (!writer.ok()) return writer.status();
+  log_ = std::move(*writer);
+  std::lock_guard lock(files_mu_);
+  segments_.push_back({first_seq, log_->file_name(), log_->size()});
+  return Status::Ok();
+}
+
+void EngineImpl::PerformSnapshotCut() {
+  CutResult cut;
+  cut.status = PoisonStatus();
+  cut.seq = last_seq_.load();
+  cut.wal_bytes_total = total_wal_bytes_.load();
+  if (cut.status.ok() && cut.seq == last_snapshot_seq_for_cut_) {
+    cut.nothing_new = true;
+  } else if (cut.status.ok()) {
+    // Start the post-snapshot records in a fresh segment so that every older segment is wholly
+    // covered by the snapshot and can be removed once it is durable.
+    if (log_->first_seq() != cut.seq + 1) {
+      cut.status = RollSegment(cut.seq + 1);
+      if (!cut.status.ok()) Poison(cut.status);
+    }
+    if (cut.status.ok()) {
+      store_.BeginSnapshot();
+      last_snapshot_seq_for_cut_ = cut.seq;
+    }
+  }
+  std::lock_guard lock(queue_mu_);
+  cut_result_ = std::move(cut);
+  cut_cv_.notify_all();
+}
+
+void EngineImpl::Poison(const Status& why) {
+  std::lock_guard lock(poison_mu_);
+  if (poisoned_.load()) return;
+  poison_ = Status(why.code() == StatusCode::kNoSpace ? StatusCode::kNoSpace : StatusCode::kPoisoned,
+                   StrCat("the log could not be made durable (", why.ToString(),
+                          "); no further writes are accepted until walkv restarts"));
+  poisoned_.store(true);
+  Log(LogLevel::kError, StrCat("storage failure, refusing all writes from now on: ",
+                               why.ToString()));
+}
+
+Status EngineImpl::PoisonStatus() {
+  if (!poisoned_.load()) return Status::Ok();
+  std::lock_guard lock(poison_mu_);
+  return poison_;
+}
+
+void EngineImpl::RecordFsyncLatency(uint64_t micros) {
+  fsync_count_.fetch_add(1, std::memory_order_relaxed);
+  std::lock_guard lock(stats_mu_);
+  if (fsync_latencies_.size() < kFsyncLatencyWindow) {
+    fsync_latencies_.push_back(micros);
+  } else {
+    fsync_latencies_[fsync_latency_next_] = micros;
+    fsync_latency_next_ = (fsync_latency_next_ + 1) % kFsyncLatencyWindow;
+  }
+}
+
+EngineStats EngineImpl::Stats() {
+  EngineStats stats;
+  stats.keys = store_.Size();
+  stats.approx_memory_bytes = store_.ApproxMemoryBytes();
+  stats.last_seq = last_seq_.load();
+  stats.fsync_count = fsync_count_.load();
+  stats.commit_batches = commit_batches_.load();
+  stats.mutations_committed = mutations_committed_.load();
+  stats.uptime_micros = env_->MonotonicMicros() - start_micros_;
+  {
+    std::lock_guard lock(files_mu_);
+    stats.log_segments = segments_.size();
+    for (const SegmentFile& s : segments_) stats.log_bytes += s.bytes;
+    if (!snapshots_.empty()) stats.last_snapshot = snapshots_.back();
+  }
+  {
+    std::lock_guard lock(stats_mu_);
+    std::vector<uint64_t> sorted = fsync_latencies_;
+    std::sort(sorted.begin(), sorted.end());
+    if (!sorted.empty()) {
+      stats.fsync_p50_micros = sorted[sorted.size() / 2];
+      stats.fsync_p99_micros = sorted[std::min(sorted.size() - 1, sorted.size() * 99 / 100)];
+      stats.fsync_max_micros = sorted.back();
+    }
+  }
+  Status poison = PoisonStatus();
+  if (!poison.ok()) stats.poisoned_reason = poison.message();
+  return stats;
+}
+
+Status EngineImpl::Close() {
+  std::lock_guard close_lock(close_mu_);
+  if (closed_) return close_status_;
+  closed_ = true;
+  {
+    std::lock_guard lock(queue_mu_);
+    accepting_ = false;
+  }
+  // The snapshot thread first: a snapshot in progress may still need the commit thread for its
+  // cut. Then the commit thread, which commits whatever is still queued before it exits.
+  {
+    std::lock_guard lock(snap_mu_);
+    snapshot_stop_ = true;
+  }
+  snap_cv_.notify_all();
+  if (snapshot_thread_.joinable()) snapshot_thread_.join();
+  {
+    std::lock_guard lock(queue_mu_);
+    commit_stop_ = true;
+  }
+  queue_cv_.notify_all();
+  if (commit_thread_.joinable()) commit_thread_.join();
+
+  Status status = PoisonStatus();
+  if (log_ != nullptr) {
+    if (status.ok() && options_.fsync_mode != FsyncMode::kAlways) status = SyncLog();
+    Status closed = log_->Close();
+    if (status.ok()) status = closed;
+    log_.reset();
+  }
+  dir_lock_.reset();
+  close_status_ = status;
+  return status;
+}
+
+}  // namespace walkv

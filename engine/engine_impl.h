@@ -1,0 +1,151 @@
+// EngineImpl: the engine behind engine.h — a commit thread doing group commit over the log, a
+// snapshot thread, and the sharded in-memory Store.
+//
+// Threads and what they own:
+//  - Commit thread (CommitLoop): the ONLY user of log_, the only applier of mutations to store_,
+//    the only writer of last_seq_. It drains queue_ into batches: assigns sequence numbers, encodes
+//    the whole batch, writes it with one Append and (FsyncMode::kAlways) one fdatasync, and only
+//    then applies the batch to store_ in sequence order and runs the callbacks. It also performs the
+//    "snapshot cut" between two batches (roll the log, start pre-image tracking in the store) when
+//    the snapshot thread asks, so the cut is exactly at a sequence number.
+//  - Snapshot thread (SnapshotLoop): waits for a trigger (timer, log bytes, Snapshot() call), asks
+//    for a cut, streams the store as of the cut into a SnapshotWriter, publishes it and removes
+//    files it made obsolete.
+//  - Any thread: Submit (enqueue), Get/Keys (store_ shared locks), Stats, Snapshot (waits).
+//
+// Lock order (never acquire a lock listed earlier while holding a later one):
+//   snap_mu_ -> queue_mu_ -> files_mu_ -> stats_mu_ ; store shard locks are leaves.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/engine.h"
+#include "engine/env.h"
+#include "engine/log_writer.h"
+#include "engine/recovery.h"
+#include "engine/store.h"
+#include "engine/thread_annotations.h"
+
+namespace walkv {
+
+class EngineImpl final : public Engine {
+ public:
+  EngineImpl(const EngineOptions& options, Env* env);
+  ~EngineImpl() override;
+
+  // Locks and recovers the data directory, opens a fresh log segment, starts the threads.
+  Status Init();
+
+  std::optional<std::string> Get(std::string_view key) override;
+  std::vector<std::string> Keys(std::string_view pattern) override;
+  void Submit(Mutation m, Callback done) override;
+  StatusOr<SnapshotInfo> Snapshot() override;
+  EngineStats Stats() override;
+  const RecoverySummary& recovery_summary() const override { return recovery_; }
+  Status Close() override;
+
+ private:
+  struct PendingWrite {
+    Mutation mutation;
+    Callback done;
+  };
+  // The outcome of a snapshot cut, handed from the commit thread to the snapshot thread.
+  struct CutResult {
+    Status status;
+    uint64_t seq = 0;            // the state the snapshot must capture
+    uint64_t wal_bytes_total = 0;  // total_wal_bytes_ at the cut
+    bool nothing_new = false;    // seq equals the last published snapshot's: no new file needed
+  };
+
+  // --- commit thread ---
+  void CommitLoop();
+  void CommitBatch(std::vector<PendingWrite>* batch);
+  // Syncs the current segment (if needed) and starts a new one whose first record is first_seq.
+  Status RollSegment(uint64_t first_seq);
+  Status SyncLog();
+  void PerformSnapshotCut();
+  void Poison(const Status& why);
+  Status PoisonStatus();
+
+  // --- snapshot thread ---
+  void SnapshotLoop();
+  StatusOr<SnapshotInfo> WriteSnapshot();
+  CutResult RequestCut();
+  void RemoveObsoleteFiles(const SnapshotInfo& newest);
+
+  void Log(LogLevel level, const std::string& message) const;
+  void RecordFsyncLatency(uint64_t micros);
+
+  const EngineOptions options_;
+  Env* const env_;
+  std::unique_ptr<FileLock> dir_lock_;
+  Store store_;
+  RecoverySummary recovery_;
+  uint64_t start_micros_ = 0;
+
+  // The mutation queue and the commit thread's wake-up conditions.
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<PendingWrite> queue_ GUARDED_BY(queue_mu_);
+  bool accepting_ GUARDED_BY(queue_mu_) = false;   // false before Init and once Close starts
+  bool commit_stop_ GUARDED_BY(queue_mu_) = false; // commit thread: drain the queue and exit
+  bool commit_exited_ GUARDED_BY(queue_mu_) = false;
+  bool cut_requested_ GUARDED_BY(queue_mu_) = false;
+  std::optional<CutResult> cut_result_ GUARDED_BY(queue_mu_);
+  std::condition_variable cut_cv_;
+
+  // Commit-thread-only state (also touched by Init before the thread starts and by Close after
+  // it has exited).
+  std::unique_ptr<log::LogWriter> log_;
+  bool log_unsynced_ = false;      // bytes written since the last sync (interval/never modes)
+  uint64_t next_interval_sync_ = 0;  // MonotonicMicros of the next interval sync
+  uint64_t last_snapshot_seq_for_cut_ = 0;
+
+  std::atomic<uint64_t> last_seq_{0};
+  std::atomic<uint64_t> total_wal_bytes_{0};       // every log byte written since Open
+  std::atomic<uint64_t> snapshot_wal_base_{0};     // total_wal_bytes_ at the last snapshot cut
+  std::atomic<bool> poisoned_{false};
+  std::mutex poison_mu_;
+  Status poison_ GUARDED_BY(poison_mu_);
+
+  // Files in the directory: live log segments (the last is the one being written) and the
+  // intact snapshots the engine knows of.
+  std::mutex files_mu_;
+  std::vector<SegmentFile> segments_ GUARDED_BY(files_mu_);
+  std::vector<SnapshotInfo> snapshots_ GUARDED_BY(files_mu_);
+
+  // Snapshot scheduling.
+  std::mutex snap_mu_;
+  std::condition_variable snap_cv_;
+  bool snapshot_stop_ GUARDED_BY(snap_mu_) = false;
+  bool wal_trigger_ GUARDED_BY(snap_mu_) = false;
+  uint64_t snap_requested_gen_ GUARDED_BY(snap_mu_) = 0;
+  uint64_t snap_completed_gen_ GUARDED_BY(snap_mu_) = 0;
+  std::optional<StatusOr<SnapshotInfo>> snap_last_result_ GUARDED_BY(snap_mu_);
+  uint64_t last_snapshot_attempt_micros_ GUARDED_BY(snap_mu_) = 0;
+
+  // Statistics.
+  std::mutex stats_mu_;
+  std::vector<uint64_t> fsync_latencies_ GUARDED_BY(stats_mu_);  // ring of recent latencies
+  size_t fsync_latency_next_ GUARDED_BY(stats_mu_) = 0;
+  std::atomic<uint64_t> fsync_count_{0};
+  std::atomic<uint64_t> commit_batches_{0};
+  std::atomic<uint64_t> mutations_committed_{0};
+
+  std::thread commit_thread_;
+  std::thread snapshot_thread_;
+  std::mutex close_mu_;
+  bool closed_ GUARDED_BY(close_mu_) = false;
+  Status close_status_ GUARDED_BY(close_mu_);
+};
+
+}  // namespace walkv

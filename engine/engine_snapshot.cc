@@ -1,0 +1,160 @@
+// EngineImpl's snapshot side: scheduling (timer, log size, on demand), writing a snapshot while
+// writers keep running, publishing it and removing the files it makes obsolete.
+#include <chrono>
+#include <utility>
+
+#include "engine/engine_impl.h"
+#include "engine/file_names.h"
+#include "engine/snapshot_writer.h"
+#include "engine/str_cat.h"
+
+namespace walkv {
+
+StatusOr<SnapshotInfo> EngineImpl::Snapshot() {
+  std::unique_lock lock(snap_mu_);
+  if (snapshot_stop_) return Status::ShuttingDown("the engine is shutting down");
+  uint64_t my_gen = ++snap_requested_gen_;
+  snap_cv_.notify_all();
+  snap_cv_.wait(lock, [&] { return snap_completed_gen_ >= my_gen || snapshot_stop_; });
+  if (snap_completed_gen_ < my_gen) return Status::ShuttingDown("the engine is shutting down");
+  return *snap_last_result_;
+}
+
+void EngineImpl::SnapshotLoop() {
+  std::unique_lock lock(snap_mu_);
+  for (;;) {
+    const uint64_t interval = options_.snapshot_interval_seconds * 1'000'000;
+    auto wanted = [&] {
+      return snapshot_stop_ || snap_requested_gen_ > snap_completed_gen_ || wal_trigger_;
+    };
+    if (interval > 0) {
+      uint64_t due = last_snapshot_attempt_micros_ + interval;
+      uint64_t now = env_->MonotonicMicros();
+      snap_cv_.wait_for(lock, std::chrono::microseconds(due > now ? due - now : 0), wanted);
+    } else {
+      snap_cv_.wait(lock, wanted);
+    }
+    if (snapshot_stop_) break;
+    bool timer_due = interval > 0 &&
+                     env_->MonotonicMicros() >= last_snapshot_attempt_micros_ + interval;
+    if (!wanted() && !timer_due) continue;
+
+    const uint64_t gen = snap_requested_gen_;
+    const char* reason = gen > snap_completed_gen_ ? "requested"
+                         : wal_trigger_            ? "log size"
+                                                   : "timer";
+    wal_trigger_ = false;
+    lock.unlock();
+    StatusOr<SnapshotInfo> result = WriteSnapshot();
+    if (result.ok()) {
+      Log(LogLevel::kInfo, StrCat("snapshot ", result->file, " (", reason, "): ", result->keys,
+                                  " keys, ", result->bytes, " bytes, seq ", result->seq));
+    } else {
+      Log(LogLevel::kError, StrCat("snapshot failed (", reason, "): ", result.status().ToString()));
+    }
+    lock.lock();
+    last_snapshot_attempt_micros_ = env_->MonotonicMicros();
+    snap_completed_gen_ = gen;
+    snap_last_result_ = std::move(result);
+    snap_cv_.notify_all();
+  }
+  snap_cv_.notify_all();  // wake Snapshot() callers: they see snapshot_stop_
+}
+
+EngineImpl::CutResult EngineImpl::RequestCut() {
+  std::unique_lock lock(queue_mu_);
+  if (commit_exited_) return CutResult{Status::ShuttingDown("the engine is shutting down")};
+  cut_result_.reset();
+  cut_requested_ = true;
+  queue_cv_.notify_all();
+  cut_cv_.wait(lock, [&] { return cut_result_.has_value(); });
+  CutResult cut = std::move(*cut_result_);
+  cut_result_.reset();
+  return cut;
+}
+
+StatusOr<SnapshotInfo> EngineImpl::WriteSnapshot() {
+  CutResult cut = RequestCut();
+  if (!cut.status.ok()) return cut.status;
+  if (cut.nothing_new) {
+    std::lock_guard lock(files_mu_);
+    if (!snapshots_.empty() && snapshots_.back().seq == cut.seq) return snapshots_.back();
+  }
+
+  // From here the store tracks pre-images: every exit path must end that (EndSnapshot).
+  auto writer = snapshot::SnapshotWriter::Create(env_, options_.data_dir, cut.seq);
+  if (!writer.ok()) {
+    store_.EndSnapshot();
+    return writer.status();
+  }
+  std::vector<std::pair<std::string, std::string>> entries;
+  for (size_t shard = 0; shard < Store::kShardCount; ++shard) {
+    entries.clear();
+    store_.CollectShardForSnapshot(shard, &entries);
+    for (const auto& [key, value] : entries) {
+      Status s = (*writer)->Add(key, value);
+      if (!s.ok()) {
+        store_.EndSnapshot();
+        return s;
+      }
+    }
+  }
+  auto written = (*writer)->Finish();
+  if (!written.ok()) return written.status();
+
+  SnapshotInfo info;
+  info.file = written->file_name;
+  info.seq = written->seq;
+  info.bytes = written->bytes;
+  info.keys = written->entries;
+  info.unix_micros = env_->NowMicros();
+  snapshot_wal_base_.store(cut.wal_bytes_total);
+  RemoveObsoleteFiles(info);
+  return info;
+}
+
+void EngineImpl::RemoveObsoleteFiles(const SnapshotInfo& newest) {
+  // Keep the new snapshot and the one before it (the fallback if the new one is ever found
+  // damaged), and every log segment holding records after the older of the two.
+  std::vector<std::string> doomed;
+  {
+    std::lock_guard lock(files_mu_);
+    snapshots_.push_back(newest);
+    while (snapshots_.size() > 2) {
+      doomed.push_back(snapshots_.front().file);
+      snapshots_.erase(snapshots_.begin());
+    }
+    if (snapshots_.size() == 2) {
+      uint64_t keep_from = snapshots_.front().seq + 1;
+      // Segment i holds only records <= keep_from - 1 when segment i+1 starts at or before
+      // keep_from.
+      while (segments_.size() >= 2 && segments_[1].first_seq <= keep_from) {
+        doomed.push_back(segments_.front().name);
+        segments_.erase(segments_.begin());
+      }
+    }
+  }
+  // Snapshots found damaged at startup are not in snapshots_; remove those older than the new one.
+  auto children = env_->GetChildren(options_.data_dir);
+  if (children.ok()) {
+    std::lock_guard lock(files_mu_);
+    for (const std::string& name : *children) {
+      ParsedFileName parsed = ParseFileName(name);
+      if (parsed.kind != FileKind::kSnapshot || parsed.seq >= newest.seq) continue;
+      bool kept = false;
+      for (const SnapshotInfo& s : snapshots_) kept = kept || s.file == name;
+      if (!kept && std::find(doomed.begin(), doomed.end(), name) == doomed.end()) {
+        doomed.push_back(name);
+      }
+    }
+  }
+  if (doomed.empty()) return;
+  for (const std::string& name : doomed) {
+    Status s = env_->RemoveFile(JoinPath(options_.data_dir, name));
+    if (!s.ok()) Log(LogLevel::kWarn, StrCat("could not remove obsolete ", name, ": ", s.ToString()));
+  }
+  Status s = env_->SyncDir(options_.data_dir);
+  if (!s.ok()) Log(LogLevel::kWarn, StrCat("could not sync directory after cleanup: ", s.ToString()));
+}
+
+}  // namespace walkv

@@ -1,0 +1,100 @@
+// Store: the in-memory key-value map, sharded for concurrency.
+//
+// Threading contract:
+//  - Readers (Get, Keys, Size, ApproxMemoryBytes) may run on any thread at any time; each takes a
+//    shard's lock in shared mode only, so readers never wait for I/O and only briefly for an apply.
+//  - Appliers (Apply*, Load, BeginSnapshot) are called by ONE thread at a time — the engine's
+//    commit thread (or recovery before it starts) — in log order. Each takes one shard's lock
+//    exclusively for the duration of one key's change (FlushAll takes them all in index order).
+//  - CollectShardForSnapshot / EndSnapshot are called by the snapshot thread, concurrently with
+//    appliers and readers.
+//
+// Snapshots without a stop-the-world copy: BeginSnapshot() (called by the applier when the map is
+// exactly the state after sequence number S) switches every shard into tracking mode. While
+// tracking, the first change to a key in a shard saves the key's value as of S (its pre-image;
+// "absent" for keys created after S). CollectShardForSnapshot(i) then copies shard i as of S —
+// current entries with pre-images put back — and ends tracking for that shard. Each shard is locked
+// only while it is copied, so writers to other shards never wait.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "engine/mutation.h"
+#include "engine/thread_annotations.h"
+
+namespace walkv {
+
+class Store {
+ public:
+  static constexpr size_t kShardCount = 64;
+
+  Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // --- readers ---
+  std::optional<std::string> Get(std::string_view key) const;
+  std::vector<std::string> Keys(std::string_view pattern) const;
+  uint64_t Size() const { return size_.load(std::memory_order_relaxed); }
+  // Keys, values and a per-entry overhead estimate; not malloc-exact.
+  uint64_t ApproxMemoryBytes() const { return memory_.load(std::memory_order_relaxed); }
+
+  // --- the single applier ---
+  // Applies one mutation and fills the parts of *result that depend on the prior state
+  // (existed, new_length).
+  void Apply(const Mutation& m, MutationResult* result);
+  // Same, with key/value given as views (recovery replays straight from the read buffer).
+  void Apply(MutationType type, std::string_view key, std::string_view value,
+             MutationResult* result);
+  // Inserts an entry during snapshot load (the key must not repeat).
+  void Load(std::string_view key, std::string_view value);
+  void Clear();
+
+  // --- snapshots ---
+  // Starts tracking pre-images in every shard. Must be called by the applier between applies.
+  void BeginSnapshot();
+  // Appends shard `shard`'s entries as of the BeginSnapshot() point to *out and stops tracking in
+  // that shard.
+  void CollectShardForSnapshot(size_t shard, std::vector<std::pair<std::string, std::string>>* out);
+  // Stops tracking in every shard (used when a snapshot is abandoned half way).
+  void EndSnapshot();
+
+ private:
+  // Lets find/contains take a string_view without building a std::string.
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  template <typename V>
+  using KeyMap = std::unordered_map<std::string, V, KeyHash, std::equal_to<>>;
+
+  struct Shard {
+    mutable std::shared_mutex mu;
+    KeyMap<std::string> map GUARDED_BY(mu);
+    bool tracking GUARDED_BY(mu) = false;
+    // key -> value as of the snapshot point (nullopt: the key did not exist then).
+    KeyMap<std::optional<std::string>> pre_images GUARDED_BY(mu);
+  };
+
+  Shard& ShardFor(std::string_view key);
+  const Shard& ShardFor(std::string_view key) const;
+  // Records the pre-image of `key` if tracking and not yet recorded. Caller holds shard.mu.
+  static void SavePreImage(Shard& shard, std::string_view key) REQUIRES(shard.mu);
+  void AddAccounting(int64_t entries, int64_t bytes);
+
+  std::unique_ptr<Shard[]> shards_;
+  std::atomic<uint64_t> size_{0};
+  std::atomic<uint64_t> memory_{0};
+};
+
+}  // namespace walkv

@@ -1,0 +1,303 @@
+// Engine behaviour through its public API, on the in-memory FaultInjectionEnv.
+#include "engine/engine.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <barrier>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/fault_injection_env.h"
+
+namespace walkv {
+namespace {
+
+constexpr char kDir[] = "/db";
+
+class EngineTest : public ::testing::Test {
+ protected:
+  EngineOptions Options() {
+    EngineOptions o;
+    o.data_dir = kDir;
+    o.env = &env_;
+    o.snapshot_interval_seconds = 0;
+    o.snapshot_wal_bytes = 0;
+    return o;
+  }
+  std::unique_ptr<Engine> Open(EngineOptions o) {
+    auto e = Engine::Open(o);
+    EXPECT_TRUE(e.ok()) << e.status().ToString();
+    return e.ok() ? std::move(*e) : nullptr;
+  }
+  std::unique_ptr<Engine> Open() { return Open(Options()); }
+
+  FaultInjectionEnv env_{42};
+};
+
+TEST_F(EngineTest, SetGetDeleteAppendFlushAll) {
+  auto db = Open();
+  ASSERT_TRUE(db);
+  EXPECT_FALSE(db->Get("a").has_value());
+  ASSERT_TRUE(db->Set("a", "1").ok());
+  EXPECT_EQ(db->Get("a"), "1");
+  auto len = db->Append("a", "23");
+  ASSERT_TRUE(len.ok());
+  EXPECT_EQ(*len, 3u);
+  EXPECT_EQ(db->Get("a"), "123");
+  auto existed = db->Delete("a");
+  ASSERT_TRUE(existed.ok());
+  EXPECT_TRUE(*existed);
+  existed = db->Delete("a");
+  ASSERT_TRUE(existed.ok());
+  EXPECT_FALSE(*existed);
+  ASSERT_TRUE(db->Set("x", "y").ok());
+  ASSERT_TRUE(db->FlushAll().ok());
+  EXPECT_TRUE(db->Keys("*").empty());
+}
+
+TEST_F(EngineTest, StateSurvivesReopen) {
+  {
+    auto db = Open();
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(db->Set("k1", std::string("v\0x", 3)).ok());
+    ASSERT_TRUE(db->Set("k2", "v2").ok());
+    ASSERT_TRUE(db->Append("k2", "!").ok());
+    ASSERT_TRUE(db->Delete("k1").ok());
+    ASSERT_TRUE(db->Set("k3", "v3").ok());
+    ASSERT_TRUE(db->Close().ok());
+  }
+  auto db = Open();
+  ASSERT_TRUE(db);
+  EXPECT_FALSE(db->Get("k1").has_value());
+  EXPECT_EQ(db->Get("k2"), "v2!");
+  EXPECT_EQ(db->Get("k3"), "v3");
+  EXPECT_EQ(db->recovery_summary().records_replayed, 5u);
+  EXPECT_EQ(db->recovery_summary().keys, 2u);
+}
+
+TEST_F(EngineTest, SecondOpenOfSameDirIsBusy) {
+  auto db = Open();
+  ASSERT_TRUE(db);
+  auto second = Engine::Open(Options());
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), StatusCode::kBusy);
+  ASSERT_TRUE(db->Close().ok());
+  auto third = Engine::Open(Options());
+  EXPECT_TRUE(third.ok()) << third.status().ToString();
+}
+
+TEST_F(EngineTest, KeysMatchesGlob) {
+  auto db = Open();
+  ASSERT_TRUE(db);
+  for (const char* k : {"user:1", "user:2", "user:10", "order:1", "u"}) {
+    ASSERT_TRUE(db->Set(k, "v").ok());
+  }
+  auto keys = db->Keys("user:?");
+  std::sort(keys.begin(), keys.end());
+  EXPECT_EQ(keys, (std::vector<std::string>{"user:1", "user:2"}));
+  keys = db->Keys("*:1*");
+  std::sort(keys.begin(), keys.end());
+  EXPECT_EQ(keys, (std::vector<std::string>{"order:1", "user:1", "user:10"}));
+  EXPECT_EQ(db->Keys("u").size(), 1u);
+  EXPECT_EQ(db->Keys("*").size(), 5u);
+}
+
+TEST_F(EngineTest, ConcurrentAppendsFollowLogOrder) {
+  auto db = Open();
+  ASSERT_TRUE(db);
+  constexpr int kThreads = 8, kPerThread = 50;
+  struct Done {
+    uint64_t seq, new_length;
+    std::string piece;
+  };
+  std::mutex mu;
+  std::vector<Done> done;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        std::string piece = "<" + std::to_string(t) + ":" + std::to_string(i) + ">";
+        auto r = db->Write({MutationType::kAppend, "log", piece});
+        ASSERT_TRUE(r.ok());
+        std::lock_guard lock(mu);
+        done.push_back({r->seq, r->new_length, piece});
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::sort(done.begin(), done.end(), [](auto& a, auto& b) { return a.seq < b.seq; });
+  std::string expected;
+  for (size_t i = 0; i < done.size(); ++i) {
+    if (i > 0) EXPECT_EQ(done[i].seq, done[i - 1].seq + 1);
+    expected += done[i].piece;
+    EXPECT_EQ(done[i].new_length, expected.size()) << "at seq " << done[i].seq;
+  }
+  EXPECT_EQ(db->Get("log"), expected);
+  ASSERT_TRUE(db->Close().ok());
+  auto reopened = Open();
+  ASSERT_TRUE(reopened);
+  EXPECT_EQ(reopened->Get("log"), expected);
+}
+
+TEST_F(EngineTest, ConcurrentWritersShareFsyncs) {
+  auto db = Open();
+  ASSERT_TRUE(db);
+  constexpr int kThreads = 32, kPerThread = 40;
+  std::barrier start(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      start.arrive_and_wait();
+      for (int i = 0; i < kPerThread; ++i) {
+        ASSERT_TRUE(db->Set("k" + std::to_string(t), std::to_string(i)).ok());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EngineStats stats = db->Stats();
+  EXPECT_EQ(stats.mutations_committed, uint64_t{kThreads * kPerThread});
+  // Group commit: one fdatasync per batch, and batches hold more than one mutation.
+  EXPECT_EQ(stats.fsync_count, stats.commit_batches);
+  EXPECT_LT(stats.commit_batches, stats.mutations_committed);
+}
+
+TEST_F(EngineTest, SnapshotThenReplayGivesSameState) {
+  EngineOptions o = Options();
+  o.segment_bytes = 256;  // roll often
+  {
+    auto db = Open(o);
+    ASSERT_TRUE(db);
+    for (int i = 0; i < 100; ++i) {
+      ASSERT_TRUE(db->Set("k" + std::to_string(i % 17), std::to_string(i)).ok());
+    }
+    ASSERT_TRUE(db->Append("k1", "+").ok());
+    auto snap = db->Snapshot();
+    ASSERT_TRUE(snap.ok()) << snap.status().ToString();
+    EXPECT_EQ(snap->seq, 101u);
+    EXPECT_EQ(snap->keys, 17u);
+    ASSERT_TRUE(db->Append("k1", "after").ok());
+    ASSERT_TRUE(db->Delete("k2").ok());
+    ASSERT_TRUE(db->Close().ok());
+  }
+  auto db = Open(o);
+  ASSERT_TRUE(db);
+  EXPECT_EQ(db->recovery_summary().snapshot_seq, 101u);
+  EXPECT_EQ(db->recovery_summary().records_replayed, 2u);
+  EXPECT_EQ(db->Get("k1"), "86+after");
+  EXPECT_FALSE(db->Get("k2").has_value());
+  EXPECT_EQ(db->Get("k16"), "84");
+}
+
+TEST_F(EngineTest, SnapshotRemovesObsoleteSegmentsButKeepsPreviousSnapshotCoverage) {
+  EngineOptions o = Options();
+  o.segment_bytes = 128;
+  auto db = Open(o);
+  ASSERT_TRUE(db);
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(db->Set("a" + std::to_string(i), "v").ok());
+  auto first = db->Snapshot();
+  ASSERT_TRUE(first.ok());
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(db->Set("b" + std::to_string(i), "v").ok());
+  auto second = db->Snapshot();
+  ASSERT_TRUE(second.ok());
+  EngineStats stats = db->Stats();
+  auto children = env_.GetChildren(kDir);
+  ASSERT_TRUE(children.ok());
+  int snaps = 0;
+  for (const auto& name : *children) snaps += name.starts_with("snap-");
+  EXPECT_EQ(snaps, 2);
+  // Segments from the first snapshot on remain, older ones are gone.
+  EXPECT_LT(stats.log_segments, 20u);
+  ASSERT_TRUE(db->Close().ok());
+  auto reopened = Open(o);
+  ASSERT_TRUE(reopened);
+  EXPECT_EQ(reopened->Keys("*").size(), 100u);
+}
+
+TEST_F(EngineTest, SnapshotCapturesExactlyTheCutWhileWritersRun) {
+  auto db = Open();
+  ASSERT_TRUE(db);
+  for (int i = 0; i < 200; ++i) ASSERT_TRUE(db->Set("k" + std::to_string(i), "old").ok());
+  std::atomic<bool> stop{false};
+  std::atomic<int> rounds{0};
+  std::thread writer([&] {
+    for (int i = 0; !stop.load() && i < 5000; ++i, ++rounds) {
+      ASSERT_TRUE(db->Set("k" + std::to_string(i % 200), "new" + std::to_string(i)).ok());
+      ASSERT_TRUE(db->Delete("k" + std::to_string((i + 7) % 200)).ok());
+      ASSERT_TRUE(db->Append("n" + std::to_string(i % 50), "x").ok());
+    }
+  });
+  while (rounds.load() < 100) std::this_thread::yield();  // writers are mid-flight
+  auto snap = db->Snapshot();
+  stop = true;
+  writer.join();
+  EXPECT_GT(rounds.load(), 100);
+  ASSERT_TRUE(snap.ok()) << snap.status().ToString();
+  // Replaying the rest of the log over the snapshot must give exactly the live state.
+  std::map<std::string, std::string> live;
+  for (const auto& k : db->Keys("*")) live[k] = *db->Get(k);
+  ASSERT_TRUE(db->Close().ok());
+  auto reopened = Open();
+  ASSERT_TRUE(reopened);
+  EXPECT_EQ(reopened->recovery_summary().snapshot_seq, snap->seq);
+  std::map<std::string, std::string> recovered;
+  for (const auto& k : reopened->Keys("*")) recovered[k] = *reopened->Get(k);
+  EXPECT_EQ(recovered, live);
+}
+
+TEST_F(EngineTest, FailedSyncPoisonsWritesButReadsKeepWorking) {
+  auto db = Open();
+  ASSERT_TRUE(db);
+  ASSERT_TRUE(db->Set("k", "durable").ok());
+  env_.FailNthSync(1, EIO, "wal-");
+  Status s = db->Set("k", "never-acknowledged");
+  EXPECT_TRUE(s.IsStorageFailure()) << s.ToString();
+  // The failed write was not applied: no reader ever sees it.
+  EXPECT_EQ(db->Get("k"), "durable");
+  // Every later mutation fails too, even though the disk would now accept it.
+  for (int i = 0; i < 3; ++i) {
+    Status later = db->Set("other", "x");
+    EXPECT_TRUE(later.IsStorageFailure()) << later.ToString();
+  }
+  EXPECT_FALSE(db->Append("k", "x").ok());
+  EXPECT_EQ(db->Get("k"), "durable");
+  EXPECT_FALSE(db->Stats().poisoned_reason.empty());
+  db.reset();
+  env_.RestartAfterPowerLoss(LossModel::kDropUnsynced);
+  auto reopened = Open();
+  ASSERT_TRUE(reopened);
+  EXPECT_EQ(reopened->Get("k"), "durable");
+  EXPECT_FALSE(reopened->Get("other").has_value());
+}
+
+TEST_F(EngineTest, FullDiskGivesNoSpaceAndLosesNothingAcknowledged) {
+  auto db = Open();
+  ASSERT_TRUE(db);
+  std::map<std::string, std::string> acked;
+  env_.SetDiskCapacity(8192);
+  Status last;
+  for (int i = 0; i < 1000; ++i) {
+    std::string k = "key" + std::to_string(i), v(100, 'a' + i % 26);
+    last = db->Set(k, v);
+    if (!last.ok()) break;
+    acked[k] = v;
+  }
+  ASSERT_FALSE(last.ok());
+  EXPECT_EQ(last.code(), StatusCode::kNoSpace) << last.ToString();
+  EXPECT_NE(last.message().find("No space"), std::string::npos) << last.ToString();
+  EXPECT_GT(acked.size(), 10u);
+  for (const auto& [k, v] : acked) EXPECT_EQ(db->Get(k), v);
+  db.reset();
+  env_.RestartAfterPowerLoss(LossModel::kDropUnsynced);  // frees the space, like an operator would
+  auto reopened = Open();
+  ASSERT_TRUE(reopened);
+  for (const auto& [k, v] : acked) EXPECT_EQ(reopened->Get(k), v);
+  EXPECT_TRUE(reopened->Set("after", "restart").ok());
+}
+
+}  // namespace
+}  // namespace walkv
