@@ -133,7 +133,9 @@ TEST_F(EngineTest, ConcurrentAppendsFollowLogOrder) {
   std::sort(done.begin(), done.end(), [](auto& a, auto& b) { return a.seq < b.seq; });
   std::string expected;
   for (size_t i = 0; i < done.size(); ++i) {
-    if (i > 0) EXPECT_EQ(done[i].seq, done[i - 1].seq + 1);
+    if (i > 0) {
+      EXPECT_EQ(done[i].seq, done[i - 1].seq + 1);
+    }
     expected += done[i].piece;
     EXPECT_EQ(done[i].new_length, expected.size()) << "at seq " << done[i].seq;
   }

@@ -1,0 +1,276 @@
+// Recovery policy, as the contract states it (§3 "Damage policy"), on real files written by the
+// engine and then damaged byte by byte in the in-memory FaultInjectionEnv.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+#include "engine/fault_injection_env.h"
+#include "engine/file_names.h"
+#include "engine/log_format.h"
+#include "engine/log_reader.h"
+
+namespace walkv {
+namespace {
+
+constexpr char kDir[] = "/db";
+
+std::string Path(const std::string& name) { return JoinPath(kDir, name); }
+
+class RecoveryTest : public ::testing::Test {
+ protected:
+  EngineOptions Options(RecoveryMode mode = RecoveryMode::kTolerateTail) {
+    EngineOptions o;
+    o.data_dir = kDir;
+    o.env = &env_;
+    o.snapshot_interval_seconds = 0;
+    o.snapshot_wal_bytes = 0;
+    o.recovery_mode = mode;
+    return o;
+  }
+  std::unique_ptr<Engine> MustOpen(EngineOptions o) {
+    auto e = Engine::Open(o);
+    EXPECT_TRUE(e.ok()) << e.status().ToString();
+    return e.ok() ? std::move(*e) : nullptr;
+  }
+  // Writes k0..k{n-1} = v0..v{n-1} and closes: all in the first segment, wal-1.
+  void WriteRecords(int n, EngineOptions o) {
+    auto db = MustOpen(o);
+    ASSERT_TRUE(db);
+    for (int i = 0; i < n; ++i) {
+      ASSERT_TRUE(db->Set("k" + std::to_string(i), "v" + std::to_string(i)).ok());
+    }
+    ASSERT_TRUE(db->Close().ok());
+  }
+  std::vector<log::RecordView> Records(const std::string& bytes) {
+    std::vector<log::RecordView> out;
+    log::ParseSegment(bytes, std::nullopt, [&](const log::RecordView& r) { out.push_back(r); });
+    return out;
+  }
+  std::map<std::string, std::string> State(Engine& db) {
+    std::map<std::string, std::string> out;
+    for (const auto& k : db.Keys("*")) out[k] = db.Get(k).value_or("<missing>");
+    return out;
+  }
+  static std::map<std::string, std::string> Expected(int n) {
+    std::map<std::string, std::string> out;
+    for (int i = 0; i < n; ++i) out["k" + std::to_string(i)] = "v" + std::to_string(i);
+    return out;
+  }
+
+  FaultInjectionEnv env_{7};
+};
+
+TEST_F(RecoveryTest, TornTailCutAtEveryByteOfLastRecordIsTruncatedAndPrefixKept) {
+  WriteRecords(5, Options());
+  const std::string wal = Path(LogFileName(1));
+  auto original = env_.ReadWholeFile(wal);
+  ASSERT_TRUE(original.ok());
+  auto records = Records(*original);
+  ASSERT_EQ(records.size(), 5u);
+  const uint64_t last_start = records.back().offset;
+  for (uint64_t cut = last_start + 1; cut < original->size(); ++cut) {
+    SCOPED_TRACE("cut at byte " + std::to_string(cut));
+    ASSERT_TRUE(env_.WriteWholeFile(wal, original->substr(0, cut)).ok());
+    // Later segments from earlier iterations' opens must not mask the tail: remove them.
+    env_.RemoveFile(Path(LogFileName(5))).IgnoreError();
+
+    auto refused = Engine::Open(Options(RecoveryMode::kAbsolute));
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.status().code(), StatusCode::kCorruption);
+    EXPECT_NE(refused.status().message().find(LogFileName(1)), std::string::npos);
+
+    auto db = MustOpen(Options());
+    ASSERT_TRUE(db);
+    EXPECT_EQ(State(*db), Expected(4));
+    EXPECT_EQ(db->recovery_summary().bytes_truncated, cut - last_start);
+    ASSERT_FALSE(db->recovery_summary().notes.empty());
+    EXPECT_NE(db->recovery_summary().notes[0].find("at byte " + std::to_string(last_start)),
+              std::string::npos)
+        << db->recovery_summary().notes[0];
+    ASSERT_TRUE(db->Close().ok());
+    auto size = env_.GetFileSize(wal);
+    ASSERT_TRUE(size.ok());
+    EXPECT_EQ(*size, last_start);
+  }
+}
+
+TEST_F(RecoveryTest, FlippedBitInMiddleRecordRefusesInTolerateTailAndAbsolute) {
+  WriteRecords(5, Options());
+  const std::string wal = Path(LogFileName(1));
+  auto original = env_.ReadWholeFile(wal);
+  ASSERT_TRUE(original.ok());
+  auto records = Records(*original);
+  const log::RecordView& middle = records[2];
+  for (uint64_t off = middle.offset; off < middle.offset + middle.size; ++off) {
+    SCOPED_TRACE("flipped byte " + std::to_string(off));
+    ASSERT_TRUE(env_.WriteWholeFile(wal, *original).ok());
+    ASSERT_TRUE(env_.CorruptByte(wal, off, 0x10).ok());
+    for (RecoveryMode mode : {RecoveryMode::kTolerateTail, RecoveryMode::kAbsolute}) {
+      auto refused = Engine::Open(Options(mode));
+      ASSERT_FALSE(refused.ok());
+      EXPECT_EQ(refused.status().code(), StatusCode::kCorruption);
+      const std::string msg = refused.status().message();
+      EXPECT_NE(msg.find(LogFileName(1)), std::string::npos) << msg;
+      EXPECT_NE(msg.find("at byte " + std::to_string(middle.offset)), std::string::npos) << msg;
+      EXPECT_NE(msg.find("walkv verify"), std::string::npos) << msg;
+    }
+  }
+}
+
+TEST_F(RecoveryTest, FlippedBitInMiddleRecordServesPrefixInPointInTime) {
+  WriteRecords(5, Options());
+  const std::string wal = Path(LogFileName(1));
+  auto original = env_.ReadWholeFile(wal);
+  ASSERT_TRUE(original.ok());
+  auto records = Records(*original);
+  ASSERT_TRUE(env_.CorruptByte(wal, records[2].offset + records[2].size - 1, 0x01).ok());
+  auto db = MustOpen(Options(RecoveryMode::kPointInTime));
+  ASSERT_TRUE(db);
+  EXPECT_EQ(State(*db), Expected(2));
+  EXPECT_EQ(db->recovery_summary().bytes_truncated, original->size() - records[2].offset);
+  EXPECT_FALSE(db->recovery_summary().notes.empty());
+  // New writes continue the log after the kept prefix and survive another restart.
+  ASSERT_TRUE(db->Set("after", "damage").ok());
+  ASSERT_TRUE(db->Close().ok());
+  auto again = MustOpen(Options(RecoveryMode::kTolerateTail));
+  ASSERT_TRUE(again);
+  auto expected = Expected(2);
+  expected["after"] = "damage";
+  EXPECT_EQ(State(*again), expected);
+}
+
+TEST_F(RecoveryTest, DamageInOlderSegmentRefusesEvenAtItsTail) {
+  WriteRecords(3, Options());
+  {  // a second session writes into wal-4
+    auto db = MustOpen(Options());
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(db->Set("later", "x").ok());
+    ASSERT_TRUE(db->Close().ok());
+  }
+  const std::string wal1 = Path(LogFileName(1));
+  auto size = env_.GetFileSize(wal1);
+  ASSERT_TRUE(size.ok());
+  ASSERT_TRUE(env_.TruncateForTest(wal1, *size - 3).ok());
+  auto refused = Engine::Open(Options());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find(LogFileName(1)), std::string::npos);
+  auto db = MustOpen(Options(RecoveryMode::kPointInTime));
+  ASSERT_TRUE(db);
+  EXPECT_EQ(State(*db), Expected(2));
+  EXPECT_TRUE(env_.FileExists(Path(LogFileName(4) + ".dropped")));
+}
+
+TEST_F(RecoveryTest, MissingSegmentRefusesToStart) {
+  EngineOptions o = Options();
+  o.segment_bytes = 64;  // every record or two rolls a segment
+  WriteRecords(10, o);
+  auto children = env_.GetChildren(kDir);
+  ASSERT_TRUE(children.ok());
+  std::vector<std::string> segments;
+  for (const auto& n : *children) {
+    if (ParseFileName(n).kind == FileKind::kLogSegment) segments.push_back(n);
+  }
+  std::sort(segments.begin(), segments.end());
+  ASSERT_GE(segments.size(), 4u);
+  ASSERT_TRUE(env_.RemoveFile(Path(segments[2])).ok());
+  auto refused = Engine::Open(o);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(refused.status().message().find("missing"), std::string::npos)
+      << refused.status().message();
+  EXPECT_NE(refused.status().message().find(segments[3]), std::string::npos)
+      << refused.status().message();
+}
+
+TEST_F(RecoveryTest, TornHeaderOfNewestSegmentIsDropped) {
+  WriteRecords(3, Options());
+  // A crash while creating the next segment left a few header bytes.
+  ASSERT_TRUE(env_.WriteWholeFile(Path(LogFileName(4)), "WALKV").ok());
+  auto db = MustOpen(Options());
+  ASSERT_TRUE(db);
+  EXPECT_EQ(State(*db), Expected(3));
+  ASSERT_TRUE(db->Set("k3", "v3").ok());
+  ASSERT_TRUE(db->Close().ok());
+  auto again = MustOpen(Options(RecoveryMode::kAbsolute));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(State(*again), Expected(4));
+}
+
+TEST_F(RecoveryTest, LeftoverTempFilesAreIgnoredAndRemoved) {
+  WriteRecords(3, Options());
+  const std::string tmp = Path(TempFileName(SnapshotFileName(3)));
+  ASSERT_TRUE(env_.WriteWholeFile(tmp, "half a snapshot").ok());
+  auto db = MustOpen(Options(RecoveryMode::kAbsolute));
+  ASSERT_TRUE(db);
+  EXPECT_EQ(State(*db), Expected(3));
+  EXPECT_FALSE(env_.FileExists(tmp));
+}
+
+class SnapshotRecoveryTest : public RecoveryTest {
+ protected:
+  // Two snapshots (at seq 10 and 20) and log records after each.
+  void WriteWithTwoSnapshots() {
+    auto db = MustOpen(Options());
+    ASSERT_TRUE(db);
+    for (int i = 0; i < 30; ++i) {
+      ASSERT_TRUE(db->Set("k" + std::to_string(i), "v" + std::to_string(i)).ok());
+      if (i == 9 || i == 19) {
+        ASSERT_TRUE(db->Snapshot().ok());
+      }
+    }
+    ASSERT_TRUE(db->Close().ok());
+  }
+};
+
+TEST_F(SnapshotRecoveryTest, DamagedNewestSnapshotFallsBackToOlderOne) {
+  WriteWithTwoSnapshots();
+  const std::string newest = Path(SnapshotFileName(20));
+  ASSERT_TRUE(env_.FileExists(newest));
+  ASSERT_TRUE(env_.FileExists(Path(SnapshotFileName(10))));
+  auto size = env_.GetFileSize(newest);
+  ASSERT_TRUE(size.ok());
+  ASSERT_TRUE(env_.CorruptByte(newest, *size / 2, 0x40).ok());
+
+  auto refused = Engine::Open(Options(RecoveryMode::kAbsolute));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find(SnapshotFileName(20)), std::string::npos);
+
+  auto db = MustOpen(Options());
+  ASSERT_TRUE(db);
+  EXPECT_EQ(db->recovery_summary().snapshot_seq, 10u);
+  EXPECT_EQ(db->recovery_summary().records_replayed, 20u);
+  EXPECT_EQ(State(*db), Expected(30));
+}
+
+TEST_F(SnapshotRecoveryTest, AllSnapshotsDamagedAndLogTrimmedRefusesToStart) {
+  EngineOptions o = Options();
+  o.segment_bytes = 64;
+  {
+    auto db = MustOpen(o);
+    ASSERT_TRUE(db);
+    for (int i = 0; i < 30; ++i) {
+      ASSERT_TRUE(db->Set("k" + std::to_string(i), "v" + std::to_string(i)).ok());
+      if (i == 9 || i == 19) {
+        ASSERT_TRUE(db->Snapshot().ok());
+      }
+    }
+    ASSERT_TRUE(db->Close().ok());
+  }
+  ASSERT_FALSE(env_.FileExists(Path(LogFileName(1))));  // trimmed by the second snapshot
+  for (uint64_t seq : {10, 20}) {
+    auto size = env_.GetFileSize(Path(SnapshotFileName(seq)));
+    ASSERT_TRUE(size.ok());
+    ASSERT_TRUE(env_.CorruptByte(Path(SnapshotFileName(seq)), *size / 2, 0x04).ok());
+  }
+  auto refused = Engine::Open(o);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(refused.status().message().find("missing"), std::string::npos)
+      << refused.status().message();
+}
+
+}  // namespace
+}  // namespace walkv
