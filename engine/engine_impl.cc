@@ -43,7 +43,6 @@ Status EngineImpl::Init() {
   recovery_ = recovered->summary;
   recovery_.last_seq = recovered->last_seq;
   last_seq_.store(recovered->last_seq);
-  last_snapshot_seq_for_cut_ = recovered->base_snapshot ? recovered->base_snapshot->seq : 0;
 
   uint64_t first_seq = recovered->last_seq + 1;
   auto writer = log::LogWriter::Create(env_, options_.data_dir, first_seq);
@@ -219,20 +218,13 @@ void EngineImpl::PerformSnapshotCut() {
   cut.status = PoisonStatus();
   cut.seq = last_seq_.load();
   cut.wal_bytes_total = total_wal_bytes_.load();
-  if (cut.status.ok() && cut.seq == last_snapshot_seq_for_cut_) {
-    cut.nothing_new = true;
-  } else if (cut.status.ok()) {
+  if (cut.status.ok() && log_->first_seq() != cut.seq + 1) {
     // Start the post-snapshot records in a fresh segment so that every older segment is wholly
     // covered by the snapshot and can be removed once it is durable.
-    if (log_->first_seq() != cut.seq + 1) {
-      cut.status = RollSegment(cut.seq + 1);
-      if (!cut.status.ok()) Poison(cut.status);
-    }
-    if (cut.status.ok()) {
-      store_.BeginSnapshot();
-      last_snapshot_seq_for_cut_ = cut.seq;
-    }
+    cut.status = RollSegment(cut.seq + 1);
+    if (!cut.status.ok()) Poison(cut.status);
   }
+  if (cut.status.ok()) store_.BeginSnapshot();
   std::lock_guard lock(queue_mu_);
   cut_result_ = std::move(cut);
   cut_cv_.notify_all();

@@ -53,6 +53,10 @@ class EngineImpl final : public Engine {
   const RecoverySummary& recovery_summary() const override { return recovery_; }
   Status Close() override;
 
+  // Removes every snapshot older than `newest` and every log segment it covers, including the
+  // fallback ones a normal snapshot keeps (used by compaction), then syncs the directory.
+  Status RemoveFilesCoveredBy(const SnapshotInfo& newest);
+
  private:
   struct PendingWrite {
     Mutation mutation;
@@ -63,7 +67,6 @@ class EngineImpl final : public Engine {
     Status status;
     uint64_t seq = 0;            // the state the snapshot must capture
     uint64_t wal_bytes_total = 0;  // total_wal_bytes_ at the cut
-    bool nothing_new = false;    // seq equals the last published snapshot's: no new file needed
   };
 
   // --- commit thread ---
@@ -108,7 +111,6 @@ class EngineImpl final : public Engine {
   std::unique_ptr<log::LogWriter> log_;
   bool log_unsynced_ = false;      // bytes written since the last sync (interval/never modes)
   uint64_t next_interval_sync_ = 0;  // MonotonicMicros of the next interval sync
-  uint64_t last_snapshot_seq_for_cut_ = 0;
 
   std::atomic<uint64_t> last_seq_{0};
   std::atomic<uint64_t> total_wal_bytes_{0};       // every log byte written since Open

@@ -76,12 +76,14 @@ EngineImpl::CutResult EngineImpl::RequestCut() {
 StatusOr<SnapshotInfo> EngineImpl::WriteSnapshot() {
   CutResult cut = RequestCut();
   if (!cut.status.ok()) return cut.status;
-  if (cut.nothing_new) {
-    std::lock_guard lock(files_mu_);
-    if (!snapshots_.empty() && snapshots_.back().seq == cut.seq) return snapshots_.back();
-  }
-
   // From here the store tracks pre-images: every exit path must end that (EndSnapshot).
+  {
+    std::lock_guard lock(files_mu_);
+    if (!snapshots_.empty() && snapshots_.back().seq == cut.seq) {
+      store_.EndSnapshot();  // nothing changed since the last snapshot: it is still current
+      return snapshots_.back();
+    }
+  }
   auto writer = snapshot::SnapshotWriter::Create(env_, options_.data_dir, cut.seq);
   if (!writer.ok()) {
     store_.EndSnapshot();
@@ -155,6 +157,29 @@ void EngineImpl::RemoveObsoleteFiles(const SnapshotInfo& newest) {
   }
   Status s = env_->SyncDir(options_.data_dir);
   if (!s.ok()) Log(LogLevel::kWarn, StrCat("could not sync directory after cleanup: ", s.ToString()));
+}
+
+Status EngineImpl::RemoveFilesCoveredBy(const SnapshotInfo& newest) {
+  std::vector<std::string> doomed;
+  {
+    std::lock_guard lock(files_mu_);
+    while (segments_.size() >= 2 && segments_[1].first_seq <= newest.seq + 1) {
+      doomed.push_back(segments_.front().name);
+      segments_.erase(segments_.begin());
+    }
+    std::erase_if(snapshots_, [&](const SnapshotInfo& s) { return s.seq < newest.seq; });
+  }
+  auto children = env_->GetChildren(options_.data_dir);
+  if (!children.ok()) return children.status();
+  for (const std::string& name : *children) {
+    ParsedFileName parsed = ParseFileName(name);
+    if (parsed.kind == FileKind::kSnapshot && parsed.seq < newest.seq) doomed.push_back(name);
+  }
+  // Oldest first, so a crash part way leaves a contiguous log.
+  for (const std::string& name : doomed) {
+    WALKV_RETURN_IF_ERROR(env_->RemoveFile(JoinPath(options_.data_dir, name)));
+  }
+  return env_->SyncDir(options_.data_dir);
 }
 
 }  // namespace walkv

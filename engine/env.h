@@ -23,6 +23,9 @@
 namespace walkv {
 
 // An open file that is written front to back. Not thread-safe: one owner at a time.
+// A file whose Append or Sync failed stays failed: every later Append and Sync returns the first
+// error (after a failed fdatasync the kernel may have dropped the dirty pages, so a retry that
+// "succeeds" would lie).
 class WritableFile {
  public:
   virtual ~WritableFile() = default;

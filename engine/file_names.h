@@ -1,6 +1,6 @@
 // Names of every file in a data directory, in one place.
 //
-//   LOCK                      flock'ed by the running server (never contains data)
+//   LOCK                      flock'ed by the running server; holds its pid as text (for messages)
 //   wal-<20-digit seq>.log    log segment whose first record has sequence number <seq>
 //   snap-<20-digit seq>.snap  snapshot of the state after applying every record up to <seq>
 //   *.tmp                     a file being written; ignored and removed at startup

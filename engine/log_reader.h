@@ -31,16 +31,22 @@ struct SegmentDamage {
                         // bytes)", "sequence 12 where 11 was expected", "bad segment magic"
   // True if at least one intact record (valid framing and checksum, sequence number greater than
   // the last good one) starts somewhere after `offset`: the damage is not just a torn tail.
+  // A candidate's sequence number must also be one the writer could have reached by its offset
+  // (at most one more per kRecordHeaderSize bytes after the damage), so random bytes almost never
+  // pass for a record. For a sequence gap (an intact record whose seq is greater than expected)
+  // that record itself counts: valid_records_follow is true and next_valid_offset == offset.
   bool valid_records_follow = false;
   uint64_t next_valid_offset = 0;  // offset of the first such record when valid_records_follow
 };
 
 struct SegmentScan {
   bool header_ok = false;
-  uint64_t first_seq = 0;       // from the header (0 if !header_ok)
-  uint64_t records = 0;         // intact records before any damage
-  uint64_t last_seq = 0;        // seq of the last intact record (first_seq - 1 if none)
-  uint64_t valid_end = 0;       // offset just past the last intact record (or the header)
+  uint64_t first_seq = 0;  // from the header (0 if !header_ok)
+  uint64_t records = 0;    // intact records before any damage
+  uint64_t last_seq = 0;   // seq of the last intact record (first_seq - 1 if none; 0 if
+                           // !header_ok)
+  uint64_t valid_end = 0;  // offset just past the last intact record (or the header; 0 if
+                           // !header_ok)
   std::optional<SegmentDamage> damage;  // nullopt: the segment is intact to its last byte
 };
 

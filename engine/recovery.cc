@@ -17,8 +17,9 @@ constexpr std::string_view kVerifyHint = " Run `walkv verify --data-dir DIR` for
 // Carries the state of one recovery run so each step stays a small function.
 class Recovery {
  public:
-  Recovery(Env* env, std::string dir, RecoveryMode mode, Store* store, const LogSink& log)
-      : env_(env), dir_(std::move(dir)), mode_(mode), store_(store), log_(log) {}
+  Recovery(Env* env, std::string dir, RecoveryMode mode, Store* store, const LogSink& log,
+           bool dry_run)
+      : env_(env), dir_(std::move(dir)), mode_(mode), store_(store), log_(log), dry_run_(dry_run) {}
 
   StatusOr<RecoveredState> Run();
 
@@ -31,6 +32,10 @@ class Recovery {
   // or the refusal.
   Status HandleLogDamage(size_t segment_index, const log::SegmentScan& scan, bool header_torn);
   Status DropSegmentsFrom(size_t first_dropped);
+  // The directory changes recovery makes; no-ops in a dry run.
+  Status Remove(const std::string& name);
+  Status MoveAside(const std::string& name);
+  Status Truncate(const std::string& name, uint64_t size);
 
   void Note(LogLevel level, std::string message) {
     if (log_) log_(level, message);
@@ -43,6 +48,7 @@ class Recovery {
   RecoveryMode mode_;
   Store* store_;
   const LogSink& log_;
+  const bool dry_run_;
   RecoveredState state_;
   std::vector<SnapshotInfo> snapshot_files_;  // every snap-*.snap, ascending
   uint64_t base_seq_ = 0;
@@ -54,7 +60,7 @@ StatusOr<RecoveredState> Recovery::Run() {
   WALKV_RETURN_IF_ERROR(ListFiles());
   WALKV_RETURN_IF_ERROR(LoadBaseSnapshot());
   WALKV_RETURN_IF_ERROR(ReplayLog());
-  if (dir_changed_) WALKV_RETURN_IF_ERROR(env_->SyncDir(dir_));
+  if (dir_changed_ && !dry_run_) WALKV_RETURN_IF_ERROR(env_->SyncDir(dir_));
   state_.summary.keys = store_->Size();
   state_.summary.duration_micros = env_->MonotonicMicros() - start;
   return std::move(state_);
@@ -68,8 +74,7 @@ Status Recovery::ListFiles() {
     switch (parsed.kind) {
       case FileKind::kTemp:
         // A snapshot or atomic write that never reached its rename: never part of the state.
-        WALKV_RETURN_IF_ERROR(env_->RemoveFile(Path(name)));
-        dir_changed_ = true;
+        WALKV_RETURN_IF_ERROR(Remove(name));
         if (log_) log_(LogLevel::kInfo, StrCat("removed unfinished temporary file ", name));
         break;
       case FileKind::kLogSegment: {
@@ -225,16 +230,15 @@ Status Recovery::HandleLogDamage(size_t index, const log::SegmentScan& scan, boo
   }
 
   if (header_torn || (!scan.header_ok && mode_ == RecoveryMode::kPointInTime)) {
-    WALKV_RETURN_IF_ERROR(env_->RenameFile(Path(seg.name), Path(seg.name + ".dropped")));
+    WALKV_RETURN_IF_ERROR(MoveAside(seg.name));
     Note(LogLevel::kWarn, StrCat("log damage in ", where, "; segment held no intact record, ",
                                  "moved it aside to ", seg.name, ".dropped (", seg.bytes,
                                  " bytes)"));
     state_.summary.bytes_truncated += seg.bytes;
-    dir_changed_ = true;
     segments.erase(segments.begin() + static_cast<std::ptrdiff_t>(index));
     return DropSegmentsFrom(index);
   }
-  WALKV_RETURN_IF_ERROR(env_->TruncateFile(Path(seg.name), scan.valid_end));
+  WALKV_RETURN_IF_ERROR(Truncate(seg.name, scan.valid_end));
   segments[index].bytes = scan.valid_end;
   state_.summary.bytes_truncated += dropped;
   Note(LogLevel::kWarn,
@@ -248,9 +252,8 @@ Status Recovery::DropSegmentsFrom(size_t first_dropped) {
   auto& segments = state_.segments;
   for (size_t i = first_dropped; i < segments.size(); ++i) {
     const std::string& name = segments[i].name;
-    WALKV_RETURN_IF_ERROR(env_->RenameFile(Path(name), Path(name + ".dropped")));
+    WALKV_RETURN_IF_ERROR(MoveAside(name));
     state_.summary.bytes_truncated += segments[i].bytes;
-    dir_changed_ = true;
     Note(LogLevel::kWarn, StrCat("dropped ", name, " (", segments[i].bytes,
                                  " bytes after the damage; --recovery-mode point-in-time), ",
                                  "moved aside to ", name, ".dropped"));
@@ -259,11 +262,25 @@ Status Recovery::DropSegmentsFrom(size_t first_dropped) {
   return Status::Ok();
 }
 
+Status Recovery::Remove(const std::string& name) {
+  dir_changed_ = true;
+  return dry_run_ ? Status::Ok() : env_->RemoveFile(Path(name));
+}
+
+Status Recovery::MoveAside(const std::string& name) {
+  dir_changed_ = true;
+  return dry_run_ ? Status::Ok() : env_->RenameFile(Path(name), Path(name + ".dropped"));
+}
+
+Status Recovery::Truncate(const std::string& name, uint64_t size) {
+  return dry_run_ ? Status::Ok() : env_->TruncateFile(Path(name), size);
+}
+
 }  // namespace
 
 StatusOr<RecoveredState> Recover(Env* env, const std::string& dir, RecoveryMode mode,
-                                 Store* store, const LogSink& log) {
-  Recovery recovery(env, dir, mode, store, log);
+                                 Store* store, const LogSink& log, bool dry_run) {
+  Recovery recovery(env, dir, mode, store, log, dry_run);
   return recovery.Run();
 }
 

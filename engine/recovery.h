@@ -40,7 +40,9 @@ struct RecoveredState {
 };
 
 // Rebuilds `*store` (which must be empty) from `dir`. The caller holds the directory lock.
+// With dry_run, nothing in `dir` is changed (no truncation, rename or removal): the result and
+// its notes say what a real recovery would do. `walkv verify` uses that.
 StatusOr<RecoveredState> Recover(Env* env, const std::string& dir, RecoveryMode mode,
-                                 Store* store, const LogSink& log);
+                                 Store* store, const LogSink& log, bool dry_run = false);
 
 }  // namespace walkv

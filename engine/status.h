@@ -88,7 +88,7 @@ class [[nodiscard]] StatusOr {
 
   T& value() & { return std::get<T>(rep_); }
   const T& value() const& { return std::get<T>(rep_); }
-  T&& value() && { return std::get<T>(std::move(rep_)); }
+  T value() && { return std::get<T>(std::move(rep_)); }  // by value: safe on temporaries
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
