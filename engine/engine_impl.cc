@@ -3,7 +3,6 @@
 #include "engine/engine_impl.h"
 
 #include <algorithm>
-#include <chrono>
 
 #include "engine/file_names.h"
 #include "engine/log_format.h"
@@ -49,7 +48,7 @@ Status EngineImpl::Init() {
   if (!writer.ok()) return writer.status();
   log_ = std::move(*writer);
   {
-    std::lock_guard lock_files(files_mu_);
+    MutexLock lock_files(&files_mu_);
     segments_ = std::move(recovered->segments);
     // A newest segment with no records had the same name; Create() replaced it.
     std::erase_if(segments_, [&](const SegmentFile& s) { return s.first_seq == first_seq; });
@@ -58,11 +57,11 @@ Status EngineImpl::Init() {
   }
   next_interval_sync_ = env_->MonotonicMicros() + options_.fsync_interval_ms * 1000;
   {
-    std::lock_guard lock_snap(snap_mu_);
+    MutexLock lock_snap(&snap_mu_);
     last_snapshot_attempt_micros_ = env_->MonotonicMicros();
   }
   {
-    std::lock_guard lock_queue(queue_mu_);
+    MutexLock lock_queue(&queue_mu_);
     accepting_ = true;
   }
   commit_thread_ = std::thread([this] { CommitLoop(); });
@@ -82,10 +81,10 @@ void EngineImpl::Submit(Mutation m, Callback done) {
     return;
   }
   {
-    std::lock_guard lock(queue_mu_);
+    MutexLock lock(&queue_mu_);
     if (accepting_) {
       queue_.push_back({std::move(m), std::move(done)});
-      if (queue_.size() == 1) queue_cv_.notify_one();
+      if (queue_.size() == 1) queue_cv_.Signal();
       return;
     }
   }
@@ -99,14 +98,15 @@ void EngineImpl::CommitLoop() {
     bool do_cut = false;
     bool exiting = false;
     {
-      std::unique_lock lock(queue_mu_);
-      auto has_work = [&] { return !queue_.empty() || commit_stop_ || cut_requested_; };
-      if (options_.fsync_mode == FsyncMode::kInterval && log_unsynced_) {
-        uint64_t now = env_->MonotonicMicros();
-        uint64_t wait = next_interval_sync_ > now ? next_interval_sync_ - now : 0;
-        queue_cv_.wait_for(lock, std::chrono::microseconds(wait), has_work);
-      } else {
-        queue_cv_.wait(lock, has_work);
+      MutexLock lock(&queue_mu_);
+      while (queue_.empty() && !commit_stop_ && !cut_requested_) {
+        if (options_.fsync_mode == FsyncMode::kInterval && log_unsynced_) {
+          uint64_t now = env_->MonotonicMicros();
+          if (now >= next_interval_sync_) break;  // time for the interval sync
+          queue_cv_.WaitFor(next_interval_sync_ - now);
+        } else {
+          queue_cv_.Wait();
+        }
       }
       size_t bytes = 0;
       while (!queue_.empty() && batch.size() < kMaxBatchMutations && bytes < kMaxBatchBytes) {
@@ -131,13 +131,13 @@ void EngineImpl::CommitLoop() {
     if (do_cut) PerformSnapshotCut();
     if (exiting) break;
   }
-  std::lock_guard lock(queue_mu_);
+  MutexLock lock(&queue_mu_);
   commit_exited_ = true;
   if (cut_requested_) {
     cut_result_ = CutResult{Status::ShuttingDown("the engine is shutting down")};
     cut_requested_ = false;
   }
-  cut_cv_.notify_all();
+  cut_cv_.SignalAll();
 }
 
 void EngineImpl::CommitBatch(std::vector<PendingWrite>* batch) {
@@ -173,17 +173,17 @@ void EngineImpl::CommitBatch(std::vector<PendingWrite>* batch) {
   commit_batches_.fetch_add(1, std::memory_order_relaxed);
   mutations_committed_.fetch_add(batch->size(), std::memory_order_relaxed);
   {
-    std::lock_guard lock(files_mu_);
+    MutexLock lock(&files_mu_);
     segments_.back().bytes = log_->size();
   }
   for (size_t i = 0; i < batch->size(); ++i) (*batch)[i].done(std::move(results[i]));
 
   if (options_.snapshot_wal_bytes > 0 &&
       total_wal_bytes_.load() - snapshot_wal_base_.load() >= options_.snapshot_wal_bytes) {
-    std::lock_guard lock(snap_mu_);
+    MutexLock lock(&snap_mu_);
     if (!wal_trigger_) {
       wal_trigger_ = true;
-      snap_cv_.notify_all();
+      snap_cv_.SignalAll();
     }
   }
 }
@@ -208,7 +208,7 @@ Status EngineImpl::RollSegment(uint64_t first_seq) {
   auto writer = log::LogWriter::Create(env_, options_.data_dir, first_seq);
   if (!writer.ok()) return writer.status();
   log_ = std::move(*writer);
-  std::lock_guard lock(files_mu_);
+  MutexLock lock(&files_mu_);
   segments_.push_back({first_seq, log_->file_name(), log_->size()});
   return Status::Ok();
 }
@@ -225,13 +225,13 @@ void EngineImpl::PerformSnapshotCut() {
     if (!cut.status.ok()) Poison(cut.status);
   }
   if (cut.status.ok()) store_.BeginSnapshot();
-  std::lock_guard lock(queue_mu_);
+  MutexLock lock(&queue_mu_);
   cut_result_ = std::move(cut);
-  cut_cv_.notify_all();
+  cut_cv_.SignalAll();
 }
 
 void EngineImpl::Poison(const Status& why) {
-  std::lock_guard lock(poison_mu_);
+  MutexLock lock(&poison_mu_);
   if (poisoned_.load()) return;
   poison_ = Status(why.code() == StatusCode::kNoSpace ? StatusCode::kNoSpace : StatusCode::kPoisoned,
                    StrCat("the log could not be made durable (", why.ToString(),
@@ -243,13 +243,13 @@ void EngineImpl::Poison(const Status& why) {
 
 Status EngineImpl::PoisonStatus() {
   if (!poisoned_.load()) return Status::Ok();
-  std::lock_guard lock(poison_mu_);
+  MutexLock lock(&poison_mu_);
   return poison_;
 }
 
 void EngineImpl::RecordFsyncLatency(uint64_t micros) {
   fsync_count_.fetch_add(1, std::memory_order_relaxed);
-  std::lock_guard lock(stats_mu_);
+  MutexLock lock(&stats_mu_);
   if (fsync_latencies_.size() < kFsyncLatencyWindow) {
     fsync_latencies_.push_back(micros);
   } else {
@@ -268,13 +268,13 @@ EngineStats EngineImpl::Stats() {
   stats.mutations_committed = mutations_committed_.load();
   stats.uptime_micros = env_->MonotonicMicros() - start_micros_;
   {
-    std::lock_guard lock(files_mu_);
+    MutexLock lock(&files_mu_);
     stats.log_segments = segments_.size();
     for (const SegmentFile& s : segments_) stats.log_bytes += s.bytes;
     if (!snapshots_.empty()) stats.last_snapshot = snapshots_.back();
   }
   {
-    std::lock_guard lock(stats_mu_);
+    MutexLock lock(&stats_mu_);
     std::vector<uint64_t> sorted = fsync_latencies_;
     std::sort(sorted.begin(), sorted.end());
     if (!sorted.empty()) {
@@ -289,26 +289,26 @@ EngineStats EngineImpl::Stats() {
 }
 
 Status EngineImpl::Close() {
-  std::lock_guard close_lock(close_mu_);
+  MutexLock close_lock(&close_mu_);
   if (closed_) return close_status_;
   closed_ = true;
   {
-    std::lock_guard lock(queue_mu_);
+    MutexLock lock(&queue_mu_);
     accepting_ = false;
   }
   // The snapshot thread first: a snapshot in progress may still need the commit thread for its
   // cut. Then the commit thread, which commits whatever is still queued before it exits.
   {
-    std::lock_guard lock(snap_mu_);
+    MutexLock lock(&snap_mu_);
     snapshot_stop_ = true;
   }
-  snap_cv_.notify_all();
+  snap_cv_.SignalAll();
   if (snapshot_thread_.joinable()) snapshot_thread_.join();
   {
-    std::lock_guard lock(queue_mu_);
+    MutexLock lock(&queue_mu_);
     commit_stop_ = true;
   }
-  queue_cv_.notify_all();
+  queue_cv_.SignalAll();
   if (commit_thread_.joinable()) commit_thread_.join();
 
   Status status = PoisonStatus();

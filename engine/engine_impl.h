@@ -18,11 +18,9 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -31,6 +29,7 @@
 #include "engine/engine.h"
 #include "engine/env.h"
 #include "engine/log_writer.h"
+#include "engine/mutex.h"
 #include "engine/recovery.h"
 #include "engine/store.h"
 #include "engine/thread_annotations.h"
@@ -84,6 +83,7 @@ class EngineImpl final : public Engine {
   StatusOr<SnapshotInfo> WriteSnapshot();
   CutResult RequestCut();
   void RemoveObsoleteFiles(const SnapshotInfo& newest);
+  uint64_t LastSnapshotSeq();
 
   void Log(LogLevel level, const std::string& message) const;
   void RecordFsyncLatency(uint64_t micros);
@@ -96,15 +96,15 @@ class EngineImpl final : public Engine {
   uint64_t start_micros_ = 0;
 
   // The mutation queue and the commit thread's wake-up conditions.
-  std::mutex queue_mu_;
-  std::condition_variable queue_cv_;
+  Mutex queue_mu_;
+  CondVar queue_cv_{&queue_mu_};
   std::deque<PendingWrite> queue_ GUARDED_BY(queue_mu_);
   bool accepting_ GUARDED_BY(queue_mu_) = false;   // false before Init and once Close starts
   bool commit_stop_ GUARDED_BY(queue_mu_) = false; // commit thread: drain the queue and exit
   bool commit_exited_ GUARDED_BY(queue_mu_) = false;
   bool cut_requested_ GUARDED_BY(queue_mu_) = false;
   std::optional<CutResult> cut_result_ GUARDED_BY(queue_mu_);
-  std::condition_variable cut_cv_;
+  CondVar cut_cv_{&queue_mu_};
 
   // Commit-thread-only state (also touched by Init before the thread starts and by Close after
   // it has exited).
@@ -116,18 +116,18 @@ class EngineImpl final : public Engine {
   std::atomic<uint64_t> total_wal_bytes_{0};       // every log byte written since Open
   std::atomic<uint64_t> snapshot_wal_base_{0};     // total_wal_bytes_ at the last snapshot cut
   std::atomic<bool> poisoned_{false};
-  std::mutex poison_mu_;
+  Mutex poison_mu_;
   Status poison_ GUARDED_BY(poison_mu_);
 
   // Files in the directory: live log segments (the last is the one being written) and the
   // intact snapshots the engine knows of.
-  std::mutex files_mu_;
+  Mutex files_mu_;
   std::vector<SegmentFile> segments_ GUARDED_BY(files_mu_);
   std::vector<SnapshotInfo> snapshots_ GUARDED_BY(files_mu_);
 
   // Snapshot scheduling.
-  std::mutex snap_mu_;
-  std::condition_variable snap_cv_;
+  Mutex snap_mu_;
+  CondVar snap_cv_{&snap_mu_};
   bool snapshot_stop_ GUARDED_BY(snap_mu_) = false;
   bool wal_trigger_ GUARDED_BY(snap_mu_) = false;
   uint64_t snap_requested_gen_ GUARDED_BY(snap_mu_) = 0;
@@ -136,7 +136,7 @@ class EngineImpl final : public Engine {
   uint64_t last_snapshot_attempt_micros_ GUARDED_BY(snap_mu_) = 0;
 
   // Statistics.
-  std::mutex stats_mu_;
+  Mutex stats_mu_;
   std::vector<uint64_t> fsync_latencies_ GUARDED_BY(stats_mu_);  // ring of recent latencies
   size_t fsync_latency_next_ GUARDED_BY(stats_mu_) = 0;
   std::atomic<uint64_t> fsync_count_{0};
@@ -145,7 +145,7 @@ class EngineImpl final : public Engine {
 
   std::thread commit_thread_;
   std::thread snapshot_thread_;
-  std::mutex close_mu_;
+  Mutex close_mu_;
   bool closed_ GUARDED_BY(close_mu_) = false;
   Status close_status_ GUARDED_BY(close_mu_);
 };

@@ -1,6 +1,6 @@
 // EngineImpl's snapshot side: scheduling (timer, log size, on demand), writing a snapshot while
 // writers keep running, publishing it and removing the files it makes obsolete.
-#include <chrono>
+#include <algorithm>
 #include <utility>
 
 #include "engine/engine_impl.h"
@@ -11,40 +11,45 @@
 namespace walkv {
 
 StatusOr<SnapshotInfo> EngineImpl::Snapshot() {
-  std::unique_lock lock(snap_mu_);
+  MutexLock lock(&snap_mu_);
   if (snapshot_stop_) return Status::ShuttingDown("the engine is shutting down");
-  uint64_t my_gen = ++snap_requested_gen_;
-  snap_cv_.notify_all();
-  snap_cv_.wait(lock, [&] { return snap_completed_gen_ >= my_gen || snapshot_stop_; });
+  const uint64_t my_gen = ++snap_requested_gen_;
+  snap_cv_.SignalAll();
+  while (snap_completed_gen_ < my_gen && !snapshot_stop_) snap_cv_.Wait();
   if (snap_completed_gen_ < my_gen) return Status::ShuttingDown("the engine is shutting down");
   return *snap_last_result_;
 }
 
-void EngineImpl::SnapshotLoop() {
-  std::unique_lock lock(snap_mu_);
-  for (;;) {
-    const uint64_t interval = options_.snapshot_interval_seconds * 1'000'000;
-    auto wanted = [&] {
-      return snapshot_stop_ || snap_requested_gen_ > snap_completed_gen_ || wal_trigger_;
-    };
-    if (interval > 0) {
-      uint64_t due = last_snapshot_attempt_micros_ + interval;
-      uint64_t now = env_->MonotonicMicros();
-      snap_cv_.wait_for(lock, std::chrono::microseconds(due > now ? due - now : 0), wanted);
-    } else {
-      snap_cv_.wait(lock, wanted);
-    }
-    if (snapshot_stop_) break;
-    bool timer_due = interval > 0 &&
-                     env_->MonotonicMicros() >= last_snapshot_attempt_micros_ + interval;
-    if (!wanted() && !timer_due) continue;
+uint64_t EngineImpl::LastSnapshotSeq() {
+  MutexLock lock(&files_mu_);
+  return snapshots_.empty() ? 0 : snapshots_.back().seq;
+}
 
+void EngineImpl::SnapshotLoop() {
+  const uint64_t interval = options_.snapshot_interval_seconds * 1'000'000;
+  snap_mu_.Lock();
+  while (!snapshot_stop_) {
+    const bool requested = snap_requested_gen_ > snap_completed_gen_;
+    const bool timer_due =
+        interval > 0 && env_->MonotonicMicros() >= last_snapshot_attempt_micros_ + interval;
+    if (!requested && !wal_trigger_ && !timer_due) {
+      if (interval > 0) {
+        uint64_t due = last_snapshot_attempt_micros_ + interval;
+        snap_cv_.WaitFor(due - std::min(due, env_->MonotonicMicros()));
+      } else {
+        snap_cv_.Wait();
+      }
+      continue;
+    }
+    if (!requested && !wal_trigger_ && last_seq_.load() == LastSnapshotSeq()) {
+      last_snapshot_attempt_micros_ = env_->MonotonicMicros();  // timer, but nothing changed
+      continue;
+    }
     const uint64_t gen = snap_requested_gen_;
-    const char* reason = gen > snap_completed_gen_ ? "requested"
-                         : wal_trigger_            ? "log size"
-                                                   : "timer";
+    const char* reason = requested ? "requested" : wal_trigger_ ? "log size" : "timer";
     wal_trigger_ = false;
-    lock.unlock();
+    snap_mu_.Unlock();
+
     StatusOr<SnapshotInfo> result = WriteSnapshot();
     if (result.ok()) {
       Log(LogLevel::kInfo, StrCat("snapshot ", result->file, " (", reason, "): ", result->keys,
@@ -52,22 +57,24 @@ void EngineImpl::SnapshotLoop() {
     } else {
       Log(LogLevel::kError, StrCat("snapshot failed (", reason, "): ", result.status().ToString()));
     }
-    lock.lock();
+
+    snap_mu_.Lock();
     last_snapshot_attempt_micros_ = env_->MonotonicMicros();
     snap_completed_gen_ = gen;
     snap_last_result_ = std::move(result);
-    snap_cv_.notify_all();
+    snap_cv_.SignalAll();
   }
-  snap_cv_.notify_all();  // wake Snapshot() callers: they see snapshot_stop_
+  snap_cv_.SignalAll();  // wake Snapshot() callers: they see snapshot_stop_
+  snap_mu_.Unlock();
 }
 
 EngineImpl::CutResult EngineImpl::RequestCut() {
-  std::unique_lock lock(queue_mu_);
+  MutexLock lock(&queue_mu_);
   if (commit_exited_) return CutResult{Status::ShuttingDown("the engine is shutting down")};
   cut_result_.reset();
   cut_requested_ = true;
-  queue_cv_.notify_all();
-  cut_cv_.wait(lock, [&] { return cut_result_.has_value(); });
+  queue_cv_.SignalAll();
+  while (!cut_result_.has_value()) cut_cv_.Wait();
   CutResult cut = std::move(*cut_result_);
   cut_result_.reset();
   return cut;
@@ -78,7 +85,7 @@ StatusOr<SnapshotInfo> EngineImpl::WriteSnapshot() {
   if (!cut.status.ok()) return cut.status;
   // From here the store tracks pre-images: every exit path must end that (EndSnapshot).
   {
-    std::lock_guard lock(files_mu_);
+    MutexLock lock(&files_mu_);
     if (!snapshots_.empty() && snapshots_.back().seq == cut.seq) {
       store_.EndSnapshot();  // nothing changed since the last snapshot: it is still current
       return snapshots_.back();
@@ -120,7 +127,7 @@ void EngineImpl::RemoveObsoleteFiles(const SnapshotInfo& newest) {
   // damaged), and every log segment holding records after the older of the two.
   std::vector<std::string> doomed;
   {
-    std::lock_guard lock(files_mu_);
+    MutexLock lock(&files_mu_);
     snapshots_.push_back(newest);
     while (snapshots_.size() > 2) {
       doomed.push_back(snapshots_.front().file);
@@ -139,7 +146,7 @@ void EngineImpl::RemoveObsoleteFiles(const SnapshotInfo& newest) {
   // Snapshots found damaged at startup are not in snapshots_; remove those older than the new one.
   auto children = env_->GetChildren(options_.data_dir);
   if (children.ok()) {
-    std::lock_guard lock(files_mu_);
+    MutexLock lock(&files_mu_);
     for (const std::string& name : *children) {
       ParsedFileName parsed = ParseFileName(name);
       if (parsed.kind != FileKind::kSnapshot || parsed.seq >= newest.seq) continue;
@@ -162,7 +169,7 @@ void EngineImpl::RemoveObsoleteFiles(const SnapshotInfo& newest) {
 Status EngineImpl::RemoveFilesCoveredBy(const SnapshotInfo& newest) {
   std::vector<std::string> doomed;
   {
-    std::lock_guard lock(files_mu_);
+    MutexLock lock(&files_mu_);
     while (segments_.size() >= 2 && segments_[1].first_seq <= newest.seq + 1) {
       doomed.push_back(segments_.front().name);
       segments_.erase(segments_.begin());

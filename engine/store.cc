@@ -1,6 +1,5 @@
 #include "engine/store.h"
 
-#include <mutex>
 #include <xxhash.h>
 
 #include "engine/glob.h"
@@ -37,7 +36,7 @@ void Store::AddAccounting(int64_t entries, int64_t bytes) {
 
 std::optional<std::string> Store::Get(std::string_view key) const {
   const Shard& shard = ShardFor(key);
-  std::shared_lock lock(shard.mu);
+  ReaderLock lock(&shard.mu);
   auto it = shard.map.find(key);
   if (it == shard.map.end()) return std::nullopt;
   return it->second;
@@ -47,13 +46,13 @@ std::vector<std::string> Store::Keys(std::string_view pattern) const {
   std::vector<std::string> out;
   if (GlobIsLiteral(pattern)) {
     const Shard& shard = ShardFor(pattern);
-    std::shared_lock lock(shard.mu);
+    ReaderLock lock(&shard.mu);
     if (shard.map.contains(pattern)) out.emplace_back(pattern);
     return out;
   }
   for (size_t i = 0; i < kShardCount; ++i) {
     const Shard& shard = shards_[i];
-    std::shared_lock lock(shard.mu);
+    ReaderLock lock(&shard.mu);
     for (const auto& [key, value] : shard.map) {
       if (GlobMatch(pattern, key)) out.push_back(key);
     }
@@ -82,7 +81,7 @@ void Store::Apply(MutationType type, std::string_view key, std::string_view valu
     int64_t entries = 0, bytes = 0;
     for (size_t i = 0; i < kShardCount; ++i) {
       Shard& shard = shards_[i];
-      std::unique_lock lock(shard.mu);
+      WriterLock lock(&shard.mu);
       for (const auto& [k, v] : shard.map) {
         SavePreImage(shard, k);
         --entries;
@@ -95,7 +94,7 @@ void Store::Apply(MutationType type, std::string_view key, std::string_view valu
   }
 
   Shard& shard = ShardFor(key);
-  std::unique_lock lock(shard.mu);
+  WriterLock lock(&shard.mu);
   SavePreImage(shard, key);
   switch (type) {
     case MutationType::kSet: {
@@ -131,7 +130,7 @@ void Store::Apply(MutationType type, std::string_view key, std::string_view valu
 
 void Store::Load(std::string_view key, std::string_view value) {
   Shard& shard = ShardFor(key);
-  std::unique_lock lock(shard.mu);
+  WriterLock lock(&shard.mu);
   auto [it, inserted] = shard.map.try_emplace(std::string(key), value);
   if (inserted) {
     AddAccounting(1, EntryCost(key.size(), value.size()));
@@ -144,7 +143,7 @@ void Store::Load(std::string_view key, std::string_view value) {
 
 void Store::Clear() {
   for (size_t i = 0; i < kShardCount; ++i) {
-    std::unique_lock lock(shards_[i].mu);
+    WriterLock lock(&shards_[i].mu);
     shards_[i].map.clear();
     shards_[i].pre_images.clear();
     shards_[i].tracking = false;
@@ -155,7 +154,7 @@ void Store::Clear() {
 
 void Store::BeginSnapshot() {
   for (size_t i = 0; i < kShardCount; ++i) {
-    std::unique_lock lock(shards_[i].mu);
+    WriterLock lock(&shards_[i].mu);
     shards_[i].tracking = true;
     shards_[i].pre_images.clear();
   }
@@ -164,7 +163,7 @@ void Store::BeginSnapshot() {
 void Store::CollectShardForSnapshot(size_t shard_index,
                                     std::vector<std::pair<std::string, std::string>>* out) {
   Shard& shard = shards_[shard_index];
-  std::unique_lock lock(shard.mu);
+  WriterLock lock(&shard.mu);
   out->reserve(out->size() + shard.map.size() + shard.pre_images.size());
   for (const auto& [key, value] : shard.map) {
     if (shard.pre_images.contains(key)) continue;  // changed since the snapshot point
@@ -179,7 +178,7 @@ void Store::CollectShardForSnapshot(size_t shard_index,
 
 void Store::EndSnapshot() {
   for (size_t i = 0; i < kShardCount; ++i) {
-    std::unique_lock lock(shards_[i].mu);
+    WriterLock lock(&shards_[i].mu);
     shards_[i].tracking = false;
     shards_[i].pre_images.clear();
   }

@@ -22,7 +22,6 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -30,6 +29,7 @@
 #include <vector>
 
 #include "engine/mutation.h"
+#include "engine/mutex.h"
 #include "engine/thread_annotations.h"
 
 namespace walkv {
@@ -79,7 +79,7 @@ class Store {
   using KeyMap = std::unordered_map<std::string, V, KeyHash, std::equal_to<>>;
 
   struct Shard {
-    mutable std::shared_mutex mu;
+    mutable SharedMutex mu;
     KeyMap<std::string> map GUARDED_BY(mu);
     bool tracking GUARDED_BY(mu) = false;
     // key -> value as of the snapshot point (nullopt: the key did not exist then).
