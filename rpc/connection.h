@@ -1,0 +1,123 @@
+// Connection: one client connection — framing, ordered responses, backpressure, close.
+//
+// Concurrency: every member is touched only on the connection's strand (the executor of its
+// socket). Call completions arriving from engine or pool threads are dispatched to that strand.
+// A Connection is owned by shared_ptrs held by its pending asynchronous operations and by the
+// callbacks of its in-flight calls; the server's registry holds only a weak_ptr.
+//
+// Ordering: each request line gets a response slot, in arrival order. Calls complete in any order
+// (a read answers at once, a write when durable); only the completed prefix of the slot queue is
+// moved to the output buffer, so responses leave in request order.
+//
+// Read-your-writes: a request is executed when its line is processed, except that a read (or
+// any non-write method) waits until every earlier write on the same connection is durable, and
+// no later line is processed meanwhile. So a pipelined set-then-get returns the new value, while
+// runs of pipelined writes still reach the engine together (group commit).
+//
+// Backpressure: while unanswered/unflushed slots reach max_pending_requests or unsent output
+// reaches max_pending_output_bytes, no more lines are processed and the socket is not read;
+// reading resumes once both are below half their bound. An idle connection holds its socket and
+// no buffers (reads go through a per-thread scratch buffer; a partial line is kept, nothing else).
+//
+// Closing: after the peer's EOF (every line answered first), after TOO_LARGE, or after
+// BeginShutdown() (buffered lines answered SHUTTING_DOWN, nothing more read), the connection
+// flushes its output, half-closes, discards input briefly so the peer gets the responses rather
+// than a reset, and closes. An I/O error closes at once. `on_released` runs (on the strand)
+// once the socket is closed and no call is in flight any more.
+#pragma once
+
+#include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rpc/line_framer.h"
+#include "rpc/methods.h"
+#include "rpc/service.h"
+
+namespace walkv::rpc {
+
+struct ConnectionLimits {
+  size_t max_request_bytes = 16u << 20;
+  size_t max_pending_output_bytes = 4u << 20;
+  size_t max_pending_requests = 1024;
+  std::chrono::milliseconds linger{1000};  // how long to discard input before the final close
+};
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  // `socket`'s executor must be a strand.
+  Connection(asio::ip::tcp::socket socket, Service& service, ConnectionLimits limits,
+             std::function<void()> on_released);
+  ~Connection();
+
+  // Each may be called from any thread; the work happens on the strand.
+  void Start();
+  void BeginShutdown();  // see "Closing" above
+  void ForceClose();     // close now, dropping unsent output
+
+ private:
+  struct Slot {
+    bool done = false;
+    std::string response;
+  };
+
+  void Pump();
+  void ProcessLines();
+  void HandleLine(std::string_view line);
+  uint64_t AddSlot();
+  void CompleteSlot(uint64_t seq, std::string response);
+  void StartCall(uint64_t seq, Call call);
+  void OnCallDone(uint64_t seq, bool write, std::string response);
+  void Flush();
+  void OnWritten(const asio::error_code& ec);
+  void ArmRead();
+  void OnReadable(const asio::error_code& ec);
+  void ReadAvailable();
+  void Discard();
+  bool OverLimits() const;
+  bool BelowResumeMark() const;
+  void SetPaused(bool paused);
+  void MaybeFinish();
+  void CloseNow();
+  void MaybeRelease();
+  size_t pending_slots() const { return slots_.size() - head_; }
+
+  asio::ip::tcp::socket socket_;
+  Service& service_;
+  const ConnectionLimits limits_;
+  std::function<void()> on_released_;
+
+  LineFramer framer_;
+  std::vector<Slot> slots_;  // slots_[head_..] are unflushed; slots_[head_] has sequence base_seq_
+  size_t head_ = 0;
+  uint64_t base_seq_ = 0;
+  size_t calls_in_flight_ = 0;        // slots whose call has been started and not completed yet
+  size_t writes_in_flight_ = 0;       // ... of which writes
+  std::optional<Call> blocked_call_;  // a non-write waiting for writes_in_flight_ == 0
+  uint64_t blocked_seq_ = 0;          // its slot
+
+  std::string out_;      // responses ready to send
+  std::string writing_;  // the bytes of the async_write in flight
+  bool write_in_flight_ = false;
+
+  bool read_armed_ = false;  // an async_wait(read) is outstanding
+  bool paused_ = false;      // not reading because of backpressure
+  bool in_pump_ = false;     // guards Pump() against re-entry from inline completions
+  bool eof_ = false;         // the peer sent FIN
+  bool shutting_down_ = false;
+  bool input_done_ = false;  // no further line will be processed
+  bool lingering_ = false;   // half-closed; discarding input until EOF or the linger timer
+  bool closed_ = false;      // socket closed
+  bool released_ = false;    // on_released_ has run
+  std::unique_ptr<asio::steady_timer> linger_timer_;
+};
+
+}  // namespace walkv::rpc

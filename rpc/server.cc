@@ -1,0 +1,341 @@
+#include "rpc/server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/strand.hpp>
+#include <asio/write.hpp>
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <exception>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "rpc/connection.h"
+#include "rpc/response.h"
+#include "rpc/service.h"
+
+namespace walkv::rpc {
+
+namespace {
+
+using asio::ip::tcp;
+
+constexpr int kListenBacklog = 65535;  // the kernel caps it at net.core.somaxconn
+constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(50);
+constexpr auto kRefusalLinger = std::chrono::milliseconds(1000);
+
+std::string FormatAddress(const tcp::endpoint& ep) {
+  const std::string host = ep.address().to_string();
+  return (ep.address().is_v6() ? "[" + host + "]" : host) + ":" + std::to_string(ep.port());
+}
+
+// "Address already in use" -> "address already in use".
+std::string Lowercased(std::string message) {
+  if (!message.empty()) {
+    message[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(message[0])));
+  }
+  return message;
+}
+
+// Sends TOO_MANY_CONNECTIONS on a connection over the limit, half-closes, discards what the peer
+// sends until EOF or a short linger (so the peer reads the line instead of a reset), closes.
+class Refusal : public std::enable_shared_from_this<Refusal> {
+ public:
+  Refusal(tcp::socket socket, std::string line)
+      : socket_(std::move(socket)), timer_(socket_.get_executor()), line_(std::move(line)) {}
+
+  void Start() {
+    asio::async_write(socket_, asio::buffer(line_),
+                      [self = shared_from_this()](const asio::error_code& ec, size_t) {
+                        if (ec) return self->Close();
+                        asio::error_code ignored;
+                        self->socket_.shutdown(tcp::socket::shutdown_send, ignored);
+                        self->timer_.expires_after(kRefusalLinger);
+                        self->timer_.async_wait([self](const asio::error_code&) { self->Close(); });
+                        self->Drain();
+                      });
+  }
+
+ private:
+  void Drain() {
+    socket_.async_read_some(asio::buffer(scratch_),
+                            [self = shared_from_this()](const asio::error_code& ec, size_t) {
+                              if (ec) return self->Close();
+                              self->Drain();
+                            });
+  }
+  void Close() {
+    asio::error_code ignored;
+    timer_.cancel();
+    socket_.close(ignored);
+  }
+
+  tcp::socket socket_;
+  asio::steady_timer timer_;
+  std::string line_;
+  char scratch_[512];
+};
+
+}  // namespace
+
+class Server::Impl {
+ public:
+  Impl(Engine& engine, ServerOptions options)
+      : options_(std::move(options)),
+        threads_(options_.threads != 0 ? options_.threads
+                                       : std::max<size_t>(1, std::thread::hardware_concurrency())),
+        io_(static_cast<int>(threads_)),
+        accept_strand_(asio::make_strand(io_)),
+        acceptor_(accept_strand_),
+        retry_timer_(accept_strand_),
+        grace_timer_(accept_strand_),
+        service_(engine) {}
+
+  ~Impl() { Shutdown(); }
+
+  Status Start() {
+    const std::string where = options_.host + ":" + std::to_string(options_.port);
+    asio::error_code ec;
+    tcp::resolver resolver(io_);
+    const auto endpoints =
+        resolver.resolve(options_.host, std::to_string(options_.port),
+                         tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+    if (ec) return Status::InvalidArgument(where + ": cannot resolve host: " + ec.message());
+    asio::error_code last = asio::error::host_not_found;
+    for (const auto& entry : endpoints) {
+      asio::error_code ignored;
+      acceptor_.close(ignored);
+      acceptor_.open(entry.endpoint().protocol(), last);
+      if (last) continue;
+      acceptor_.set_option(tcp::acceptor::reuse_address(true), ignored);
+      acceptor_.bind(entry.endpoint(), last);
+      if (last) continue;
+      acceptor_.listen(kListenBacklog, last);
+      if (last) continue;
+      const tcp::endpoint bound = acceptor_.local_endpoint(last);
+      if (last) continue;
+      port_ = bound.port();
+      address_ = FormatAddress(bound);
+      work_.emplace(io_.get_executor());
+      started_ = true;
+      return Status::Ok();
+    }
+    asio::error_code ignored;
+    acceptor_.close(ignored);
+    std::string message = where + ": " + Lowercased(last.message());
+    if (last == asio::error::address_in_use) return Status::Busy(std::move(message));
+    return Status::IOError(std::move(message));
+  }
+
+  uint16_t port() const { return port_; }
+  const std::string& address() const { return address_; }
+
+  void Run() {
+    if (!started_ || ran_.exchange(true)) return;
+    asio::post(accept_strand_, [this] { Accept(); });
+    std::vector<std::thread> threads;
+    for (size_t i = 1; i < threads_; ++i) threads.emplace_back([this] { RunLoop(); });
+    RunLoop();
+    for (std::thread& t : threads) t.join();
+  }
+
+  void Shutdown() {
+    if (shutdown_requested_.exchange(true)) return;
+    if (!started_) return;
+    asio::post(accept_strand_, [this] { DoShutdown(); });
+  }
+
+ private:
+  void RunLoop() {
+    for (;;) {
+      try {
+        io_.run();
+        return;
+      } catch (const std::exception& e) {
+        spdlog::error("rpc server: unexpected exception on an I/O thread: {}", e.what());
+      }
+    }
+  }
+
+  // --- everything below runs on accept_strand_ ---
+
+  void Accept() {
+    if (shutting_down_ || !acceptor_.is_open()) return;
+    acceptor_.async_accept(asio::make_strand(io_),
+                           [this](const asio::error_code& ec, tcp::socket socket) {
+                             OnAccept(ec, std::move(socket));
+                           });
+  }
+
+  void OnAccept(const asio::error_code& ec, tcp::socket socket) {
+    if (shutting_down_ || ec == asio::error::operation_aborted) return;
+    if (ec) {
+      // EMFILE/ENFILE/ENOBUFS: back off instead of spinning; anything else: carry on.
+      LogRateLimited(last_accept_error_log_, [&] {
+        spdlog::warn("rpc server: accept failed on {}: {}", address_, ec.message());
+      });
+      retry_timer_.expires_after(kAcceptRetryDelay);
+      retry_timer_.async_wait([this](const asio::error_code& e) {
+        if (!e) Accept();
+      });
+      return;
+    }
+    Metrics& metrics = service_.metrics();
+    std::shared_ptr<Connection> conn;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (connections_.size() >= options_.max_connections) {
+        Refuse(std::move(socket));
+      } else {
+        const uint64_t id = next_id_++;
+        ConnectionLimits limits;
+        limits.max_request_bytes = options_.max_request_bytes;
+        limits.max_pending_output_bytes = std::max<size_t>(1, options_.max_pending_output_bytes);
+        limits.max_pending_requests = std::max<size_t>(1, options_.max_pending_requests);
+        conn = std::make_shared<Connection>(std::move(socket), service_, limits,
+                                            [this, id] { OnReleased(id); });
+        connections_.emplace(id, conn);
+        metrics.connections_current.fetch_add(1, std::memory_order_relaxed);
+        metrics.connections_total.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+    if (conn) conn->Start();
+    Accept();
+  }
+
+  void Refuse(tcp::socket socket) {
+    Metrics& metrics = service_.metrics();
+    metrics.connections_refused.fetch_add(1, std::memory_order_relaxed);
+    metrics.CountError(ErrorCode::kTooManyConnections);
+    ++refused_since_log_;
+    LogRateLimited(last_refusal_log_, [&] {
+      spdlog::warn("rpc server: refused {} connection(s): --max-connections={} reached",
+                   refused_since_log_, options_.max_connections);
+      refused_since_log_ = 0;
+    });
+    std::make_shared<Refusal>(
+        std::move(socket),
+        EncodeError("null", ErrorCode::kTooManyConnections,
+                    "too many connections: the server allows --max-connections=" +
+                        std::to_string(options_.max_connections)))
+        ->Start();
+  }
+
+  template <typename F>
+  void LogRateLimited(std::chrono::steady_clock::time_point& last, F&& log) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last < std::chrono::seconds(1)) return;
+    last = now;
+    log();
+  }
+
+  void DoShutdown() {
+    std::vector<std::shared_ptr<Connection>> live;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      shutting_down_ = true;
+      for (auto& [id, weak] : connections_) {
+        if (auto conn = weak.lock()) live.push_back(std::move(conn));
+      }
+    }
+    // Connections first: once a client sees the port closed, every connection's shutdown is
+    // already queued on its strand ahead of any later event.
+    for (auto& conn : live) conn->BeginShutdown();
+    asio::error_code ignored;
+    acceptor_.close(ignored);
+    retry_timer_.cancel();
+    if (options_.shutdown_grace_ms > 0) {
+      grace_timer_.expires_after(std::chrono::milliseconds(options_.shutdown_grace_ms));
+      grace_timer_.async_wait([this](const asio::error_code& ec) {
+        if (!ec) ForceCloseAll();
+      });
+    }
+    CheckDrained();
+  }
+
+  void ForceCloseAll() {
+    std::vector<std::shared_ptr<Connection>> live;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (auto& [id, weak] : connections_) {
+        if (auto conn = weak.lock()) live.push_back(std::move(conn));
+      }
+    }
+    if (!live.empty()) {
+      spdlog::warn("rpc server: closing {} connection(s) that did not drain within {} ms",
+                   live.size(), options_.shutdown_grace_ms);
+    }
+    for (auto& conn : live) conn->ForceClose();
+  }
+
+  void CheckDrained() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!shutting_down_ || drained_ || !connections_.empty()) return;
+      drained_ = true;
+    }
+    grace_timer_.cancel();
+    work_.reset();  // Run() returns once the last handlers have run
+  }
+
+  // On the released connection's strand.
+  void OnReleased(uint64_t id) {
+    bool shutting_down;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      connections_.erase(id);
+      shutting_down = shutting_down_;
+    }
+    service_.metrics().connections_current.fetch_sub(1, std::memory_order_relaxed);
+    if (shutting_down) asio::post(accept_strand_, [this] { CheckDrained(); });
+  }
+
+  const ServerOptions options_;
+  const size_t threads_;
+  asio::io_context io_;
+  asio::strand<asio::io_context::executor_type> accept_strand_;
+  tcp::acceptor acceptor_;          // accept_strand_ (and Start(), before Run())
+  asio::steady_timer retry_timer_;  // accept_strand_
+  asio::steady_timer grace_timer_;  // accept_strand_
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  Service service_;  // declared after io_: destroyed first, while io_ still exists
+
+  uint16_t port_ = 0;
+  std::string address_;
+  std::atomic<bool> started_{false};
+  std::atomic<bool> ran_{false};
+  std::atomic<bool> shutdown_requested_{false};
+
+  // accept_strand_ only:
+  std::chrono::steady_clock::time_point last_refusal_log_{};
+  std::chrono::steady_clock::time_point last_accept_error_log_{};
+  uint64_t refused_since_log_ = 0;
+
+  std::mutex mu_;
+  std::unordered_map<uint64_t, std::weak_ptr<Connection>> connections_;  // guarded by mu_
+  uint64_t next_id_ = 0;                                                 // guarded by mu_
+  bool shutting_down_ = false;                                           // guarded by mu_
+  bool drained_ = false;                                                 // guarded by mu_
+};
+
+Server::Server(Engine& engine, ServerOptions options)
+    : impl_(std::make_unique<Impl>(engine, std::move(options))) {}
+Server::~Server() = default;
+Status Server::Start() { return impl_->Start(); }
+uint16_t Server::port() const { return impl_->port(); }
+std::string Server::address() const { return impl_->address(); }
+void Server::Run() { impl_->Run(); }
+void Server::Shutdown() { impl_->Shutdown(); }
+
+}  // namespace walkv::rpc

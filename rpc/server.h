@@ -1,0 +1,73 @@
+// Server: the JSON-lines RPC server (docs/protocol.md) over standalone Asio.
+//
+// Threading (docs/server.md): one asio::io_context run by ServerOptions::threads I/O threads. Each
+// connection owns a strand; everything about a connection (its buffers, response queue, socket)
+// is touched only on that strand. Reads call the engine inline; writes go through
+// Engine::Submit and their callbacks post back to the connection's strand; methods that block
+// (snapshot) run on a small separate pool, never on an I/O thread.
+//
+// Lifecycle: construct, Start() (bind + listen), Run() on one thread (it also starts the other
+// I/O threads and returns once the server has drained after Shutdown()). Shutdown() may be called
+// from any thread, any number of times, before or during Run(). The Engine must outlive the
+// Server; closing the engine after Run() returns is the caller's job.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "engine/engine.h"
+#include "engine/status.h"
+
+namespace walkv::rpc {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 7379;                  // 0 = an ephemeral port; see Server::port()
+  size_t threads = 0;                    // I/O threads; 0 = hardware concurrency (at least 1)
+  size_t max_connections = 10000;        // more are answered TOO_MANY_CONNECTIONS and closed
+  size_t max_request_bytes = 16u << 20;  // longest accepted request line, without its '\n'
+
+  // Backpressure: a connection stops reading while its unsent output exceeds
+  // max_pending_output_bytes or it has more than max_pending_requests requests unanswered or
+  // unflushed; it resumes once both are below half of their bound.
+  size_t max_pending_output_bytes = 4u << 20;
+  size_t max_pending_requests = 1024;
+
+  // After Shutdown(), connections whose responses still cannot be flushed (a peer that never
+  // reads) are closed forcibly once this much time has passed.
+  uint32_t shutdown_grace_ms = 10000;
+};
+
+class Server {
+ public:
+  Server(Engine& engine, ServerOptions options);
+  // Requests Shutdown() but does not wait: if Run() executes on another thread, let it return
+  // (join that thread) before destroying the Server.
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Resolves host, binds (SO_REUSEADDR) and listens. On failure returns a one-line Status such
+  // as "127.0.0.1:7379: address already in use". After OK, port() is the bound port.
+  Status Start();
+
+  uint16_t port() const;
+  std::string address() const;  // "127.0.0.1:43211" (IPv6: "[::1]:43211")
+
+  // Serves on the I/O thread pool (the calling thread is one of them) until Shutdown() has
+  // drained every connection; then returns. Call at most once, after a successful Start().
+  void Run();
+
+  // Stops accepting, answers every request already dispatched (lines read afterwards get
+  // SHUTTING_DOWN), waits for pending engine callbacks, flushes output, closes connections and
+  // lets Run() return. Thread-safe, idempotent, non-blocking; not async-signal-safe.
+  void Shutdown();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace walkv::rpc

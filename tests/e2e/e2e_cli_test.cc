@@ -1,0 +1,136 @@
+// `walkv cli` in one-shot and piped mode against a real server: output (stdout is a pipe here,
+// so raw values), --json, exit codes, and the one-line refused-connection message.
+#include <arpa/inet.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "tests/e2e/server_process.h"
+#include "tests/e2e/subprocess.h"
+#include "tests/util/temp_dir.h"
+
+namespace walkv::e2e {
+namespace {
+
+using ::testing::HasSubstr;
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = ServerProcess::Start(dir_.Sub("data"));
+    ASSERT_NE(server_, nullptr);
+  }
+  void TearDown() override {
+    if (server_ != nullptr) {
+      EXPECT_EQ(server_->Terminate(), 0);
+    }
+  }
+
+  ProcessResult Cli(std::vector<std::string> words, std::string_view input = "") {
+    std::vector<std::string> argv = {WalkvBinary(), "cli", "--port",
+                                     std::to_string(server_->port())};
+    argv.insert(argv.end(), words.begin(), words.end());
+    return RunProcess(argv, input);
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<ServerProcess> server_;
+};
+
+TEST_F(CliTest, OneShotSetGetDelete) {
+  ProcessResult set = Cli({"set", "greeting", "hello world"});
+  EXPECT_EQ(set.exit, 0);
+  EXPECT_EQ(set.out, "OK\n");
+  EXPECT_EQ(set.err, "");
+  ProcessResult get = Cli({"get", "greeting"});
+  EXPECT_EQ(get.exit, 0);
+  EXPECT_EQ(get.out, "hello world\n");
+  ProcessResult del = Cli({"delete", "greeting"});
+  EXPECT_EQ(del.exit, 0);
+  EXPECT_EQ(del.out, "true\n");
+  ProcessResult missing = Cli({"get", "greeting"});
+  EXPECT_EQ(missing.exit, 0);
+  EXPECT_EQ(missing.out, "\n");  // nil prints an empty line
+  ProcessResult ping = Cli({"PING"});
+  EXPECT_EQ(ping.out, "PONG\n");
+}
+
+TEST_F(CliTest, ArgumentsStayStringsEvenIfTheyLookLikeNumbersOrFlags) {
+  EXPECT_EQ(Cli({"set", "n", "007"}).exit, 0);
+  EXPECT_EQ(Cli({"--json", "get", "n"}).out, "\"007\"\n");
+  EXPECT_EQ(Cli({"set", "neg", "-1"}).exit, 0);
+  EXPECT_EQ(Cli({"get", "neg"}).out, "-1\n");
+  EXPECT_EQ(Cli({"append", "n", "8"}).out, "4\n");
+}
+
+TEST_F(CliTest, ServerErrorGoesToStderrWithExitOne) {
+  ProcessResult unknown = Cli({"frobnicate", "x"});
+  EXPECT_EQ(unknown.exit, 1);
+  EXPECT_EQ(unknown.out, "");
+  EXPECT_THAT(unknown.err, HasSubstr("(error) UNKNOWN_METHOD"));
+  ProcessResult arity = Cli({"get"});
+  EXPECT_EQ(arity.exit, 1);
+  EXPECT_THAT(arity.err, HasSubstr("(error) INVALID_ARGUMENT"));
+}
+
+TEST_F(CliTest, JsonFlagPrintsRawJsonOnOneLine) {
+  ProcessResult set = Cli({"--json", "set", "k", "a\nb"});
+  EXPECT_EQ(set.exit, 0);
+  EXPECT_EQ(set.out, "true\n");
+  EXPECT_EQ(Cli({"--json", "get", "k"}).out, "\"a\\nb\"\n");
+  EXPECT_EQ(Cli({"--json", "get", "nothing"}).out, "null\n");
+  EXPECT_EQ(Cli({"--json", "keys"}).out, "[\"k\"]\n");
+  ProcessResult info = Cli({"--json", "info"});
+  EXPECT_EQ(info.exit, 0);
+  EXPECT_EQ(std::count(info.out.begin(), info.out.end(), '\n'), 1);
+  EXPECT_EQ(info.out.front(), '{');
+  ProcessResult error = Cli({"--json", "nope"});
+  EXPECT_EQ(error.exit, 1);
+  EXPECT_THAT(error.err, HasSubstr("\"code\":\"UNKNOWN_METHOD\""));
+}
+
+TEST_F(CliTest, CommandsFromAPipeRunInOrder) {
+  ProcessResult piped = Cli({}, "set \"a b\" \"c\\nd\"\nget \"a b\"\nkeys *\nquit\nget never\n");
+  EXPECT_EQ(piped.exit, 0) << piped.err;
+  EXPECT_EQ(piped.out, "OK\nc\nd\na b\n");
+  ProcessResult bad = Cli({}, "set \"unbalanced\nping\n");
+  EXPECT_EQ(bad.exit, 1);
+  EXPECT_THAT(bad.err, HasSubstr("invalid quoting"));
+  EXPECT_EQ(bad.out, "PONG\n");
+}
+
+TEST(CliConnectionTest, RefusedConnectionIsOneLineAndExitOne) {
+  // A bound socket that does not listen: connecting to its port is refused.
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const std::string port = std::to_string(ntohs(addr.sin_port));
+
+  ProcessResult result = RunProcess({WalkvBinary(), "cli", "--port", port, "ping"});
+  close(fd);
+  EXPECT_EQ(result.exit, 1);
+  EXPECT_EQ(result.out, "");
+  EXPECT_EQ(result.err, "walkv: could not connect to 127.0.0.1:" + port + ": Connection refused\n");
+}
+
+TEST(CliUsageTest, BadUsageExitsTwo) {
+  ProcessResult bad_port = RunProcess({WalkvBinary(), "cli", "--port", "abc", "ping"});
+  EXPECT_EQ(bad_port.exit, 2);
+  EXPECT_THAT(bad_port.err, HasSubstr("--port"));
+  ProcessResult unknown_flag = RunProcess({WalkvBinary(), "cli", "--bogus", "ping"});
+  EXPECT_EQ(unknown_flag.exit, 2);
+  EXPECT_THAT(unknown_flag.err, HasSubstr("Usage: walkv cli"));
+}
+
+}  // namespace
+}  // namespace walkv::e2e

@@ -1,0 +1,314 @@
+// Request parsing and binding (rpc/request.h, rpc/methods.h): a line in, a Call or the error
+// response out — no socket, no engine.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <variant>
+
+#include "rpc/line_framer.h"
+#include "rpc/methods.h"
+#include "rpc/request.h"
+#include "rpc/response.h"
+
+namespace walkv::rpc {
+namespace {
+
+using json = nlohmann::json;
+
+Call MustBind(std::string_view line) {
+  auto r = ParseCall(line);
+  if (auto* e = std::get_if<ErrorResponse>(&r)) {
+    ADD_FAILURE() << "unexpected " << ErrorCodeName(e->code) << ": " << e->message << " for "
+                  << line;
+    return Call{};
+  }
+  return std::get<Call>(std::move(r));
+}
+
+ErrorResponse MustFail(std::string_view line) {
+  auto r = ParseCall(line);
+  if (auto* e = std::get_if<ErrorResponse>(&r)) return *e;
+  ADD_FAILURE() << "expected an error for " << line;
+  return ErrorResponse{};
+}
+
+TEST(RequestParserTest, ParsesFullRequest) {
+  Call c = MustBind(R"({"id": 7, "method": "set", "args": ["k", "v"], "kwargs": {}})");
+  ASSERT_NE(c.method, nullptr);
+  EXPECT_EQ(c.method->name, "set");
+  EXPECT_EQ(c.id, "7");
+  EXPECT_EQ(c.args, (std::vector<std::string>{"k", "v"}));
+}
+
+TEST(RequestParserTest, ArgsKwargsAndIdAreOptional) {
+  Call c = MustBind(R"({"method":"ping"})");
+  EXPECT_EQ(c.method->name, "ping");
+  EXPECT_EQ(c.id, "null");
+  EXPECT_TRUE(c.args.empty());
+}
+
+TEST(RequestParserTest, MethodNamesAreCaseInsensitive) {
+  EXPECT_EQ(MustBind(R"({"method":"PING"})").method->name, "ping");
+  EXPECT_EQ(MustBind(R"({"method":"FlushAll"})").method->name, "flushall");
+  EXPECT_EQ(MustBind(R"({"method":"gEt","args":["a"]})").method->name, "get");
+}
+
+TEST(RequestParserTest, IdIsEchoedExactly) {
+  const char* ids[] = {"123456789012345678901234567890",
+                       "-123456789012345678901234567890",
+                       "1.0",
+                       "1e5",
+                       "1E+5",
+                       "-0.5",
+                       "18446744073709551615",
+                       "18446744073709551616",
+                       "-9223372036854775808",
+                       "42",
+                       "0",
+                       "\"abc\"",
+                       "\"\"",
+                       "true",
+                       "false",
+                       "null"};
+  for (const char* id : ids) {
+    Call c = MustBind(std::string(R"({"method":"ping","id":)") + id + "}");
+    EXPECT_EQ(c.id, id);
+    EXPECT_EQ(EncodeResult(c.id, "PONG"), std::string("{\"id\":") + id + ",\"result\":\"PONG\"}\n");
+  }
+}
+
+TEST(RequestParserTest, StringIdWithUnicodeRoundTrips) {
+  Call c = MustBind(R"({"method":"ping","id":"caf\u00e9 \"q\" \n"})");
+  EXPECT_EQ(json::parse(c.id), json("café \"q\" \n"));
+}
+
+TEST(RequestParserTest, IdOfErrorResponseIsEchoedWhenKnown) {
+  ErrorResponse e = MustFail(R"({"id": 1e5, "method": "nope"})");
+  EXPECT_EQ(e.code, ErrorCode::kUnknownMethod);
+  EXPECT_EQ(e.id, "1e5");
+  e = MustFail(R"({"id": 123456789012345678901234567890, "method": 5})");
+  EXPECT_EQ(e.code, ErrorCode::kInvalidRequest);
+  EXPECT_EQ(e.id, "123456789012345678901234567890");
+}
+
+TEST(RequestParserTest, LastDuplicateIdWins) {
+  EXPECT_EQ(MustBind(R"({"id":1.50,"id":"x","method":"ping"})").id, "\"x\"");
+  EXPECT_EQ(MustBind(R"({"id":"x","id":2.50,"method":"ping"})").id, "2.50");
+}
+
+TEST(RequestParserTest, NestedIdMembersAreNotTheRequestId) {
+  EXPECT_EQ(MustBind(R"({"x":{"id":1.5},"method":"ping","id":2})").id, "2");
+}
+
+TEST(RequestParserTest, NotJsonIsParseError) {
+  for (const char* line : {"hello", "{", R"({"method":"ping")", "{\"method\":\"ping\"} x", "[1,]",
+                           R"({"method":'ping'})"}) {
+    ErrorResponse e = MustFail(line);
+    EXPECT_EQ(e.code, ErrorCode::kParseError) << line;
+    EXPECT_EQ(e.id, "null");
+  }
+}
+
+TEST(RequestParserTest, InvalidUtf8IsParseError) {
+  EXPECT_EQ(MustFail("{\"method\":\"set\",\"args\":[\"k\",\"\xff\"]}").code,
+            ErrorCode::kParseError);
+  EXPECT_EQ(MustFail("{\"method\":\"set\",\"args\":[\"\xc3\x28\",\"v\"]}").code,
+            ErrorCode::kParseError);
+  // A lone surrogate escape is not a Unicode scalar value.
+  EXPECT_EQ(MustFail(R"({"method":"set","args":["\ud800","v"]})").code, ErrorCode::kParseError);
+}
+
+TEST(RequestParserTest, ParseErrorMessageIsValidUtf8AndBounded) {
+  std::string line = "{\"method\":\"" + std::string(10000, 'a') + "\xff\"}";
+  ErrorResponse e = MustFail(line);
+  EXPECT_EQ(e.code, ErrorCode::kParseError);
+  const std::string encoded = EncodeError(e.id, e.code, e.message);
+  EXPECT_LT(encoded.size(), 1000u);
+  EXPECT_TRUE(json::accept(encoded));
+}
+
+TEST(RequestParserTest, NonObjectIsInvalidRequest) {
+  for (const char* line : {"[]", "1", "\"ping\"", "null", "[{\"method\":\"ping\"}]"}) {
+    EXPECT_EQ(MustFail(line).code, ErrorCode::kInvalidRequest) << line;
+  }
+}
+
+TEST(RequestParserTest, MissingOrNonStringMethodIsInvalidRequest) {
+  EXPECT_EQ(MustFail(R"({"id":1})").code, ErrorCode::kInvalidRequest);
+  EXPECT_EQ(MustFail(R"({"id":1,"method":null})").code, ErrorCode::kInvalidRequest);
+  EXPECT_EQ(MustFail(R"({"id":1,"method":["ping"]})").code, ErrorCode::kInvalidRequest);
+  EXPECT_EQ(MustFail(R"({"id":1,"method":1})").code, ErrorCode::kInvalidRequest);
+}
+
+TEST(RequestParserTest, ArgsNotListIsInvalidRequest) {
+  EXPECT_EQ(MustFail(R"({"method":"get","args":"k"})").code, ErrorCode::kInvalidRequest);
+  EXPECT_EQ(MustFail(R"({"method":"get","args":{"key":"k"}})").code, ErrorCode::kInvalidRequest);
+}
+
+TEST(RequestParserTest, KwargsNotObjectIsInvalidRequest) {
+  EXPECT_EQ(MustFail(R"({"method":"keys","kwargs":["*"]})").code, ErrorCode::kInvalidRequest);
+  EXPECT_EQ(MustFail(R"({"method":"keys","kwargs":"*"})").code, ErrorCode::kInvalidRequest);
+}
+
+TEST(RequestParserTest, StructuredIdIsInvalidRequestWithNullId) {
+  ErrorResponse e = MustFail(R"({"id":[1],"method":"ping"})");
+  EXPECT_EQ(e.code, ErrorCode::kInvalidRequest);
+  EXPECT_EQ(e.id, "null");
+  EXPECT_EQ(MustFail(R"({"id":{"a":1},"method":"ping"})").code, ErrorCode::kInvalidRequest);
+}
+
+TEST(RequestParserTest, DeepNestingIsInvalidRequest) {
+  std::string deep =
+      R"({"method":"ping","x":)" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  EXPECT_EQ(MustFail(deep).code, ErrorCode::kInvalidRequest);
+  // ... but broken deep nesting is still a parse error.
+  std::string broken = R"({"method":"ping","x":)" + std::string(100000, '[') + "}";
+  EXPECT_EQ(MustFail(broken).code, ErrorCode::kParseError);
+}
+
+TEST(RequestParserTest, UnknownMethodIsUnknownMethod) {
+  ErrorResponse e = MustFail(R"({"id":"a","method":"frobnicate"})");
+  EXPECT_EQ(e.code, ErrorCode::kUnknownMethod);
+  EXPECT_EQ(e.id, "\"a\"");
+  EXPECT_NE(e.message.find("frobnicate"), std::string::npos);
+  EXPECT_EQ(MustFail(R"({"method":""})").code, ErrorCode::kUnknownMethod);
+}
+
+TEST(RequestParserTest, WrongArityIsInvalidArgument) {
+  EXPECT_EQ(MustFail(R"({"method":"get"})").code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(MustFail(R"({"method":"get","args":["a","b"]})").code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(MustFail(R"({"method":"set","args":["a"]})").code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(MustFail(R"({"method":"ping","args":[1]})").code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(MustFail(R"({"method":"keys","args":["a","b"]})").code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(MustFail(R"({"method":"append","args":["a","b","c"]})").code,
+            ErrorCode::kInvalidArgument);
+}
+
+TEST(RequestParserTest, NonStringKeyOrValueIsInvalidArgument) {
+  for (const char* line :
+       {R"({"method":"set","args":[1,"v"]})", R"({"method":"set","args":["k",1]})",
+        R"({"method":"set","args":["k",null]})", R"({"method":"set","args":["k",true]})",
+        R"({"method":"set","args":["k",["v"]]})", R"({"method":"get","args":[{"k":1}]})",
+        R"({"method":"keys","args":[7]})"}) {
+    EXPECT_EQ(MustFail(line).code, ErrorCode::kInvalidArgument) << line;
+  }
+}
+
+TEST(RequestParserTest, OversizedKeyIsInvalidArgument) {
+  const std::string big(kMaxKeyBytes + 1, 'k');
+  EXPECT_EQ(MustFail(R"({"method":"get","args":[")" + big + "\"]}").code,
+            ErrorCode::kInvalidArgument);
+  MustBind(R"({"method":"get","args":[")" + std::string(kMaxKeyBytes, 'k') + "\"]}");
+}
+
+TEST(RequestParserTest, KwargsBindByName) {
+  Call c = MustBind(R"({"method":"keys","kwargs":{"pattern":"a*"}})");
+  EXPECT_EQ(c.args, (std::vector<std::string>{"a*"}));
+  c = MustBind(R"({"method":"set","args":["k"],"kwargs":{"value":"v"}})");
+  EXPECT_EQ(c.args, (std::vector<std::string>{"k", "v"}));
+  c = MustBind(R"({"method":"set","kwargs":{"value":"v","key":"k"}})");
+  EXPECT_EQ(c.args, (std::vector<std::string>{"k", "v"}));
+  EXPECT_TRUE(MustBind(R"({"method":"keys"})").args.empty());
+}
+
+TEST(RequestParserTest, BadKwargsAreInvalidArgument) {
+  EXPECT_EQ(MustFail(R"({"method":"keys","kwargs":{"patern":"a*"}})").code,
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(MustFail(R"({"method":"keys","args":["a"],"kwargs":{"pattern":"b"}})").code,
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(MustFail(R"({"method":"ping","kwargs":{"x":1}})").code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(MustFail(R"({"method":"set","kwargs":{"value":"v"}})").code,
+            ErrorCode::kInvalidArgument);
+}
+
+TEST(RequestParserTest, NulAndUnicodeArgumentsAreExactUtf8Bytes) {
+  Call c = MustBind(R"({"method":"set","args":["a\u0000b","\u00e9\u4e2d\ud83d\ude00"]})");
+  EXPECT_EQ(c.args[0], std::string("a\0b", 3));
+  EXPECT_EQ(c.args[1], "\xc3\xa9\xe4\xb8\xad\xf0\x9f\x98\x80");
+  // Raw (unescaped) UTF-8 in the line is the same bytes.
+  Call raw =
+      MustBind("{\"method\":\"set\",\"args\":[\"k\",\"\xc3\xa9\xe4\xb8\xad\xf0\x9f\x98\x80\"]}");
+  EXPECT_EQ(raw.args[1], c.args[1]);
+}
+
+TEST(RequestParserTest, ResponsesEncodeNulAndUnicodeOnOneLine) {
+  const std::string value("a\0b\n\xc3\xa9", 6);
+  const std::string line = EncodeResult("1", json(value));
+  EXPECT_EQ(line, "{\"id\":1,\"result\":\"a\\u0000b\\n\xc3\xa9\"}\n");
+  EXPECT_EQ(json::parse(line)["result"].get<std::string>(), value);
+}
+
+TEST(RequestParserTest, ErrorResponseShape) {
+  const json e = json::parse(EncodeError("null", ErrorCode::kTooLarge, "too \"big\""));
+  EXPECT_TRUE(e["id"].is_null());
+  EXPECT_EQ(e["error"]["code"], "TOO_LARGE");
+  EXPECT_EQ(e["error"]["message"], "too \"big\"");
+}
+
+TEST(RequestParserTest, EveryTableMethodIsFoundAndConsistent) {
+  for (const MethodSpec& m : MethodTable()) {
+    EXPECT_EQ(FindMethod(m.name), &m);
+    EXPECT_LE(m.min_args, m.max_args);
+    EXPECT_LE(m.max_args, kMaxParams);
+    for (size_t i = 0; i < m.max_args; ++i) EXPECT_FALSE(m.params[i].name.empty());
+  }
+}
+
+TEST(RequestParserTest, StorageFailuresMapToStorageError) {
+  EXPECT_EQ(FailureFromStatus(Status::IOError("EIO")).code, ErrorCode::kStorageError);
+  EXPECT_EQ(FailureFromStatus(Status::NoSpace("full")).code, ErrorCode::kStorageError);
+  EXPECT_EQ(FailureFromStatus(Status::Poisoned("earlier")).code, ErrorCode::kStorageError);
+  EXPECT_EQ(FailureFromStatus(Status::ShuttingDown("bye")).code, ErrorCode::kShuttingDown);
+  EXPECT_EQ(FailureFromStatus(Status::InvalidArgument("x")).code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(FailureFromStatus(Status::Corruption("x")).code, ErrorCode::kInternalError);
+}
+
+// --- framing ---
+
+TEST(LineFramerTest, SplitsLinesAcrossAppends) {
+  LineFramer f(100);
+  std::string_view line;
+  f.Append("ab");
+  EXPECT_EQ(f.Next(&line), LineFramer::Result::kNeedMore);
+  f.Append("c\nde\n\nf");
+  ASSERT_EQ(f.Next(&line), LineFramer::Result::kLine);
+  EXPECT_EQ(line, "abc");
+  ASSERT_EQ(f.Next(&line), LineFramer::Result::kLine);
+  EXPECT_EQ(line, "de");
+  ASSERT_EQ(f.Next(&line), LineFramer::Result::kLine);
+  EXPECT_EQ(line, "");
+  EXPECT_EQ(f.Next(&line), LineFramer::Result::kNeedMore);
+  EXPECT_EQ(f.TakeRemainder(), "f");
+  EXPECT_EQ(f.buffered_bytes(), 0u);
+}
+
+TEST(LineFramerTest, LineAtLimitIsAcceptedOverLimitIsTooLarge) {
+  LineFramer f(4);
+  std::string_view line;
+  f.Append("abcd\nabcde\n");
+  ASSERT_EQ(f.Next(&line), LineFramer::Result::kLine);
+  EXPECT_EQ(line, "abcd");
+  EXPECT_EQ(f.Next(&line), LineFramer::Result::kTooLarge);
+  EXPECT_EQ(f.Next(&line), LineFramer::Result::kTooLarge);
+}
+
+TEST(LineFramerTest, UnterminatedLineOverLimitIsTooLargeBeforeItsEnd) {
+  LineFramer f(10);
+  std::string_view line;
+  f.Append(std::string(11, 'x'));
+  EXPECT_EQ(f.Next(&line), LineFramer::Result::kTooLarge);
+  EXPECT_EQ(f.buffered_bytes(), 0u);
+}
+
+TEST(LineFramerTest, DrainedFramerHoldsNoBytes) {
+  LineFramer f(1 << 20);
+  std::string_view line;
+  f.Append(std::string(200000, 'x') + "\n");
+  ASSERT_EQ(f.Next(&line), LineFramer::Result::kLine);
+  EXPECT_EQ(f.Next(&line), LineFramer::Result::kNeedMore);
+  EXPECT_EQ(f.buffered_bytes(), 0u);
+}
+
+}  // namespace
+}  // namespace walkv::rpc
