@@ -9,6 +9,7 @@
 
 #include "engine/engine.h"
 #include "engine/fault_injection_env.h"
+#include "tests/util/engine_options.h"
 #include "engine/file_names.h"
 
 namespace walkv {
@@ -20,11 +21,7 @@ using State = std::map<std::string, std::string>;
 class CompactTest : public ::testing::Test {
  protected:
   EngineOptions Options() {
-    EngineOptions o;
-    o.data_dir = kDir;
-    o.env = &env_;
-    o.snapshot_interval_seconds = 0;
-    o.snapshot_wal_bytes = 0;
+    EngineOptions o = testing::QuietEngineOptions(&env_, kDir);
     o.segment_bytes = 512;
     return o;
   }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "engine/fault_injection_env.h"
+#include "tests/util/engine_options.h"
 
 namespace walkv {
 namespace {
@@ -34,14 +35,7 @@ bool EventuallyTrue(Condition condition, int seconds = 20) {
 
 class EngineTest : public ::testing::Test {
  protected:
-  EngineOptions Options() {
-    EngineOptions o;
-    o.data_dir = kDir;
-    o.env = &env_;
-    o.snapshot_interval_seconds = 0;
-    o.snapshot_wal_bytes = 0;
-    return o;
-  }
+  EngineOptions Options() { return testing::QuietEngineOptions(&env_, kDir); }
   std::unique_ptr<Engine> Open(EngineOptions o) {
     auto e = Engine::Open(o);
     EXPECT_TRUE(e.ok()) << e.status().ToString();

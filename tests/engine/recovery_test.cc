@@ -8,6 +8,7 @@
 
 #include "engine/engine.h"
 #include "engine/fault_injection_env.h"
+#include "tests/util/engine_options.h"
 #include "engine/file_names.h"
 #include "engine/log_format.h"
 #include "engine/log_reader.h"
@@ -22,13 +23,7 @@ std::string Path(const std::string& name) { return JoinPath(kDir, name); }
 class RecoveryTest : public ::testing::Test {
  protected:
   EngineOptions Options(RecoveryMode mode = RecoveryMode::kTolerateTail) {
-    EngineOptions o;
-    o.data_dir = kDir;
-    o.env = &env_;
-    o.snapshot_interval_seconds = 0;
-    o.snapshot_wal_bytes = 0;
-    o.recovery_mode = mode;
-    return o;
+    return testing::QuietEngineOptions(&env_, kDir, mode);
   }
   std::unique_ptr<Engine> MustOpen(EngineOptions o) {
     auto e = Engine::Open(o);
@@ -212,8 +207,8 @@ TEST_F(RecoveryTest, LeftoverTempFilesAreIgnoredAndRemoved) {
 class SnapshotRecoveryTest : public RecoveryTest {
  protected:
   // Two snapshots (at seq 10 and 20) and log records after each.
-  void WriteWithTwoSnapshots() {
-    auto db = MustOpen(Options());
+  void WriteWithTwoSnapshots(EngineOptions o) {
+    auto db = MustOpen(o);
     ASSERT_TRUE(db);
     for (int i = 0; i < 30; ++i) {
       ASSERT_TRUE(db->Set("k" + std::to_string(i), "v" + std::to_string(i)).ok());
@@ -226,7 +221,7 @@ class SnapshotRecoveryTest : public RecoveryTest {
 };
 
 TEST_F(SnapshotRecoveryTest, DamagedNewestSnapshotFallsBackToOlderOne) {
-  WriteWithTwoSnapshots();
+  WriteWithTwoSnapshots(Options());
   const std::string newest = Path(SnapshotFileName(20));
   ASSERT_TRUE(env_.FileExists(newest));
   ASSERT_TRUE(env_.FileExists(Path(SnapshotFileName(10))));
@@ -248,17 +243,7 @@ TEST_F(SnapshotRecoveryTest, DamagedNewestSnapshotFallsBackToOlderOne) {
 TEST_F(SnapshotRecoveryTest, AllSnapshotsDamagedAndLogTrimmedRefusesToStart) {
   EngineOptions o = Options();
   o.segment_bytes = 64;
-  {
-    auto db = MustOpen(o);
-    ASSERT_TRUE(db);
-    for (int i = 0; i < 30; ++i) {
-      ASSERT_TRUE(db->Set("k" + std::to_string(i), "v" + std::to_string(i)).ok());
-      if (i == 9 || i == 19) {
-        ASSERT_TRUE(db->Snapshot().ok());
-      }
-    }
-    ASSERT_TRUE(db->Close().ok());
-  }
+  WriteWithTwoSnapshots(o);
   ASSERT_FALSE(env_.FileExists(Path(LogFileName(1))));  // trimmed by the second snapshot
   for (uint64_t seq : {10, 20}) {
     auto size = env_.GetFileSize(Path(SnapshotFileName(seq)));

@@ -9,6 +9,7 @@
 
 #include "engine/engine.h"
 #include "engine/fault_injection_env.h"
+#include "tests/util/engine_options.h"
 #include "engine/file_names.h"
 #include "engine/log_reader.h"
 
@@ -21,13 +22,7 @@ std::string Path(const std::string& name) { return JoinPath(kDir, name); }
 class VerifyTest : public ::testing::Test {
  protected:
   EngineOptions Options(RecoveryMode mode = RecoveryMode::kTolerateTail) {
-    EngineOptions o;
-    o.data_dir = kDir;
-    o.env = &env_;
-    o.snapshot_interval_seconds = 0;
-    o.snapshot_wal_bytes = 0;
-    o.recovery_mode = mode;
-    return o;
+    return testing::QuietEngineOptions(&env_, kDir, mode);
   }
   // 10 records, a snapshot at 10, 10 more records in wal-11.
   void Populate() {
