@@ -3,6 +3,7 @@
 #include "engine/engine_impl.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "engine/file_names.h"
 #include "engine/log_format.h"
@@ -15,6 +16,12 @@ namespace {
 constexpr size_t kMaxBatchMutations = 4096;
 constexpr size_t kMaxBatchBytes = 8u << 20;
 constexpr size_t kFsyncLatencyWindow = 4096;
+// CommitBatch keeps its encode buffer between batches unless it grew beyond this.
+constexpr size_t kMaxKeptBufferBytes = 1u << 20;
+// Upper bound of the group-commit gathering wait (GatherBatch).
+constexpr uint64_t kMaxGatherMicros = 1000;
+// Below this the wait costs more in wake-ups than it could gain.
+constexpr uint64_t kMinGatherMicros = 20;
 
 uint64_t EncodedSizeEstimate(const Mutation& m) {
   return log::kRecordHeaderSize + 5 + m.key.size() + m.value.size();
@@ -84,7 +91,7 @@ void EngineImpl::Submit(Mutation m, Callback done) {
     MutexLock lock(&queue_mu_);
     if (accepting_) {
       queue_.push_back({std::move(m), std::move(done)});
-      if (queue_.size() == 1) queue_cv_.Signal();
+      if (queue_.size() == 1 || queue_.size() == gather_target_) queue_cv_.Signal();
       return;
     }
   }
@@ -108,6 +115,7 @@ void EngineImpl::CommitLoop() {
           queue_cv_.Wait();
         }
       }
+      GatherBatch();
       size_t bytes = 0;
       while (!queue_.empty() && batch.size() < kMaxBatchMutations && bytes < kMaxBatchBytes) {
         bytes += EncodedSizeEstimate(queue_.front().mutation);
@@ -118,6 +126,7 @@ void EngineImpl::CommitLoop() {
       cut_requested_ = false;
       exiting = commit_stop_ && queue_.empty();
     }
+    last_batch_size_ = batch.size();
     if (!batch.empty()) {
       CommitBatch(&batch);
       batch.clear();
@@ -140,13 +149,34 @@ void EngineImpl::CommitLoop() {
   cut_cv_.SignalAll();
 }
 
+void EngineImpl::GatherBatch() {
+  if (options_.fsync_mode != FsyncMode::kAlways || last_batch_size_ < 2 || queue_.empty()) return;
+  uint64_t window = std::min(fsync_ewma_micros_ / 2, kMaxGatherMicros);
+  if (window < kMinGatherMicros) return;
+  // Those queued now arrived during the last sync; the last batch's writers were answered just
+  // before this and are expected back within a network round trip.
+  size_t target = std::min(queue_.size() + last_batch_size_, kMaxBatchMutations);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(window);
+  gather_target_ = target;
+  while (queue_.size() < target && !commit_stop_ && !cut_requested_) {
+    auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) break;
+    queue_cv_.WaitFor(static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(deadline - now).count() + 1));
+  }
+  gather_target_ = 0;
+}
+
 void EngineImpl::CommitBatch(std::vector<PendingWrite>* batch) {
   Status status = PoisonStatus();
   if (status.ok() && log_->size() >= options_.segment_bytes) {
     status = RollSegment(last_seq_.load() + 1);
     if (!status.ok()) Poison(status);
   }
-  std::string encoded;
+  // Reused across batches (commit thread only): a fresh multi-kilobyte buffer per batch costs
+  // malloc consolidation on the hot path.
+  std::string& encoded = encode_buffer_;
+  encoded.clear();
   uint64_t seq = last_seq_.load();
   if (status.ok()) {
     for (const PendingWrite& w : *batch) log::EncodeRecord(++seq, w.mutation, &encoded);
@@ -162,7 +192,8 @@ void EngineImpl::CommitBatch(std::vector<PendingWrite>* batch) {
   if (options_.fsync_mode != FsyncMode::kAlways) log_unsynced_ = true;
 
   // Durable (or written, in interval/never mode): apply in sequence order, then acknowledge.
-  std::vector<MutationResult> results(batch->size());
+  std::vector<MutationResult>& results = results_buffer_;
+  results.assign(batch->size(), MutationResult{});
   seq = last_seq_.load();
   for (size_t i = 0; i < batch->size(); ++i) {
     results[i].seq = ++seq;
@@ -170,6 +201,7 @@ void EngineImpl::CommitBatch(std::vector<PendingWrite>* batch) {
   }
   last_seq_.store(seq);
   total_wal_bytes_.fetch_add(encoded.size());
+  if (encoded.capacity() > kMaxKeptBufferBytes) encoded = std::string();  // after a huge batch
   commit_batches_.fetch_add(1, std::memory_order_relaxed);
   mutations_committed_.fetch_add(batch->size(), std::memory_order_relaxed);
   {
@@ -192,7 +224,9 @@ Status EngineImpl::SyncLog() {
   uint64_t start = env_->MonotonicMicros();
   Status s = log_->Sync();
   if (s.ok()) {
-    RecordFsyncLatency(env_->MonotonicMicros() - start);
+    uint64_t micros = env_->MonotonicMicros() - start;
+    RecordFsyncLatency(micros);
+    fsync_ewma_micros_ = (fsync_ewma_micros_ * 7 + micros) / 8;
     log_unsynced_ = false;
   }
   return s;

@@ -70,6 +70,12 @@ class EngineImpl final : public Engine {
 
   // --- commit thread ---
   void CommitLoop();
+  // Group-commit gathering (fsync always): when the last batch held several writers, waits a
+  // bounded time — at most half a recent fdatasync, never more than kMaxGatherMicros — for the
+  // writers it just acknowledged to submit again, so one sync covers them together with those
+  // already queued instead of alternating between two half-size groups. Returns at once when
+  // the expected number is queued, or on stop / cut requests. Single writers never wait.
+  void GatherBatch() REQUIRES(queue_mu_);
   void CommitBatch(std::vector<PendingWrite>* batch);
   // Syncs the current segment (if needed) and starts a new one whose first record is first_seq.
   Status RollSegment(uint64_t first_seq);
@@ -103,6 +109,7 @@ class EngineImpl final : public Engine {
   bool commit_stop_ GUARDED_BY(queue_mu_) = false; // commit thread: drain the queue and exit
   bool commit_exited_ GUARDED_BY(queue_mu_) = false;
   bool cut_requested_ GUARDED_BY(queue_mu_) = false;
+  size_t gather_target_ GUARDED_BY(queue_mu_) = 0;  // Submit signals when the queue reaches it
   std::optional<CutResult> cut_result_ GUARDED_BY(queue_mu_);
   CondVar cut_cv_{&queue_mu_};
 
@@ -111,6 +118,10 @@ class EngineImpl final : public Engine {
   std::unique_ptr<log::LogWriter> log_;
   bool log_unsynced_ = false;      // bytes written since the last sync (interval/never modes)
   uint64_t next_interval_sync_ = 0;  // MonotonicMicros of the next interval sync
+  size_t last_batch_size_ = 0;       // mutations in the previous batch
+  std::string encode_buffer_;                  // CommitBatch's encoded records, reused
+  std::vector<MutationResult> results_buffer_;  // CommitBatch's results, reused
+  uint64_t fsync_ewma_micros_ = 0;   // moving average of fdatasync latency (GatherBatch)
 
   std::atomic<uint64_t> last_seq_{0};
   std::atomic<uint64_t> total_wal_bytes_{0};       // every log byte written since Open

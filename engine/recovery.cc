@@ -116,7 +116,8 @@ Status Recovery::LoadBaseSnapshot() {
     std::string bytes;
     WALKV_RETURN_IF_ERROR(ReadFileToString(env_, Path(it->file), &bytes));
     snapshot::SnapshotCheck check = snapshot::ParseSnapshot(
-        bytes, it->seq, [&](std::string_view k, std::string_view v) { store_->Load(k, v); });
+        bytes, it->seq, [&](std::string_view k, std::string_view v) { store_->Load(k, v); },
+        [&](uint64_t entries) { store_->Reserve(entries); });
     if (check.problem) {
       store_->Clear();
       std::string what = StrCat("snapshot ", it->file, " is damaged at byte ",

@@ -32,10 +32,14 @@ struct SnapshotCheck {
 // whole-file hash and every block hash have checked out; on_entry may still be followed by a
 // problem found while inflating or decoding a block (a writer bug or an xxhash collision), in
 // which case the caller must discard what it received. `expected_seq`, when given, is checked
-// against the header (the file name's sequence number). Never fails on bad input: everything goes
-// to the returned SnapshotCheck.
+// against the header (the file name's sequence number). on_verified, when given, is called once
+// with the total entry count after the checksums pass and before the first on_entry (recovery
+// sizes the store with it). Never fails on bad input: everything goes to the returned
+// SnapshotCheck. Inflating uses one helper thread besides the caller's when there are several
+// blocks; the callbacks always run on the calling thread, in file order.
 SnapshotCheck ParseSnapshot(
     std::string_view bytes, std::optional<uint64_t> expected_seq,
-    const std::function<void(std::string_view key, std::string_view value)>& on_entry);
+    const std::function<void(std::string_view key, std::string_view value)>& on_entry,
+    const std::function<void(uint64_t entries)>& on_verified = nullptr);
 
 }  // namespace walkv::snapshot

@@ -1,33 +1,21 @@
 #include "engine/store.h"
 
-#include <xxhash.h>
-
 #include "engine/glob.h"
 
 namespace walkv {
 namespace {
 
-// Rough bytes one map entry costs beyond its strings' characters: the hash node (next pointer,
-// cached hash, two std::string headers), its bucket slot and malloc's bookkeeping; strings longer
-// than the small-string buffer add a heap block of their own.
-constexpr int64_t kEntryOverhead = 104;
-constexpr size_t kSmallString = 15;
-
-int64_t StringCost(size_t n) { return n > kSmallString ? static_cast<int64_t>(n) + 17 : 0; }
-int64_t EntryCost(size_t key, size_t value) {
-  return kEntryOverhead + StringCost(key) + StringCost(value);
+// Approximate bytes one key costs: its entry block (header, key, value capacity), malloc's chunk
+// header and rounding (~16), and its share of the table's slot arrays (9 bytes per slot at a load
+// factor between 7/16 and 7/8: ~14 on average).
+constexpr int64_t kEntryOverhead = 30;
+int64_t EntryCost(const StoreEntry& e) {
+  return static_cast<int64_t>(e.block_bytes()) + kEntryOverhead;
 }
 
 }  // namespace
 
 Store::Store() : shards_(new Shard[kShardCount]) {}
-
-Store::Shard& Store::ShardFor(std::string_view key) {
-  return shards_[XXH3_64bits(key.data(), key.size()) % kShardCount];
-}
-const Store::Shard& Store::ShardFor(std::string_view key) const {
-  return shards_[XXH3_64bits(key.data(), key.size()) % kShardCount];
-}
 
 void Store::AddAccounting(int64_t entries, int64_t bytes) {
   size_.fetch_add(static_cast<uint64_t>(entries), std::memory_order_relaxed);
@@ -35,39 +23,42 @@ void Store::AddAccounting(int64_t entries, int64_t bytes) {
 }
 
 std::optional<std::string> Store::Get(std::string_view key) const {
-  const Shard& shard = ShardFor(key);
+  uint64_t hash = HashKey(key);
+  const Shard& shard = shards_[ShardIndex(hash)];
   ReaderLock lock(&shard.mu);
-  auto it = shard.map.find(key);
-  if (it == shard.map.end()) return std::nullopt;
-  return it->second;
+  const StoreEntry* entry = shard.table.Find(key, hash);
+  if (entry == nullptr) return std::nullopt;
+  return std::string(entry->value());
 }
 
 std::vector<std::string> Store::Keys(std::string_view pattern) const {
   std::vector<std::string> out;
   if (GlobIsLiteral(pattern)) {
-    const Shard& shard = ShardFor(pattern);
+    uint64_t hash = HashKey(pattern);
+    const Shard& shard = shards_[ShardIndex(hash)];
     ReaderLock lock(&shard.mu);
-    if (shard.map.contains(pattern)) out.emplace_back(pattern);
+    if (shard.table.Find(pattern, hash) != nullptr) out.emplace_back(pattern);
     return out;
   }
   for (size_t i = 0; i < kShardCount; ++i) {
     const Shard& shard = shards_[i];
     ReaderLock lock(&shard.mu);
-    for (const auto& [key, value] : shard.map) {
-      if (GlobMatch(pattern, key)) out.push_back(key);
+    for (size_t slot = 0; slot < shard.table.capacity(); ++slot) {
+      const StoreEntry* e = shard.table.EntryAt(slot);
+      if (e != nullptr && GlobMatch(pattern, e->key())) out.emplace_back(e->key());
     }
   }
   return out;
 }
 
-void Store::SavePreImage(Shard& shard, std::string_view key) {
+void Store::SavePreImage(Shard& shard, std::string_view key, uint64_t hash) {
   if (!shard.tracking) return;
   if (shard.pre_images.contains(key)) return;
-  auto it = shard.map.find(key);
-  if (it == shard.map.end()) {
+  const StoreEntry* entry = shard.table.Find(key, hash);
+  if (entry == nullptr) {
     shard.pre_images.emplace(std::string(key), std::nullopt);
   } else {
-    shard.pre_images.emplace(std::string(key), it->second);
+    shard.pre_images.emplace(std::string(key), std::string(entry->value()));
   }
 }
 
@@ -82,44 +73,46 @@ void Store::Apply(MutationType type, std::string_view key, std::string_view valu
     for (size_t i = 0; i < kShardCount; ++i) {
       Shard& shard = shards_[i];
       WriterLock lock(&shard.mu);
-      for (const auto& [k, v] : shard.map) {
-        SavePreImage(shard, k);
+      for (size_t slot = 0; slot < shard.table.capacity(); ++slot) {
+        const StoreEntry* e = shard.table.EntryAt(slot);
+        if (e == nullptr) continue;
+        SavePreImage(shard, e->key(), HashKey(e->key()));
         --entries;
-        bytes -= EntryCost(k.size(), v.size());
+        bytes -= EntryCost(*e);
       }
-      shard.map.clear();
+      shard.table.Clear();
     }
     AddAccounting(entries, bytes);
     return;
   }
 
-  Shard& shard = ShardFor(key);
+  uint64_t hash = HashKey(key);
+  Shard& shard = shards_[ShardIndex(hash)];
   WriterLock lock(&shard.mu);
-  SavePreImage(shard, key);
+  SavePreImage(shard, key, hash);
   switch (type) {
-    case MutationType::kSet: {
-      auto [it, inserted] = shard.map.try_emplace(std::string(key));
-      int64_t before = inserted ? 0 : EntryCost(it->first.size(), it->second.size());
-      it->second.assign(value);
-      AddAccounting(inserted ? 1 : 0, EntryCost(it->first.size(), value.size()) - before);
-      result->existed = !inserted;
-      break;
-    }
+    case MutationType::kSet:
     case MutationType::kAppend: {
-      auto [it, inserted] = shard.map.try_emplace(std::string(key));
-      int64_t before = inserted ? 0 : EntryCost(it->first.size(), it->second.size());
-      it->second.append(value);
-      AddAccounting(inserted ? 1 : 0, EntryCost(it->first.size(), it->second.size()) - before);
+      auto [slot, inserted] = shard.table.FindOrClaim(key, hash);
+      int64_t before = 0;
+      if (inserted) {
+        *slot = StoreEntry::New(key, value);
+      } else {
+        before = EntryCost(**slot);
+        *slot = type == MutationType::kSet ? (*slot)->WithValue(value)
+                                            : (*slot)->WithAppended(value);
+      }
+      AddAccounting(inserted ? 1 : 0, EntryCost(**slot) - before);
       result->existed = !inserted;
-      result->new_length = it->second.size();
+      if (type == MutationType::kAppend) result->new_length = (*slot)->value().size();
       break;
     }
     case MutationType::kDelete: {
-      auto it = shard.map.find(key);
-      result->existed = it != shard.map.end();
-      if (result->existed) {
-        AddAccounting(-1, -EntryCost(it->first.size(), it->second.size()));
-        shard.map.erase(it);
+      StoreEntry* removed = shard.table.Remove(key, hash);
+      result->existed = removed != nullptr;
+      if (removed != nullptr) {
+        AddAccounting(-1, -EntryCost(*removed));
+        StoreEntry::Free(removed);
       }
       break;
     }
@@ -129,22 +122,23 @@ void Store::Apply(MutationType type, std::string_view key, std::string_view valu
 }
 
 void Store::Load(std::string_view key, std::string_view value) {
-  Shard& shard = ShardFor(key);
-  WriterLock lock(&shard.mu);
-  auto [it, inserted] = shard.map.try_emplace(std::string(key), value);
-  if (inserted) {
-    AddAccounting(1, EntryCost(key.size(), value.size()));
-  } else {
-    int64_t before = EntryCost(it->first.size(), it->second.size());
-    it->second.assign(value);
-    AddAccounting(0, EntryCost(key.size(), value.size()) - before);
+  MutationResult ignored;
+  Apply(MutationType::kSet, key, value, &ignored);
+}
+
+void Store::Reserve(uint64_t keys) {
+  // Keys spread evenly over the shards by the hash; allow a little imbalance.
+  uint64_t per_shard = keys / kShardCount + keys / kShardCount / 16 + 1;
+  for (size_t i = 0; i < kShardCount; ++i) {
+    WriterLock lock(&shards_[i].mu);
+    shards_[i].table.Reserve(per_shard);
   }
 }
 
 void Store::Clear() {
   for (size_t i = 0; i < kShardCount; ++i) {
     WriterLock lock(&shards_[i].mu);
-    shards_[i].map.clear();
+    shards_[i].table.Clear();
     shards_[i].pre_images.clear();
     shards_[i].tracking = false;
   }
@@ -164,10 +158,12 @@ void Store::CollectShardForSnapshot(size_t shard_index,
                                     std::vector<std::pair<std::string, std::string>>* out) {
   Shard& shard = shards_[shard_index];
   WriterLock lock(&shard.mu);
-  out->reserve(out->size() + shard.map.size() + shard.pre_images.size());
-  for (const auto& [key, value] : shard.map) {
-    if (shard.pre_images.contains(key)) continue;  // changed since the snapshot point
-    out->emplace_back(key, value);
+  out->reserve(out->size() + shard.table.size() + shard.pre_images.size());
+  for (size_t slot = 0; slot < shard.table.capacity(); ++slot) {
+    const StoreEntry* e = shard.table.EntryAt(slot);
+    if (e == nullptr) continue;
+    if (shard.pre_images.contains(e->key())) continue;  // changed since the snapshot point
+    out->emplace_back(e->key(), e->value());
   }
   for (auto& [key, old_value] : shard.pre_images) {
     if (old_value.has_value()) out->emplace_back(key, std::move(*old_value));

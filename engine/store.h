@@ -28,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/entry_table.h"
 #include "engine/mutation.h"
 #include "engine/mutex.h"
 #include "engine/thread_annotations.h"
@@ -58,6 +59,9 @@ class Store {
              MutationResult* result);
   // Inserts an entry during snapshot load (the key must not repeat).
   void Load(std::string_view key, std::string_view value);
+  // Sizes every shard's table for `keys` keys in total (spread evenly by the hash), so a load or
+  // replay of that many keys does not rehash. Called by the applier.
+  void Reserve(uint64_t keys);
   void Clear();
 
   // --- snapshots ---
@@ -75,21 +79,22 @@ class Store {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
-  template <typename V>
-  using KeyMap = std::unordered_map<std::string, V, KeyHash, std::equal_to<>>;
+  using PreImageMap =
+      std::unordered_map<std::string, std::optional<std::string>, KeyHash, std::equal_to<>>;
 
   struct Shard {
     mutable SharedMutex mu;
-    KeyMap<std::string> map GUARDED_BY(mu);
+    EntryTable table GUARDED_BY(mu);
     bool tracking GUARDED_BY(mu) = false;
-    // key -> value as of the snapshot point (nullopt: the key did not exist then).
-    KeyMap<std::optional<std::string>> pre_images GUARDED_BY(mu);
+    // key -> value as of the snapshot point (nullopt: the key did not exist then). Only written
+    // while a snapshot is being collected, so an ordinary node map is fine here.
+    PreImageMap pre_images GUARDED_BY(mu);
   };
 
-  Shard& ShardFor(std::string_view key);
-  const Shard& ShardFor(std::string_view key) const;
+  // The shard is chosen by the hash's low bits; the shard's table uses its high bits.
+  static size_t ShardIndex(uint64_t hash) { return hash % kShardCount; }
   // Records the pre-image of `key` if tracking and not yet recorded. Caller holds shard.mu.
-  static void SavePreImage(Shard& shard, std::string_view key) REQUIRES(shard.mu);
+  static void SavePreImage(Shard& shard, std::string_view key, uint64_t hash) REQUIRES(shard.mu);
   void AddAccounting(int64_t entries, int64_t bytes);
 
   std::unique_ptr<Shard[]> shards_;
