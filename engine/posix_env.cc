@@ -24,6 +24,7 @@
 #include <utility>
 
 #include "engine/env.h"
+#include "engine/str_cat.h"
 
 namespace walkv {
 namespace {
@@ -259,6 +260,13 @@ class PosixEnv final : public Env {
   Status CreateDirIfMissing(const std::string& dir) override {
     if (::mkdir(dir.c_str(), 0700) == 0) return SyncDir(DirName(dir));
     int err = errno;
+    if (err == ENOENT) {
+      // Deliberately not mkdir -p: a missing parent is often a volume that is not mounted, and
+      // creating it would silently put the data on the wrong disk.
+      return Status::NotFound(StrCat("mkdir ", dir, ": its parent directory ", DirName(dir),
+                                     " does not exist (walkv creates only the data directory "
+                                     "itself; create the parent first)"));
+    }
     if (err != EEXIST) return ErrnoStatus("mkdir", dir, err);
     struct stat st;
     if (::stat(dir.c_str(), &st) != 0) return ErrnoStatus("stat", dir, errno);

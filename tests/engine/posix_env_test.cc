@@ -175,7 +175,11 @@ TEST_F(PosixEnvTest, CreateDirIfMissingCreatesAPrivateDirectoryOnce) {
   Write(sub + "/keep", "x");
   ASSERT_OK(env_->CreateDirIfMissing(sub));  // exists: fine, content untouched
   EXPECT_EQ(Read(sub + "/keep"), "x");
-  EXPECT_TRUE(env_->CreateDirIfMissing(dir_.Sub("no/such/parent")).IsNotFound());
+  Status missing_parent = env_->CreateDirIfMissing(dir_.Sub("no/such/parent"));
+  EXPECT_TRUE(missing_parent.IsNotFound()) << missing_parent.ToString();
+  EXPECT_NE(missing_parent.message().find("parent directory " + dir_.Sub("no/such")),
+            std::string::npos)
+      << missing_parent.ToString();
 }
 
 TEST_F(PosixEnvTest, CreateDirIfMissingOverAFileFails) {
