@@ -106,7 +106,10 @@ class Engine {
   virtual const RecoverySummary& recovery_summary() const = 0;
 
   // Stops accepting mutations (new ones fail with kShuttingDown), commits and syncs everything
-  // queued, stops background threads and releases the directory lock. Idempotent.
+  // queued, stops background threads and releases the directory lock. Idempotent. Returns OK
+  // exactly when every acknowledged mutation is durable: with FsyncMode::kAlways that holds even
+  // after a storage failure (each was synced before its answer; the failure is logged), with
+  // kInterval/kNever a failure means acknowledged writes may be lost and is returned.
   virtual Status Close() = 0;
 };
 

@@ -275,12 +275,28 @@ TEST_F(EngineTest, FailedSyncPoisonsWritesButReadsKeepWorking) {
   EXPECT_FALSE(db->Append("k", "x").ok());
   EXPECT_EQ(db->Get("k"), "durable");
   EXPECT_FALSE(db->Stats().poisoned_reason.empty());
+  // With fsync always nothing acknowledged depends on the close, so it succeeds (serve exits 0).
+  EXPECT_TRUE(db->Close().ok());
   db.reset();
   env_.RestartAfterPowerLoss(LossModel::kDropUnsynced);
   auto reopened = Open();
   ASSERT_TRUE(reopened);
   EXPECT_EQ(reopened->Get("k"), "durable");
   EXPECT_FALSE(reopened->Get("other").has_value());
+}
+
+TEST_F(EngineTest, CloseAfterAFailureReportsItWhenAcknowledgedWritesWereNotSynced) {
+  EngineOptions o = Options();
+  o.fsync_mode = FsyncMode::kNever;
+  auto db = Open(o);
+  ASSERT_TRUE(db);
+  ASSERT_TRUE(db->Set("k", "written").ok());
+  env_.FailNthWrite(1, EIO, "wal-");
+  EXPECT_TRUE(db->Set("k", "failed").IsStorageFailure());
+  // "written" was acknowledged but never synced: the close must not claim it is durable.
+  Status closed = db->Close();
+  EXPECT_FALSE(closed.ok());
+  EXPECT_TRUE(closed.IsStorageFailure()) << closed.ToString();
 }
 
 TEST_F(EngineTest, FullDiskGivesNoSpaceAndLosesNothingAcknowledged) {
