@@ -206,7 +206,12 @@ BENCHMARK(BM_SnapshotWrite)
     ->Arg(kKeys)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_SnapshotParse)->ArgName("keys")->Arg(kKeys)->Unit(benchmark::kMillisecond);
+// Real time: ParseSnapshot inflates on a helper thread, whose CPU the main thread's clock misses.
+BENCHMARK(BM_SnapshotParse)
+    ->ArgName("keys")
+    ->Arg(kKeys)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SnapshotRecover)
     ->ArgName("keys")
     ->Arg(kKeys)
