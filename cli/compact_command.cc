@@ -1,5 +1,7 @@
 // `walkv compact --data-dir DIR`: offline compaction (engine/compact.h). Refuses while a server
 // holds DIR and points at the online alternative, `walkv cli snapshot`.
+// Exit 0: compacted; 1: not done (locked, recovery refused, I/O); 2: could not run (usage,
+// missing directory, not a data directory).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <memory>
@@ -43,15 +45,21 @@ int RunCompact(const CompactFlags& flags) {
   auto result = CompactDataDir(options);
   if (!result.ok()) {
     const Status& s = result.status();
+    std::fprintf(stderr, "walkv compact: %s\n", s.message().c_str());
     if (s.code() == StatusCode::kBusy) {
       std::fprintf(stderr,
-                   "walkv compact: %s\nwalkv compact works offline only. To compact while the "
-                   "server runs, use: walkv cli snapshot\n",
-                   s.message().c_str());
-    } else {
-      std::fprintf(stderr, "walkv compact: %s\n", s.message().c_str());
+                   "walkv compact works offline only. To compact while the server runs, use: "
+                   "walkv cli snapshot\n");
+    } else if (s.code() == StatusCode::kCorruption) {
+      std::fprintf(stderr,
+                   "walkv compact: nothing was compacted. compact recovers the directory as "
+                   "`walkv serve` does by default (--recovery-mode tolerate-tail); see "
+                   "docs/operations.md for recovering a damaged data directory.\n");
     }
-    return kExitFailure;
+    // A missing directory or one that is not a data directory: compact could not run at all.
+    return s.code() == StatusCode::kNotFound || s.code() == StatusCode::kInvalidArgument
+               ? kExitUsage
+               : kExitFailure;
   }
   std::printf("compacted %s: %s in %llu files -> %s in %llu files\n", flags.data_dir.c_str(),
               HumanBytes(result->bytes_before).c_str(),
@@ -74,7 +82,9 @@ void AddCompactCommand(CLI::App& app, CommandAction* action) {
       "compact",
       "Offline: recover a data directory, write a fresh snapshot and remove the log segments and "
       "snapshots it makes obsolete. Refuses while a server runs on the directory (use `walkv cli "
-      "snapshot` then). Crash-safe at every step.");
+      "snapshot` then). Crash-safe at every step. Exit 0: compacted; 1: not done (a server holds "
+      "the directory, recovery refused, I/O error); 2: could not run (usage, missing directory, "
+      "not a data directory).");
   compact->add_option("--data-dir", flags->data_dir, "The data directory to compact.")->required();
   compact->callback([flags, action] { *action = [flags] { return RunCompact(*flags); }; });
 }

@@ -85,7 +85,7 @@ rpc::ServerOptions ToServerOptions(const ServeFlags& flags) {
 
 void LogStartup(const std::string& address, const ServeFlags& flags,
                 const RecoverySummary& summary) {
-  for (const std::string& note : summary.notes) spdlog::warn("recovery: {}", note);
+  // Recovery's warnings were already logged by the engine's log sink as they happened.
   // The one startup line (contract §1); tests wait for "listening on HOST:PORT".
   spdlog::info(
       "listening on {} (walkv {}, data dir {}, {} keys loaded, {} bytes replayed, recovery "

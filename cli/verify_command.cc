@@ -131,7 +131,8 @@ void AddVerifyCommand(CLI::App& app, CommandAction* action) {
   CLI::App* verify = app.add_subcommand(
       "verify",
       "Check every snapshot and log record of a data directory without changing it. Exit 0: "
-      "clean; 1: damage found; 2: could not run. Safe while a server runs on the directory.");
+      "clean; 1: damage found; 2: could not run (usage, missing or unreadable directory, not a "
+      "data directory). Safe while a server runs on the directory.");
   verify->add_option("--data-dir", flags->data_dir, "The data directory to check.")->required();
   verify->add_flag("--json", flags->json,
                    "Print one JSON object (files, problems, summary, what serve would do) "

@@ -2,6 +2,7 @@
 
 #include "engine/engine_impl.h"
 #include "engine/file_names.h"
+#include "engine/verify.h"
 
 namespace walkv {
 namespace {
@@ -32,6 +33,12 @@ StatusOr<CompactResult> CompactDataDir(const EngineOptions& options) {
   if (o.env == nullptr) o.env = Env::Posix();
   if (!o.env->FileExists(o.data_dir)) {
     return Status::NotFound("data directory " + o.data_dir + " does not exist");
+  }
+  // Never turn an unrelated directory (a mistyped path) into a data directory.
+  if (!LooksLikeDataDir(o.env, o.data_dir)) {
+    return Status::InvalidArgument(o.data_dir +
+                                   " is not a walkv data directory: it holds no LOCK, "
+                                   "snap-*.snap or wal-*.log file; nothing was changed");
   }
 
   CompactResult result;

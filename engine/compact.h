@@ -24,6 +24,8 @@ struct CompactResult {
   RecoverySummary recovery;   // what opening the directory found
 };
 
+// Fails with kNotFound if the directory does not exist and kInvalidArgument if it is not a data
+// directory (LooksLikeDataDir in verify.h); in both cases nothing is created or changed.
 StatusOr<CompactResult> CompactDataDir(const EngineOptions& options);
 
 }  // namespace walkv

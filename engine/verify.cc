@@ -80,11 +80,25 @@ std::string ActionFor(const ModeOutcome& outcome, const std::string& file) {
 
 }  // namespace
 
+bool LooksLikeDataDir(Env* env, const std::string& dir) {
+  auto children = env->GetChildren(dir);
+  if (!children.ok()) return false;
+  return std::any_of(children->begin(), children->end(), [](const std::string& name) {
+    FileKind kind = ParseFileName(name).kind;
+    return kind == FileKind::kLock || kind == FileKind::kSnapshot || kind == FileKind::kLogSegment;
+  });
+}
+
 StatusOr<VerifyReport> VerifyDataDir(Env* env, const std::string& dir,
                                      const VerifyProgress& progress) {
   VerifyReport report;
   auto listing = ListDataDir(env, dir);
   if (!listing.ok()) return listing.status();
+  if (!LooksLikeDataDir(env, dir)) {
+    return Status::InvalidArgument(
+        StrCat(dir, " is not a walkv data directory: it holds no LOCK, snap-*.snap or wal-*.log "
+                    "file"));
+  }
   report.server_running = ServerHoldsLock(env, dir);
   if (report.server_running) {
     report.notes.push_back("a server is running on this directory; the newest log segment may "

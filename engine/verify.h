@@ -64,7 +64,12 @@ struct VerifyReport {
 // Called before each file is read: its name, how many files are done, and how many there are.
 using VerifyProgress = std::function<void(const std::string& file, size_t done, size_t total)>;
 
-// Fails (non-OK) only if the check could not run: the directory is missing or unreadable.
+// True if `dir` holds something walkv made: a LOCK file, a snapshot or a log segment. A server
+// creates LOCK and its first segment at once, so any directory a server ever opened qualifies.
+bool LooksLikeDataDir(Env* env, const std::string& dir);
+
+// Fails (non-OK) only if the check could not run: the directory is missing or unreadable
+// (kNotFound, kIOError), or it is not a data directory (kInvalidArgument, see LooksLikeDataDir).
 // Damage is never an error here; it is in the report.
 StatusOr<VerifyReport> VerifyDataDir(Env* env, const std::string& dir,
                                      const VerifyProgress& progress = nullptr);

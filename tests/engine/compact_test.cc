@@ -89,6 +89,18 @@ TEST_F(CompactTest, MissingDirectoryIsAnError) {
   EXPECT_FALSE(env_.FileExists("/missing"));
 }
 
+// A mistyped --data-dir must not become a data directory: compact creates nothing in it.
+TEST_F(CompactTest, RefusesADirectoryThatIsNotADataDirectory) {
+  ASSERT_TRUE(env_.CreateDirIfMissing("/other").ok());
+  ASSERT_TRUE(WriteFileAtomically(&env_, "/other", "notes.txt", "not walkv").ok());
+  EngineOptions o = Options();
+  o.data_dir = "/other";
+  auto result = CompactDataDir(o);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(env_.GetChildren("/other").value(), std::vector<std::string>{"notes.txt"});
+}
+
 TEST_F(CompactTest, KilledAtEveryStepRecoversTheSameState) {
   State before = Populate();
   // Count the mutating operations of a full compaction on a copy of the same history.

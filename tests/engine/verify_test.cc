@@ -169,5 +169,23 @@ TEST_F(VerifyTest, MissingDirectoryCannotRun) {
   EXPECT_FALSE(r.ok());
 }
 
+// A directory without a LOCK, snapshot or log file (a mistyped path) is not reported as a clean,
+// empty data directory: verify cannot run there. One with only a LOCK is a data directory whose
+// first server stopped before it wrote anything.
+TEST_F(VerifyTest, DirectoryWithoutWalkvFilesIsNotADataDirectory) {
+  ASSERT_TRUE(env_.CreateDirIfMissing("/other").ok());
+  auto empty = VerifyDataDir(&env_, "/other");
+  ASSERT_FALSE(empty.ok());
+  EXPECT_EQ(empty.status().code(), StatusCode::kInvalidArgument);
+  ASSERT_TRUE(WriteFileAtomically(&env_, "/other", "notes.txt", "not walkv").ok());
+  auto unrelated = VerifyDataDir(&env_, "/other");
+  ASSERT_FALSE(unrelated.ok());
+  EXPECT_NE(unrelated.status().message().find("not a walkv data directory"), std::string::npos);
+  ASSERT_TRUE(WriteFileAtomically(&env_, "/other", "LOCK", "").ok());
+  auto lock_only = VerifyDataDir(&env_, "/other");
+  ASSERT_TRUE(lock_only.ok()) << lock_only.status().ToString();
+  EXPECT_TRUE(lock_only->clean());
+}
+
 }  // namespace
 }  // namespace walkv
