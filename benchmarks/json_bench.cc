@@ -3,8 +3,10 @@
 // to escape). bytes_per_second counts the bytes of the request or response line.
 //
 //   BM_ParseRequest/value_bytes:N   rpc::ParseRequest of {"id":N,"method":"set","args":[k,v]}
-//   BM_ParseCall/value_bytes:N      rpc::ParseCall (ParseRequest + BindCall: method lookup, arity
-//                                   and argument checks) of the same line — the server's decode
+//   BM_ParseCall/value_bytes:N      rpc::ParseCall of the same line — the server's decode: the
+//                                   fast path (rpc/fast_request.h), which accepts this line
+//   BM_ParseCallGeneric/value_bytes:N  rpc::ParseCallGeneric (ParseRequest + BindCall through
+//                                   nlohmann-json) of the same line — the fallback path
 //   BM_ParseCallGet                 rpc::ParseCall of a get request
 //   BM_EncodeGetResult/value_bytes:N  rpc::EncodeResult(id, <string value>) — a get response
 //   BM_EncodeSetResult              rpc::EncodeResult(id, true) — a set response
@@ -55,6 +57,19 @@ void BM_ParseCall(benchmark::State& state) {
     auto call = rpc::ParseCall(line);
     if (!std::holds_alternative<rpc::Call>(call)) {
       state.SkipWithError("ParseCall rejected a valid set request");
+      break;
+    }
+    benchmark::DoNotOptimize(call);
+  }
+  SetLineRates(state, line.size());
+}
+
+void BM_ParseCallGeneric(benchmark::State& state) {
+  const std::string line = SetLine(static_cast<size_t>(state.range(0)));
+  for (auto _ : state) {
+    auto call = rpc::ParseCallGeneric(line);
+    if (!std::holds_alternative<rpc::Call>(call)) {
+      state.SkipWithError("ParseCallGeneric rejected a valid set request");
       break;
     }
     benchmark::DoNotOptimize(call);
@@ -116,6 +131,7 @@ void ValueSizes(benchmark::internal::Benchmark* b) {
 
 BENCHMARK(BM_ParseRequest)->Apply(ValueSizes);
 BENCHMARK(BM_ParseCall)->Apply(ValueSizes);
+BENCHMARK(BM_ParseCallGeneric)->Apply(ValueSizes);
 BENCHMARK(BM_ParseCallGet);
 BENCHMARK(BM_EncodeGetResult)->Apply(ValueSizes);
 BENCHMARK(BM_EncodeSetResult);

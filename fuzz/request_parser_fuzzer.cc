@@ -9,7 +9,13 @@
 //   - when the request carries a scalar id, both the result and the error response echo it (equal
 //     as JSON); without one, the id is null;
 //   - a bound call names a method of the table (case-insensitively equal to the one sent) with an
-//     arity and argument sizes the table allows.
+//     arity and argument sizes the table allows;
+//   - differential: the fast path (rpc/fast_request.h FastParseCall), when it accepts the line,
+//     yields exactly the Call of the generic nlohmann path (ParseCallGeneric), and ParseCall's
+//     answer (Call or error) is exactly ParseCallGeneric's;
+//   - differential: AppendJsonString (rpc/json_text.h) writes exactly nlohmann's dump() of the
+//     line taken as a string, and refuses exactly the lines nlohmann's strict dump() refuses
+//     (invalid UTF-8).
 // Seeds: fuzz/corpus/request_parser/.
 #include <algorithm>
 #include <cctype>
@@ -17,12 +23,15 @@
 #include <cstdint>
 #include <exception>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
 
 #include "fuzz/fuzz_check.h"
 #include "rpc/error_code.h"
+#include "rpc/fast_request.h"
+#include "rpc/json_text.h"
 #include "rpc/methods.h"
 #include "rpc/request.h"
 #include "rpc/response.h"
@@ -73,8 +82,10 @@ void CheckError(const ErrorResponse& e, const json& request, bool request_is_jso
     return;
   }
   const auto id = request.find("id");
-  if (id == request.end() || id->is_structured() ||
-      e.message.find("nests deeper") != std::string::npos) {
+  // (Only the nesting error's own message starts so; an unknown method's name may contain it.)
+  const bool too_deep = e.code == ErrorCode::kInvalidRequest &&
+                        e.message.rfind("request nests deeper", 0) == 0;
+  if (id == request.end() || id->is_structured() || too_deep) {
     FUZZ_CHECK(r["id"].is_null(), "id echoed although the request has no usable id");
   } else {
     FUZZ_CHECK(r["id"] == *id, "error echoes id %s for %s", r["id"].dump().c_str(),
@@ -108,10 +119,66 @@ void CheckCall(const Call& c, const json& request, bool request_is_json) {
   }
 }
 
+void CheckSameCall(const Call& fast, const Call& generic, std::string_view what) {
+  FUZZ_CHECK(fast.id == generic.id, "%.*s: id %s vs generic %s", static_cast<int>(what.size()),
+             what.data(), fast.id.c_str(), generic.id.c_str());
+  FUZZ_CHECK(fast.method == generic.method && fast.method_index == generic.method_index,
+             "%.*s: different method", static_cast<int>(what.size()), what.data());
+  FUZZ_CHECK(fast.args == generic.args, "%.*s: different args", static_cast<int>(what.size()),
+             what.data());
+}
+
+// The fast path agrees with the generic path, and ParseCall returns the generic answer.
+void CheckFastPath(std::string_view line, const std::variant<Call, ErrorResponse>& parsed,
+                   const std::variant<Call, ErrorResponse>& generic) {
+  if (const std::optional<Call> fast = FastParseCall(line)) {
+    const Call* g = std::get_if<Call>(&generic);
+    FUZZ_CHECK(g != nullptr, "fast path accepted a line the generic path rejects: %s",
+               std::get<ErrorResponse>(generic).message.c_str());
+    CheckSameCall(*fast, *g, "FastParseCall");
+  }
+  FUZZ_CHECK(parsed.index() == generic.index(), "ParseCall and ParseCallGeneric disagree");
+  if (const auto* e = std::get_if<ErrorResponse>(&parsed)) {
+    const auto& ge = std::get<ErrorResponse>(generic);
+    FUZZ_CHECK(e->id == ge.id && e->code == ge.code && e->message == ge.message,
+               "ParseCall error differs from ParseCallGeneric's");
+  } else {
+    CheckSameCall(std::get<Call>(parsed), std::get<Call>(generic), "ParseCall");
+  }
+}
+
+// AppendJsonString == nlohmann's dump() for the line taken as a string.
+void CheckStringEncoding(std::string_view line) {
+  std::string fast = "x";
+  const bool ok = AppendJsonString(fast, line);
+  std::string reference;
+  bool reference_ok = true;
+  try {
+    reference = json(std::string(line)).dump();
+  } catch (const json::type_error&) {
+    reference_ok = false;  // 316: invalid UTF-8
+  }
+  FUZZ_CHECK(ok == reference_ok, "AppendJsonString says valid=%d, nlohmann %d", ok ? 1 : 0,
+             reference_ok ? 1 : 0);
+  if (ok) {
+    FUZZ_CHECK(fast == "x" + reference, "AppendJsonString differs from nlohmann: %s vs %s",
+               fast.c_str(), reference.c_str());
+  } else {
+    FUZZ_CHECK(fast == "x", "AppendJsonString changed its output after failing");
+  }
+  std::string lenient;
+  AppendJsonStringLenient(lenient, line);
+  FUZZ_CHECK(lenient == json(std::string(line))
+                            .dump(-1, ' ', false, json::error_handler_t::replace),
+             "AppendJsonStringLenient differs from nlohmann's replace");
+}
+
 void CheckLine(std::string_view line) {
   const json request = json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
   const bool request_is_json = !request.is_discarded();
   const std::variant<Call, ErrorResponse> parsed = ParseCall(line);
+  CheckFastPath(line, parsed, ParseCallGeneric(line));
+  CheckStringEncoding(line);
   if (const auto* e = std::get_if<ErrorResponse>(&parsed)) {
     CheckError(*e, request, request_is_json);
   } else {

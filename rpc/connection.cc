@@ -6,6 +6,7 @@
 #include <asio/post.hpp>
 #include <asio/write.hpp>
 #include <exception>
+#include <memory>
 #include <utility>
 #include <variant>
 
@@ -20,6 +21,8 @@ namespace {
 constexpr size_t kReadChunk = 64 * 1024;
 // Reads per readiness event before yielding to other connections on this thread.
 constexpr int kReadsPerWakeup = 4;
+// Rounds of (process lines, send) per Pump() before yielding the I/O thread.
+constexpr int kPumpRounds = 4;
 // Buffers with more spare capacity than this are freed once drained.
 constexpr size_t kKeepCapacity = 64 * 1024;
 
@@ -42,10 +45,13 @@ void Release(std::string& s) {
 
 }  // namespace
 
-Connection::Connection(asio::ip::tcp::socket socket, Service& service, ConnectionLimits limits,
+Connection::Connection(asio::ip::tcp::socket socket, Service& service,
+                       CompletionQueue& completions, ConnectionLimits limits,
                        std::function<void()> on_released)
     : socket_(std::move(socket)),
+      executor_(socket_.get_executor()),
       service_(service),
+      completions_(completions),
       limits_(limits),
       on_released_(std::move(on_released)),
       framer_(limits.max_request_bytes) {}
@@ -53,7 +59,7 @@ Connection::Connection(asio::ip::tcp::socket socket, Service& service, Connectio
 Connection::~Connection() = default;
 
 void Connection::Start() {
-  asio::dispatch(socket_.get_executor(), [self = shared_from_this()] {
+  asio::dispatch(executor_, [self = shared_from_this()] {
     asio::error_code ec;
     self->socket_.non_blocking(true, ec);
     if (!ec) self->socket_.set_option(asio::ip::tcp::no_delay(true), ec);
@@ -66,7 +72,7 @@ void Connection::Start() {
 }
 
 void Connection::BeginShutdown() {
-  asio::dispatch(socket_.get_executor(), [self = shared_from_this()] {
+  asio::dispatch(executor_, [self = shared_from_this()] {
     if (self->closed_ || self->shutting_down_) return;
     self->shutting_down_ = true;
     self->Pump();
@@ -74,7 +80,16 @@ void Connection::BeginShutdown() {
 }
 
 void Connection::ForceClose() {
-  asio::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->CloseNow(); });
+  asio::dispatch(executor_, [self = shared_from_this()] { self->CloseNow(); });
+}
+
+void Connection::OnCompletionsReady(CompletionBatch batch) {
+  // From the draining I/O thread (this connection is alive: it has writes in flight, so
+  // writes_keep_alive_ is set); runs inline when the strand is idle. `self` keeps the connection
+  // alive while OnWritesCompleted() may release writes_keep_alive_.
+  asio::dispatch(executor_, [self = shared_from_this(), batch = std::move(batch)]() mutable {
+    self->OnWritesCompleted(std::move(batch));
+  });
 }
 
 // Processes what can be processed, flushes, re-arms reading or closes. Every event handler ends
@@ -87,9 +102,20 @@ void Connection::Pump() {
     blocked_call_.reset();
     StartCall(blocked_seq_, std::move(call));
   }
-  if (paused_ && BelowResumeMark()) SetPaused(false);
-  if (!paused_) ProcessLines();
-  Flush();
+  for (int round = 1;; ++round) {
+    if (paused_ && BelowResumeMark()) SetPaused(false);
+    if (!paused_) ProcessLines();
+    const bool held_back = !input_done_ && !blocked_call_ && (paused_ || OverLimits());
+    Flush();
+    // A direct send may have made room while lines are held back: go on now (no write
+    // completion will come to do it), a few rounds at a time so that one connection cannot
+    // monopolise its I/O thread.
+    if (!held_back || closed_ || (paused_ ? !BelowResumeMark() : OverLimits())) break;
+    if (round == kPumpRounds) {
+      asio::post(executor_, [self = shared_from_this()] { self->Pump(); });
+      break;
+    }
+  }
   if (!input_done_ && !closed_) {
     if (OverLimits()) {
       SetPaused(true);
@@ -109,9 +135,9 @@ void Connection::ProcessLines() {
         HandleLine(line);
         break;
       case LineFramer::Result::kTooLarge:
-        CompleteSlot(AddSlot(), service_.Reject("null", ErrorCode::kTooLarge,
-                                                "request line longer than --max-request-bytes=" +
-                                                    std::to_string(limits_.max_request_bytes)));
+        Reject(AddSlot(), "null", ErrorCode::kTooLarge,
+               "request line longer than --max-request-bytes=" +
+                   std::to_string(limits_.max_request_bytes));
         input_done_ = true;
         return;
       case LineFramer::Result::kNeedMore:
@@ -135,17 +161,16 @@ void Connection::HandleLine(std::string_view line) {
   try {
     parsed = ParseCall(line);
   } catch (const std::exception& e) {  // std::bad_alloc on a huge line: answer, don't crash
-    CompleteSlot(seq, service_.Reject("null", ErrorCode::kInternalError, e.what()));
+    Reject(seq, "null", ErrorCode::kInternalError, e.what());
     return;
   }
   if (auto* error = std::get_if<ErrorResponse>(&parsed)) {
-    CompleteSlot(seq, service_.Reject(error->id, error->code, error->message));
+    Reject(seq, error->id, error->code, error->message);
     return;
   }
   Call& call = std::get<Call>(parsed);
   if (shutting_down_) {
-    CompleteSlot(seq,
-                 service_.Reject(call.id, ErrorCode::kShuttingDown, "the server is shutting down"));
+    Reject(seq, call.id, ErrorCode::kShuttingDown, "the server is shutting down");
     return;
   }
   if (call.method->kind != MethodKind::kWrite && writes_in_flight_ > 0) {
@@ -157,16 +182,32 @@ void Connection::HandleLine(std::string_view line) {
 }
 
 void Connection::StartCall(uint64_t seq, Call call) {
-  const bool write = call.method->kind == MethodKind::kWrite;
-  ++calls_in_flight_;
-  if (write) ++writes_in_flight_;
-  service_.Execute(std::move(call), [self = shared_from_this(), seq, write](std::string response) {
-    // Inline (a read, on this strand) or from an engine/pool thread.
-    asio::dispatch(self->socket_.get_executor(),
-                   [self, seq, write, response = std::move(response)]() mutable {
-                     self->OnCallDone(seq, write, std::move(response));
-                   });
-  });
+  switch (call.method->kind) {
+    case MethodKind::kRead:
+      Complete(seq, [&](std::string& out) { service_.ExecuteRead(call, out); });
+      return;
+    case MethodKind::kWrite: {
+      auto w = std::make_unique<PendingWrite>();
+      w->target = this;
+      if (writes_in_flight_ == 0) writes_keep_alive_ = shared_from_this();
+      w->seq = seq;
+      w->method = call.method;
+      w->id = std::move(call.id);
+      ++calls_in_flight_;
+      ++writes_in_flight_;
+      service_.SubmitWrite(call, std::move(w), completions_);
+      return;
+    }
+    case MethodKind::kBlocking:
+      ++calls_in_flight_;
+      service_.ExecuteBlocking(
+          std::move(call), [self = shared_from_this(), seq](std::string response) {
+            asio::dispatch(self->executor_, [self, seq, response = std::move(response)]() mutable {
+              self->OnBlockingDone(seq, std::move(response));
+            });
+          });
+      return;
+  }
 }
 
 uint64_t Connection::AddSlot() {
@@ -174,30 +215,75 @@ uint64_t Connection::AddSlot() {
   return base_seq_ + (slots_.size() - head_ - 1);
 }
 
-void Connection::CompleteSlot(uint64_t seq, std::string response) {
+template <typename Encode>
+void Connection::Complete(uint64_t seq, Encode&& encode) {
+  if (seq == base_seq_) {  // every earlier response is in out_ already
+    encode(out_);
+    ++head_;
+    ++base_seq_;
+    MoveDonePrefix();
+    return;
+  }
   Slot& slot = slots_[head_ + (seq - base_seq_)];
+  encode(slot.response);
   slot.done = true;
-  slot.response = std::move(response);
 }
 
-void Connection::OnCallDone(uint64_t seq, bool write, std::string response) {
-  --calls_in_flight_;
-  if (write) --writes_in_flight_;
+void Connection::Reject(uint64_t seq, std::string_view id, ErrorCode code,
+                        std::string_view message) {
+  Complete(seq, [&](std::string& out) { service_.AppendReject(out, id, code, message); });
+}
+
+void Connection::OnWritesCompleted(CompletionBatch done) {
+  while (std::unique_ptr<PendingWrite> w = done.Pop()) {
+    --calls_in_flight_;
+    --writes_in_flight_;
+    if (closed_) {
+      std::string discarded;  // still counted in the metrics, like any answered call
+      service_.AppendWriteResponse(*w, discarded);
+    } else {
+      Complete(w->seq, [&](std::string& out) { service_.AppendWriteResponse(*w, out); });
+    }
+  }
+  // The caller holds a reference too, so this connection outlives the rest of this function.
+  if (writes_in_flight_ == 0) writes_keep_alive_.reset();
   if (closed_) {
     MaybeRelease();
     return;
   }
-  CompleteSlot(seq, std::move(response));
-  Pump();  // no-op when completed inline from ProcessLines(): that Pump() flushes
+  Pump();  // one flush, hence one send, for the whole batch
 }
 
-// Moves the completed prefix of the slot queue to out_ and starts a write if none is running.
-void Connection::Flush() {
+void Connection::OnBlockingDone(uint64_t seq, std::string response) {
+  --calls_in_flight_;
+  if (closed_) {
+    MaybeRelease();
+    return;
+  }
+  Complete(seq, [&](std::string& out) {
+    if (out.empty()) {
+      out = std::move(response);
+    } else {
+      out += response;
+    }
+  });
+  Pump();
+}
+
+// Moves the slots at the head of the queue that are done to out_, in order.
+void Connection::MoveDonePrefix() {
   while (head_ < slots_.size() && slots_[head_].done) {
     out_ += slots_[head_].response;
     ++head_;
     ++base_seq_;
   }
+}
+
+// Moves the completed prefix of the slot queue to out_ and sends it: first directly (the socket is
+// non-blocking; usually everything fits in the kernel's buffer, and no handler is needed), then
+// whatever is left with an async_write, unless one is running already.
+void Connection::Flush() {
+  MoveDonePrefix();
   if (head_ == slots_.size()) {
     if (slots_.capacity() > limits_.max_pending_requests) {
       std::vector<Slot>().swap(slots_);
@@ -210,6 +296,19 @@ void Connection::Flush() {
     head_ = 0;
   }
   if (write_in_flight_ || out_.empty() || closed_) return;
+  asio::error_code send_error;
+  size_t sent = socket_.write_some(asio::buffer(out_), send_error);
+  if (send_error == asio::error::would_block || send_error == asio::error::try_again) {
+    sent = 0;
+  } else if (send_error) {
+    CloseNow();
+    return;
+  }
+  if (sent == out_.size()) {
+    Release(out_);
+    return;
+  }
+  out_.erase(0, sent);
   writing_.swap(out_);
   write_in_flight_ = true;
   asio::async_write(
@@ -248,9 +347,7 @@ void Connection::OnReadable(const asio::error_code& ec) {
     return;
   }
   if (input_done_) return;  // the data stays in the kernel; we are closing
-  in_pump_ = true;          // completions of inline calls must not re-enter ProcessLines()
   ReadAvailable();
-  in_pump_ = false;
   Pump();
 }
 
@@ -271,6 +368,10 @@ void Connection::ReadAvailable() {
     framer_.Append(std::string_view(buffer, n));
     ProcessLines();
     if (OverLimits() || input_done_ || blocked_call_) return;
+    // A short read almost always drained the socket: skip the read that would say EAGAIN. Safe
+    // because every async_wait re-arms the socket in epoll (EPOLL_CTL_MOD), which reports data
+    // that is already there.
+    if (n < kReadChunk) return;
   }
 }
 

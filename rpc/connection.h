@@ -1,13 +1,20 @@
 // Connection: one client connection — framing, ordered responses, backpressure, close.
 //
 // Concurrency: every member is touched only on the connection's strand (the executor of its
-// socket). Call completions arriving from engine or pool threads are dispatched to that strand.
-// A Connection is owned by shared_ptrs held by its pending asynchronous operations and by the
-// callbacks of its in-flight calls; the server's registry holds only a weak_ptr.
+// socket), except executor_ (immutable) and the CompletionTarget base (the CompletionQueue's
+// drain only). Write results come back in batches through the server's CompletionQueue
+// (rpc/completion_queue.h): the engine's commit thread pushes, one drain on an I/O thread per
+// commit batch calls OnCompletionsReady(batch), which dispatches OnWritesCompleted(batch) to the
+// strand — so all of this connection's writes finished by one group commit are answered together
+// and sent with one write. Blocking calls (snapshot) complete from the Service's pool, dispatched to the
+// strand. A Connection is owned by shared_ptrs held by its pending asynchronous operations, by
+// itself while it has writes in flight (writes_keep_alive_) and by its blocking calls' callbacks;
+// the server's registry holds only a weak_ptr.
 //
 // Ordering: each request line gets a response slot, in arrival order. Calls complete in any order
-// (a read answers at once, a write when durable); only the completed prefix of the slot queue is
-// moved to the output buffer, so responses leave in request order.
+// (a read answers at once, a write when durable); a response whose slot is the oldest unsent one
+// is encoded straight into the output buffer, any other waits in its slot until the slots before
+// it are done, so responses leave in request order.
 //
 // Read-your-writes: a request is executed when its line is processed, except that a read (or
 // any non-write method) waits until every earlier write on the same connection is durable, and
@@ -38,6 +45,7 @@
 #include <string_view>
 #include <vector>
 
+#include "rpc/completion_queue.h"
 #include "rpc/line_framer.h"
 #include "rpc/methods.h"
 #include "rpc/service.h"
@@ -51,17 +59,20 @@ struct ConnectionLimits {
   std::chrono::milliseconds linger{1000};  // how long to discard input before the final close
 };
 
-class Connection : public std::enable_shared_from_this<Connection> {
+class Connection : public std::enable_shared_from_this<Connection>, public CompletionTarget {
  public:
-  // `socket`'s executor must be a strand.
-  Connection(asio::ip::tcp::socket socket, Service& service, ConnectionLimits limits,
-             std::function<void()> on_released);
+  // `socket`'s executor must be a strand. `completions` must outlive the connection.
+  Connection(asio::ip::tcp::socket socket, Service& service, CompletionQueue& completions,
+             ConnectionLimits limits, std::function<void()> on_released);
   ~Connection();
 
   // Each may be called from any thread; the work happens on the strand.
   void Start();
   void BeginShutdown();  // see "Closing" above
   void ForceClose();     // close now, dropping unsent output
+
+  // CompletionTarget: on an I/O thread; dispatches OnWritesCompleted(batch) to the strand.
+  void OnCompletionsReady(CompletionBatch batch) override;
 
  private:
   struct Slot {
@@ -73,9 +84,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void ProcessLines();
   void HandleLine(std::string_view line);
   uint64_t AddSlot();
-  void CompleteSlot(uint64_t seq, std::string response);
+  // Completes slot `seq`: encode(std::string&) appends its response line, to out_ directly when
+  // every earlier slot has been moved there, else to the slot.
+  template <typename Encode>
+  void Complete(uint64_t seq, Encode&& encode);
+  void Reject(uint64_t seq, std::string_view id, ErrorCode code, std::string_view message);
   void StartCall(uint64_t seq, Call call);
-  void OnCallDone(uint64_t seq, bool write, std::string response);
+  void OnWritesCompleted(CompletionBatch done);
+  void OnBlockingDone(uint64_t seq, std::string response);
+  void MoveDonePrefix();
   void Flush();
   void OnWritten(const asio::error_code& ec);
   void ArmRead();
@@ -91,7 +108,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   size_t pending_slots() const { return slots_.size() - head_; }
 
   asio::ip::tcp::socket socket_;
+  const asio::any_io_executor executor_;  // socket_'s strand; immutable, so any thread may use it
   Service& service_;
+  CompletionQueue& completions_;
   const ConnectionLimits limits_;
   std::function<void()> on_released_;
 
@@ -101,11 +120,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   uint64_t base_seq_ = 0;
   size_t calls_in_flight_ = 0;        // slots whose call has been started and not completed yet
   size_t writes_in_flight_ = 0;       // ... of which writes
+  // This connection, while writes_in_flight_ > 0: their PendingWrites name it by a raw pointer.
+  std::shared_ptr<Connection> writes_keep_alive_;
   std::optional<Call> blocked_call_;  // a non-write waiting for writes_in_flight_ == 0
   uint64_t blocked_seq_ = 0;          // its slot
 
-  std::string out_;      // responses ready to send
-  std::string writing_;  // the bytes of the async_write in flight
+  std::string out_;      // responses ready to send, in order
+  std::string writing_;  // the bytes of the async_write in flight (what a direct send left over)
   bool write_in_flight_ = false;
 
   bool read_armed_ = false;  // an async_wait(read) is outstanding

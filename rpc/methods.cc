@@ -1,10 +1,11 @@
 #include "rpc/methods.h"
 
 #include <algorithm>
-#include <cctype>
+#include <optional>
 #include <utility>
 
 #include "engine/mutation.h"
+#include "rpc/fast_request.h"
 
 namespace walkv::rpc {
 
@@ -12,52 +13,17 @@ namespace {
 
 using json = nlohmann::json;
 
-// Submits one mutation; `to_json` turns its result into the response's result.
-template <typename ToJson>
-void SubmitMutation(MethodContext& ctx, Mutation m, Respond respond, ToJson to_json) {
-  ctx.engine.Submit(std::move(m),
-                    [respond = std::move(respond), to_json](StatusOr<MutationResult> r) {
-                      if (!r.ok()) {
-                        respond(FailureFromStatus(r.status()));
-                      } else {
-                        respond(to_json(*r));
-                      }
-                    });
-}
+MethodResult Ping(MethodContext&, std::vector<std::string>&) { return json("PONG"); }
 
-void Ping(MethodContext&, const std::vector<std::string>&, Respond respond) {
-  respond(json("PONG"));
-}
-
-void Set(MethodContext& ctx, const std::vector<std::string>& args, Respond respond) {
-  SubmitMutation(ctx, Mutation{MutationType::kSet, args[0], args[1]}, std::move(respond),
-                 [](const MutationResult&) { return json(true); });
-}
-
-void Get(MethodContext& ctx, const std::vector<std::string>& args, Respond respond) {
+MethodResult Get(MethodContext& ctx, std::vector<std::string>& args) {
   std::optional<std::string> value = ctx.engine.Get(args[0]);
-  respond(value.has_value() ? json(std::move(*value)) : json(nullptr));
+  return value.has_value() ? json(std::move(*value)) : json(nullptr);
 }
 
-void Delete(MethodContext& ctx, const std::vector<std::string>& args, Respond respond) {
-  SubmitMutation(ctx, Mutation{MutationType::kDelete, args[0], ""}, std::move(respond),
-                 [](const MutationResult& r) { return json(r.existed); });
-}
-
-void Keys(MethodContext& ctx, const std::vector<std::string>& args, Respond respond) {
+MethodResult Keys(MethodContext& ctx, std::vector<std::string>& args) {
   std::vector<std::string> keys = ctx.engine.Keys(args.empty() ? "*" : args[0]);
   std::sort(keys.begin(), keys.end());
-  respond(json(std::move(keys)));
-}
-
-void FlushAll(MethodContext& ctx, const std::vector<std::string>&, Respond respond) {
-  SubmitMutation(ctx, Mutation{MutationType::kFlushAll, "", ""}, std::move(respond),
-                 [](const MutationResult&) { return json(true); });
-}
-
-void Append(MethodContext& ctx, const std::vector<std::string>& args, Respond respond) {
-  SubmitMutation(ctx, Mutation{MutationType::kAppend, args[0], args[1]}, std::move(respond),
-                 [](const MutationResult& r) { return json(r.new_length); });
+  return json(std::move(keys));
 }
 
 json SnapshotJson(const SnapshotInfo& s) {
@@ -68,16 +34,13 @@ json SnapshotJson(const SnapshotInfo& s) {
           {"unix_micros", s.unix_micros}};
 }
 
-void Snapshot(MethodContext& ctx, const std::vector<std::string>&, Respond respond) {
+MethodResult Snapshot(MethodContext& ctx, std::vector<std::string>&) {
   StatusOr<SnapshotInfo> info = ctx.engine.Snapshot();
-  if (!info.ok()) {
-    respond(FailureFromStatus(info.status()));
-  } else {
-    respond(SnapshotJson(*info));
-  }
+  if (!info.ok()) return FailureFromStatus(info.status());
+  return SnapshotJson(*info);
 }
 
-void Info(MethodContext& ctx, const std::vector<std::string>&, Respond respond) {
+MethodResult Info(MethodContext& ctx, std::vector<std::string>&) {
   const EngineStats s = ctx.engine.Stats();
   const RecoverySummary& r = ctx.engine.recovery_summary();
   json out = {
@@ -111,8 +74,25 @@ void Info(MethodContext& ctx, const std::vector<std::string>&, Respond respond) 
       {"duration_micros", r.duration_micros},
       {"notes", r.notes},
   };
-  respond(std::move(out));
+  return out;
 }
+
+Mutation SetMutation(std::vector<std::string>& args) {
+  return Mutation{MutationType::kSet, std::move(args[0]), std::move(args[1])};
+}
+Mutation DeleteMutation(std::vector<std::string>& args) {
+  return Mutation{MutationType::kDelete, std::move(args[0]), ""};
+}
+Mutation AppendMutation(std::vector<std::string>& args) {
+  return Mutation{MutationType::kAppend, std::move(args[0]), std::move(args[1])};
+}
+Mutation FlushAllMutation(std::vector<std::string>&) {
+  return Mutation{MutationType::kFlushAll, "", ""};
+}
+
+json True(const MutationResult&) { return json(true); }
+json Existed(const MutationResult& r) { return json(r.existed); }
+json NewLength(const MutationResult& r) { return json(r.new_length); }
 
 constexpr ParamSpec kKey{"key", kMaxKeyBytes};
 constexpr ParamSpec kValue{"value", kUnlimited};
@@ -120,23 +100,26 @@ constexpr ParamSpec kPattern{"pattern", kMaxKeyBytes};
 
 // The table. Keep it sorted by name; info() reports ops in this order.
 constexpr MethodSpec kMethods[] = {
-    // name,     min, max, params,           kwargs, kind,                 handler
-    {"append", 2, 2, {kKey, kValue}, true, MethodKind::kWrite, &Append},
-    {"delete", 1, 1, {kKey}, true, MethodKind::kWrite, &Delete},
-    {"flushall", 0, 0, {}, false, MethodKind::kWrite, &FlushAll},
-    {"get", 1, 1, {kKey}, true, MethodKind::kRead, &Get},
-    {"info", 0, 0, {}, false, MethodKind::kRead, &Info},
-    {"keys", 0, 1, {kPattern}, true, MethodKind::kRead, &Keys},
-    {"ping", 0, 0, {}, false, MethodKind::kRead, &Ping},
-    {"set", 2, 2, {kKey, kValue}, true, MethodKind::kWrite, &Set},
-    {"snapshot", 0, 0, {}, false, MethodKind::kBlocking, &Snapshot},
+    // name, min, max, params, kwargs, kind, run, mutation, write_result
+    {"append", 2, 2, {kKey, kValue}, true, MethodKind::kWrite, nullptr, &AppendMutation,
+     &NewLength},
+    {"delete", 1, 1, {kKey}, true, MethodKind::kWrite, nullptr, &DeleteMutation, &Existed},
+    {"flushall", 0, 0, {}, false, MethodKind::kWrite, nullptr, &FlushAllMutation, &True},
+    {"get", 1, 1, {kKey}, true, MethodKind::kRead, &Get, nullptr, nullptr},
+    {"info", 0, 0, {}, false, MethodKind::kRead, &Info, nullptr, nullptr},
+    {"keys", 0, 1, {kPattern}, true, MethodKind::kRead, &Keys, nullptr, nullptr},
+    {"ping", 0, 0, {}, false, MethodKind::kRead, &Ping, nullptr, nullptr},
+    {"set", 2, 2, {kKey, kValue}, true, MethodKind::kWrite, nullptr, &SetMutation, &True},
+    {"snapshot", 0, 0, {}, false, MethodKind::kBlocking, &Snapshot, nullptr, nullptr},
 };
 static_assert(std::size(kMethods) <= Metrics::kMaxMethods);
 
+// ASCII case folding only, whatever the process's locale: method names are ASCII.
+char AsciiLower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
+           return AsciiLower(x) == AsciiLower(y);
          });
 }
 
@@ -235,6 +218,11 @@ std::variant<Call, ErrorResponse> BindCall(Request request) {
 }
 
 std::variant<Call, ErrorResponse> ParseCall(std::string_view line) {
+  if (std::optional<Call> call = FastParseCall(line)) return std::move(*call);
+  return ParseCallGeneric(line);
+}
+
+std::variant<Call, ErrorResponse> ParseCallGeneric(std::string_view line) {
   std::variant<Request, ErrorResponse> parsed = ParseRequest(line);
   if (auto* error = std::get_if<ErrorResponse>(&parsed)) return std::move(*error);
   return BindCall(std::move(std::get<Request>(parsed)));

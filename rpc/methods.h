@@ -1,15 +1,16 @@
 // The method table: every RPC method in one declarative list (methods.cc), plus the binding of a
 // parsed Request to a method and its arguments.
 //
-// Adding a method = one MethodSpec entry + its handler function. Parameters are strings (keys,
-// values, patterns); a JSON string argument is passed to the handler as the exact bytes of its
-// UTF-8 encoding. Every parameter may be passed positionally or, if kwargs_allowed, by name in
-// kwargs.
+// Adding a method = one MethodSpec entry + its function(s): a read or blocking method has a `run`
+// function computing its result; a write method has a `mutation` function building the Mutation to
+// submit and a `write_result` function turning the engine's MutationResult into the JSON result.
+// Parameters are strings (keys, values, patterns); a JSON string argument is passed as the exact
+// bytes of its UTF-8 encoding. Every parameter may be passed positionally or, if kwargs_allowed,
+// by name in kwargs.
 #pragma once
 
 #include <array>
 #include <cstddef>
-#include <functional>
 #include <nlohmann/json.hpp>
 #include <span>
 #include <string>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "engine/mutation.h"
 #include "rpc/error_code.h"
 #include "rpc/metrics.h"
 #include "rpc/request.h"
@@ -40,8 +42,6 @@ struct Failure {
   std::string message;
 };
 using MethodResult = std::variant<nlohmann::json, Failure>;
-// Called exactly once per call, from any thread.
-using Respond = std::function<void(MethodResult)>;
 
 // What handlers may use. Both outlive every call.
 struct MethodContext {
@@ -49,7 +49,12 @@ struct MethodContext {
   const Metrics& metrics;
 };
 
-using Handler = void (*)(MethodContext& ctx, const std::vector<std::string>& args, Respond respond);
+// kRead and kBlocking: computes the result; may move from `args`. Failures are returned, and
+// exceptions are turned into INTERNAL_ERROR by the caller (rpc/service.h).
+using RunFn = MethodResult (*)(MethodContext& ctx, std::vector<std::string>& args);
+// kWrite: the mutation to submit (may move from `args`), and the result once it is durable.
+using MutationFn = Mutation (*)(std::vector<std::string>& args);
+using WriteResultFn = nlohmann::json (*)(const MutationResult& result);
 
 struct ParamSpec {
   std::string_view name;
@@ -63,7 +68,11 @@ struct MethodSpec {
   std::array<ParamSpec, kMaxParams> params;
   bool kwargs_allowed;
   MethodKind kind;
-  Handler handler;  // receives min_args..max_args strings
+  // Each receives min_args..max_args strings. kRead/kBlocking: run; kWrite: mutation and
+  // write_result. The others are nullptr.
+  RunFn run;
+  MutationFn mutation;
+  WriteResultFn write_result;
 };
 
 std::span<const MethodSpec> MethodTable();
@@ -83,8 +92,14 @@ struct Call {
 // and arguments over their parameter's max_bytes.
 std::variant<Call, ErrorResponse> BindCall(Request request);
 
-// ParseRequest + BindCall: a line -> a Call or the error response to send.
+// A line -> a Call or the error response to send: the server's decoder. Tries FastParseCall
+// (rpc/fast_request.h) and falls back to ParseCallGeneric; the result is always exactly
+// ParseCallGeneric's.
 std::variant<Call, ErrorResponse> ParseCall(std::string_view line);
+
+// ParseRequest + BindCall through nlohmann-json: the reference decoder, which handles every line
+// and owns every error message.
+std::variant<Call, ErrorResponse> ParseCallGeneric(std::string_view line);
 
 // The protocol error for a failed engine Status: STORAGE_ERROR for IsStorageFailure(),
 // SHUTTING_DOWN, INVALID_ARGUMENT, else INTERNAL_ERROR.

@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "rpc/completion_queue.h"
 #include "rpc/connection.h"
 #include "rpc/response.h"
 #include "rpc/service.h"
@@ -96,6 +97,7 @@ class Server::Impl {
         threads_(options_.threads != 0 ? options_.threads
                                        : std::max<size_t>(1, std::thread::hardware_concurrency())),
         io_(static_cast<int>(threads_)),
+        completions_(io_),
         accept_strand_(asio::make_strand(io_)),
         acceptor_(accept_strand_),
         retry_timer_(accept_strand_),
@@ -148,6 +150,7 @@ class Server::Impl {
     for (size_t i = 1; i < threads_; ++i) threads.emplace_back([this] { RunLoop(); });
     RunLoop();
     for (std::thread& t : threads) t.join();
+    completions_.WaitForPushes();  // the last engine callback may still be inside asio::post
   }
 
   void Shutdown() {
@@ -203,7 +206,7 @@ class Server::Impl {
         limits.max_request_bytes = options_.max_request_bytes;
         limits.max_pending_output_bytes = std::max<size_t>(1, options_.max_pending_output_bytes);
         limits.max_pending_requests = std::max<size_t>(1, options_.max_pending_requests);
-        conn = std::make_shared<Connection>(std::move(socket), service_, limits,
+        conn = std::make_shared<Connection>(std::move(socket), service_, completions_, limits,
                                             [this, id] { OnReleased(id); });
         connections_.emplace(id, conn);
         metrics.connections_current.fetch_add(1, std::memory_order_relaxed);
@@ -304,6 +307,7 @@ class Server::Impl {
   const ServerOptions options_;
   const size_t threads_;
   asio::io_context io_;
+  CompletionQueue completions_;  // write results from the engine's commit thread (connection.h)
   asio::strand<asio::io_context::executor_type> accept_strand_;
   tcp::acceptor acceptor_;          // accept_strand_ (and Start(), before Run())
   asio::steady_timer retry_timer_;  // accept_strand_

@@ -3,8 +3,9 @@
 // Threading (docs/server.md): one asio::io_context run by ServerOptions::threads I/O threads. Each
 // connection owns a strand; everything about a connection (its buffers, response queue, socket)
 // is touched only on that strand. Reads call the engine inline; writes go through
-// Engine::Submit and their callbacks post back to the connection's strand; methods that block
-// (snapshot) run on a small separate pool, never on an I/O thread.
+// Engine::Submit and their results come back in batches through a CompletionQueue
+// (rpc/completion_queue.h); methods that block (snapshot) run on a small separate pool, never on
+// an I/O thread.
 //
 // Lifecycle: construct, Start() (bind + listen), Run() on one thread (it also starts the other
 // I/O threads and returns once the server has drained after Shutdown()). Shutdown() may be called

@@ -28,38 +28,84 @@ Service::Service(Engine& engine)
 
 Service::~Service() { blocking_pool_->join(); }
 
-std::string Service::Reject(std::string_view id_json, ErrorCode code, std::string_view message) {
+void Service::AppendReject(std::string& out, std::string_view id_json, ErrorCode code,
+                           std::string_view message) {
   metrics_.CountError(code);
   metrics_.requests_total.fetch_add(1, std::memory_order_relaxed);
-  return EncodeError(id_json, code, message);
+  AppendError(out, id_json, code, message);
 }
 
-void Service::Execute(Call call, Done done) {
-  metrics_.CountOp(call.method_index);
-  const MethodSpec& method = *call.method;
-  auto run = [this, handler = method.handler, id = std::move(call.id), args = std::move(call.args),
-              done = std::move(done)]() mutable {
-    Respond respond = [this, id, done = std::move(done)](MethodResult result) {
-      if (auto* failure = std::get_if<Failure>(&result)) {
-        done(Reject(id, failure->code, failure->message));
-      } else {
-        metrics_.requests_total.fetch_add(1, std::memory_order_relaxed);
-        done(EncodeResult(id, std::get<nlohmann::json>(result)));
-      }
-    };
-    // Handlers report failures through `respond`; an exception (std::bad_alloc, a bug) must not
-    // take the server down or leave the request unanswered.
-    try {
-      handler(context_, args, respond);
-    } catch (const std::exception& e) {
-      respond(Failure{ErrorCode::kInternalError, e.what()});
-    }
-  };
-  if (method.kind == MethodKind::kBlocking) {
-    asio::post(*blocking_pool_, std::move(run));
+std::string Service::Reject(std::string_view id_json, ErrorCode code, std::string_view message) {
+  std::string out;
+  AppendReject(out, id_json, code, message);
+  return out;
+}
+
+void Service::AppendOutcome(std::string& out, std::string_view id, const MethodResult& result) {
+  if (const auto* failure = std::get_if<Failure>(&result)) {
+    AppendReject(out, id, failure->code, failure->message);
   } else {
-    run();
+    metrics_.requests_total.fetch_add(1, std::memory_order_relaxed);
+    AppendResult(out, id, std::get<nlohmann::json>(result));
   }
+}
+
+void Service::RunAndAppend(Call& call, std::string& out) {
+  metrics_.CountOp(call.method_index);
+  // An exception (std::bad_alloc, a bug) must not take the server down or leave the request
+  // unanswered.
+  MethodResult result;
+  try {
+    result = call.method->run(context_, call.args);
+  } catch (const std::exception& e) {
+    result = Failure{ErrorCode::kInternalError, e.what()};
+  }
+  AppendOutcome(out, call.id, result);
+}
+
+void Service::ExecuteRead(Call& call, std::string& out) { RunAndAppend(call, out); }
+
+void Service::ExecuteBlocking(Call call, Done done) {
+  asio::post(*blocking_pool_, [this, call = std::move(call), done = std::move(done)]() mutable {
+    std::string line;
+    RunAndAppend(call, line);
+    done(std::move(line));
+  });
+}
+
+void Service::SubmitWrite(Call& call, std::unique_ptr<PendingWrite> w, CompletionQueue& queue) {
+  metrics_.CountOp(call.method_index);
+  PendingWrite* raw = w.release();  // owned by the callback below until it pushes it
+  try {
+    Mutation m = call.method->mutation(call.args);
+    // Two pointers: fits std::function's small buffer, so no allocation per write here.
+    engine_.Submit(std::move(m), [raw, &queue](StatusOr<MutationResult> r) {
+      if (r.ok()) {
+        raw->result = *r;
+      } else {
+        raw->status = r.status();
+      }
+      queue.Push(std::unique_ptr<PendingWrite>(raw));
+    });
+  } catch (const std::exception& e) {  // std::bad_alloc: Submit did not take the mutation
+    raw->exception = e.what();
+    if (raw->exception.empty()) raw->exception = "unknown exception";
+    queue.Push(std::unique_ptr<PendingWrite>(raw));
+  }
+}
+
+void Service::AppendWriteResponse(const PendingWrite& w, std::string& out) {
+  if (!w.exception.empty()) {
+    AppendReject(out, w.id, ErrorCode::kInternalError, w.exception);
+    return;
+  }
+  if (!w.status.ok()) {
+    const Failure f = FailureFromStatus(w.status);
+    AppendReject(out, w.id, f.code, f.message);
+    return;
+  }
+  metrics_.requests_total.fetch_add(1, std::memory_order_relaxed);
+  AppendResult(out, w.id, w.method->write_result(w.result));
 }
 
 }  // namespace walkv::rpc

@@ -1,12 +1,15 @@
-// Service: executes bound Calls against the engine and produces response lines.
+// Service: executes bound Calls against the engine and encodes their response lines.
 //
-// Execute() may be called from any thread (the I/O threads call it on a connection's strand). Read
-// methods run inline; write methods submit to the engine and complete on an engine thread;
-// blocking methods run on the Service's own small thread pool. `done` is called exactly once,
-// from whichever of those threads finished the call, with the encoded response line.
-//
-// Every response produced here or through Reject() is counted in Metrics (ops by method, errors
-// by code, requests_total).
+// Three ways to run a call, by MethodKind (rpc/methods.h):
+//   - ExecuteRead(): kRead, inline on the calling I/O thread; appends the response to `out`.
+//   - SubmitWrite(): kWrite, hands the mutation to Engine::Submit and returns at once; the engine's
+//     callback (on its commit thread) only stores the result in the PendingWrite and pushes it
+//     onto the CompletionQueue; the connection later encodes the response on its strand with
+//     AppendWriteResponse(). Nothing is encoded and no counter touched on the commit thread.
+//   - ExecuteBlocking(): kBlocking, on the Service's own small thread pool; `done` is called there
+//     with the response line.
+// All may be called from any thread. Every response produced here or through Reject() is counted
+// in Metrics (ops by method when the call starts, errors by code, requests_total per response).
 #pragma once
 
 #include <cstddef>
@@ -16,6 +19,7 @@
 #include <string_view>
 
 #include "engine/engine.h"
+#include "rpc/completion_queue.h"
 #include "rpc/methods.h"
 #include "rpc/metrics.h"
 
@@ -37,14 +41,31 @@ class Service {
   Service(const Service&) = delete;
   Service& operator=(const Service&) = delete;
 
-  void Execute(Call call, Done done);
+  // kRead: runs `call` now and appends its response line to `out`.
+  void ExecuteRead(Call& call, std::string& out);
 
-  // Counts and encodes an error response that did not come from executing a call.
+  // kWrite: submits `call`'s mutation. `w` (target, seq, method and id already set) comes back
+  // through `queue` once the engine has called back, with status and result filled in.
+  void SubmitWrite(Call& call, std::unique_ptr<PendingWrite> w, CompletionQueue& queue);
+
+  // Appends the response line of a completed write.
+  void AppendWriteResponse(const PendingWrite& w, std::string& out);
+
+  // kBlocking: runs `call` on the blocking pool, then `done` there.
+  void ExecuteBlocking(Call call, Done done);
+
+  // Counts and appends/encodes an error response that did not come from executing a call.
+  void AppendReject(std::string& out, std::string_view id_json, ErrorCode code,
+                    std::string_view message);
   std::string Reject(std::string_view id_json, ErrorCode code, std::string_view message);
 
   Metrics& metrics() { return metrics_; }
 
  private:
+  // Runs a kRead/kBlocking method, turning exceptions into INTERNAL_ERROR, and appends the line.
+  void RunAndAppend(Call& call, std::string& out);
+  void AppendOutcome(std::string& out, std::string_view id, const MethodResult& result);
+
   Engine& engine_;
   Metrics metrics_;
   MethodContext context_;
