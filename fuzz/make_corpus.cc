@@ -1,11 +1,18 @@
 // make_corpus: writes the seed corpora checked in under fuzz/corpus/ (docs/testing.md).
 //
-//   build-fuzz/fuzz/make_corpus fuzz/corpus
+//   build-fuzz/fuzz/make_corpus fuzz/corpus fuzz/regressions
 //
 // Seeds are small, real inputs made by the real writers: log segments (intact, torn, corrupted,
 // with a sequence gap), snapshots (empty, the docs/format.md example, several blocks) and request
 // lines. The output is deterministic, so rerunning it rewrites the same files.
+//
+// Inputs that are slow to run go to the second directory (fuzz/regressions/<target>/) instead:
+// scripts/fuzz and the FuzzReplay tests run each of them once, but the fuzzer does not mutate
+// them. Today that is `three_blocks`, a writer-made snapshot whose two 300 KiB entries fill three
+// blocks: as a live seed, inflating 600 KiB per execution made snapshot_reader_fuzzer ten times
+// slower. The live corpus gets `small_blocks` instead, three blocks of a few bytes each.
 #include <sys/stat.h>
+#include <zlib.h>
 
 #include <cerrno>
 #include <cstdint>
@@ -17,10 +24,13 @@
 #include <utility>
 #include <vector>
 
+#include "engine/coding.h"
 #include "engine/env.h"
 #include "engine/file_names.h"
+#include "engine/hash.h"
 #include "engine/log_writer.h"
 #include "engine/mutation.h"
+#include "engine/snapshot_format.h"
 #include "engine/snapshot_writer.h"
 
 namespace walkv {
@@ -122,8 +132,52 @@ std::string MakeSnapshot(const std::string& tmp, uint64_t seq,
   return ReadSnapshot(tmp, seq);
 }
 
-void SnapshotSeeds(const std::string& dir, const std::string& tmp) {
+using Entries = std::vector<std::pair<std::string, std::string>>;
+
+// A snapshot assembled here byte by byte (engine/snapshot_format.h) with one block per element
+// of `blocks`: the writer only starts a new block after kTargetBlockRawBytes, but the format
+// allows any split, and small blocks keep a multi-block seed cheap to fuzz.
+std::string BuildSnapshot(uint64_t seq, const std::vector<Entries>& blocks) {
+  std::string out(snapshot::kSnapshotMagic);
+  PutFixed32(&out, snapshot::kSnapshotFormatVersion);
+  PutFixed32(&out, 0);
+  PutFixed64(&out, seq);
+  PutFixed64(&out, Xxh64(out));
+  uint64_t entries = 0;
+  for (const Entries& block : blocks) {
+    std::string raw;
+    for (const auto& [k, v] : block) {
+      PutVarint32(&raw, static_cast<uint32_t>(k.size()));
+      raw += k;
+      PutVarint32(&raw, static_cast<uint32_t>(v.size()));
+      raw += v;
+    }
+    uLongf comp_len = compressBound(static_cast<uLong>(raw.size()));
+    std::string comp(comp_len, '\0');
+    if (compress2(reinterpret_cast<Bytef*>(comp.data()), &comp_len,
+                  reinterpret_cast<const Bytef*>(raw.data()), static_cast<uLong>(raw.size()),
+                  1) != Z_OK) {
+      Die("compress2 failed");
+    }
+    comp.resize(comp_len);
+    std::string head;
+    PutFixed32(&head, static_cast<uint32_t>(raw.size()));
+    PutFixed32(&head, static_cast<uint32_t>(comp.size()));
+    PutFixed32(&head, static_cast<uint32_t>(block.size()));
+    PutFixed64(&head, Xxh64(head + comp));
+    out += head + comp;
+    entries += block.size();
+  }
+  out += snapshot::kFooterMagic;
+  PutFixed64(&out, blocks.size());
+  PutFixed64(&out, entries);
+  PutFixed64(&out, Xxh64(out));
+  return out;
+}
+
+void SnapshotSeeds(const std::string& dir, const std::string& regressions, const std::string& tmp) {
   MakeDir(dir);
+  MakeDir(regressions);
   Write(dir, "empty_state", MakeSnapshot(tmp, 1, {}));
   // The annotated example of docs/format.md §4.4.
   const std::string ex = MakeSnapshot(tmp, 4, {{"name", "walkv!"}, {"lang", "C++"}});
@@ -139,9 +193,18 @@ void SnapshotSeeds(const std::string& dir, const std::string& tmp) {
     key.push_back('\0');
     many.push_back({key, std::string(static_cast<size_t>(i), static_cast<char>('A' + i % 26))});
   }
-  Write(dir, "forty_keys", MakeSnapshot(tmp, 40, many));
-  // Two entries over kTargetBlockRawBytes each: three blocks that compress to almost nothing.
-  Write(dir, "three_blocks",
+  const std::string forty = MakeSnapshot(tmp, 40, many);
+  Write(dir, "forty_keys", forty);
+  // BuildSnapshot must agree with the writer byte for byte, or its seeds would test a format of
+  // its own.
+  if (BuildSnapshot(40, {many}) != forty) Die("BuildSnapshot differs from SnapshotWriter");
+  Write(dir, "small_blocks",
+        BuildSnapshot(78, {{{"a", "apple"}, {"b", ""}},
+                           {{std::string("k\0\xff", 3), std::string(40, 'x')}},
+                           {{"c", "small"}, {"d", "dd"}, {"", "empty key"}}}));
+  // Two entries over kTargetBlockRawBytes each: three blocks that compress to almost nothing
+  // but inflate to 600 KiB. A regression input, not a live seed (see the top of this file).
+  Write(regressions, "three_blocks",
         MakeSnapshot(tmp, 77,
                      {{"a", std::string(300 * 1024, 'a')},
                       {"b", std::string(300 * 1024, 'b')},
@@ -180,18 +243,23 @@ void RequestSeeds(const std::string& dir) {
 }  // namespace walkv
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: make_corpus OUT_DIR   (writes OUT_DIR/<target>/<seed>)\n");
+  if (argc != 3) {
+    std::fprintf(
+        stderr,
+        "usage: make_corpus CORPUS_DIR REGRESSIONS_DIR   (writes CORPUS_DIR/<target>/<seed>"
+        " and REGRESSIONS_DIR/<target>/<input>)\n");
     return 2;
   }
   const std::string out = argv[1];
+  const std::string regressions = argv[2];
   char tmp_template[] = "/tmp/walkv-make-corpus-XXXXXX";
   if (::mkdtemp(tmp_template) == nullptr) walkv::Die("mkdtemp failed");
   const std::string tmp = tmp_template;
   walkv::MakeDir(out);
   walkv::LogSeeds(out + "/log_reader");
   walkv::RoundTripSeeds(out + "/log_roundtrip");
-  walkv::SnapshotSeeds(out + "/snapshot_reader", tmp);
+  walkv::MakeDir(regressions);
+  walkv::SnapshotSeeds(out + "/snapshot_reader", regressions + "/snapshot_reader", tmp);
   walkv::RequestSeeds(out + "/request_parser");
   for (uint64_t seq : {1, 4, 40, 77}) {
     std::remove(walkv::JoinPath(tmp, walkv::SnapshotFileName(seq)).c_str());
