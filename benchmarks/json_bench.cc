@@ -38,12 +38,15 @@ void SetLineRates(benchmark::State& state, size_t bytes) {
   state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(bytes));
 }
 
-void BM_ParseRequest(benchmark::State& state) {
+// Parses a set line of state.range(0) value bytes with `parse` in every iteration; fails the
+// benchmark if the result does not hold an `Expected`.
+template <typename Expected, typename Parse>
+void ParseSetLineLoop(benchmark::State& state, Parse parse, const char* rejected) {
   const std::string line = SetLine(static_cast<size_t>(state.range(0)));
   for (auto _ : state) {
-    auto parsed = rpc::ParseRequest(line);
-    if (!std::holds_alternative<rpc::Request>(parsed)) {
-      state.SkipWithError("ParseRequest rejected a valid set request");
+    auto parsed = parse(line);
+    if (!std::holds_alternative<Expected>(parsed)) {
+      state.SkipWithError(rejected);
       break;
     }
     benchmark::DoNotOptimize(parsed);
@@ -51,30 +54,22 @@ void BM_ParseRequest(benchmark::State& state) {
   SetLineRates(state, line.size());
 }
 
+void BM_ParseRequest(benchmark::State& state) {
+  ParseSetLineLoop<rpc::Request>(
+      state, [](const std::string& l) { return rpc::ParseRequest(l); },
+      "ParseRequest rejected a valid set request");
+}
+
 void BM_ParseCall(benchmark::State& state) {
-  const std::string line = SetLine(static_cast<size_t>(state.range(0)));
-  for (auto _ : state) {
-    auto call = rpc::ParseCall(line);
-    if (!std::holds_alternative<rpc::Call>(call)) {
-      state.SkipWithError("ParseCall rejected a valid set request");
-      break;
-    }
-    benchmark::DoNotOptimize(call);
-  }
-  SetLineRates(state, line.size());
+  ParseSetLineLoop<rpc::Call>(
+      state, [](const std::string& l) { return rpc::ParseCall(l); },
+      "ParseCall rejected a valid set request");
 }
 
 void BM_ParseCallGeneric(benchmark::State& state) {
-  const std::string line = SetLine(static_cast<size_t>(state.range(0)));
-  for (auto _ : state) {
-    auto call = rpc::ParseCallGeneric(line);
-    if (!std::holds_alternative<rpc::Call>(call)) {
-      state.SkipWithError("ParseCallGeneric rejected a valid set request");
-      break;
-    }
-    benchmark::DoNotOptimize(call);
-  }
-  SetLineRates(state, line.size());
+  ParseSetLineLoop<rpc::Call>(
+      state, [](const std::string& l) { return rpc::ParseCallGeneric(l); },
+      "ParseCallGeneric rejected a valid set request");
 }
 
 void BM_ParseCallGet(benchmark::State& state) {
