@@ -76,7 +76,7 @@ void Store::Apply(MutationType type, std::string_view key, std::string_view valu
       for (size_t slot = 0; slot < shard.table.capacity(); ++slot) {
         const StoreEntry* e = shard.table.EntryAt(slot);
         if (e == nullptr) continue;
-        SavePreImage(shard, e->key(), HashKey(e->key()));
+        if (shard.tracking) SavePreImage(shard, e->key(), HashKey(e->key()));
         --entries;
         bytes -= EntryCost(*e);
       }
