@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "engine/env.h"
+#include "engine/file_names.h"
 #include "engine/verify.h"
 
 namespace walkv::cli {
@@ -28,13 +29,14 @@ nlohmann::json OutcomeJson(const ModeOutcome& o) {
 nlohmann::json ReportJson(const std::string& dir, const VerifyReport& r) {
   nlohmann::json files = nlohmann::json::array();
   for (const VerifiedFile& f : r.files) {
-    files.push_back({{"name", f.name},
-                     {"kind", f.kind},
-                     {"bytes", f.bytes},
-                     {"seq", f.seq},
-                     {"last_seq", f.last_seq},
-                     {f.kind == "log" ? "records" : "entries", f.items},
-                     {"ok", f.ok}});
+    nlohmann::json file = {{"name", f.name}, {"kind", f.kind},         {"bytes", f.bytes},
+                           {"seq", f.seq},   {"last_seq", f.last_seq}, {"ok", f.ok}};
+    if (f.kind == "head") {
+      file["names"] = f.ok ? LogFileName(f.seq) : "";
+    } else {
+      file[f.kind == "log" ? "records" : "entries"] = f.items;
+    }
+    files.push_back(std::move(file));
   }
   nlohmann::json problems = nlohmann::json::array();
   for (const VerifyProblem& p : r.problems) {
@@ -68,6 +70,12 @@ nlohmann::json ReportJson(const std::string& dir, const VerifyReport& r) {
 void PrintHuman(const std::string& dir, const VerifyReport& r) {
   std::printf("walkv verify %s\n", dir.c_str());
   for (const VerifiedFile& f : r.files) {
+    if (f.kind == "head") {
+      std::printf("  %-30s %-8s %12llu bytes  names %s  %s\n", f.name.c_str(), f.kind.c_str(),
+                  static_cast<unsigned long long>(f.bytes),
+                  f.ok ? LogFileName(f.seq).c_str() : "?", f.ok ? "ok" : "DAMAGED");
+      continue;
+    }
     std::string range = f.kind == "log" ? std::to_string(f.seq) + ".." + std::to_string(f.last_seq)
                                         : std::to_string(f.seq);
     std::printf("  %-30s %-8s %12llu bytes  seq %-14s %8llu %-7s  %s\n", f.name.c_str(),

@@ -37,7 +37,7 @@ StatusOr<CompactResult> CompactDataDir(const EngineOptions& options) {
   // Never turn an unrelated directory (a mistyped path) into a data directory.
   if (!LooksLikeDataDir(o.env, o.data_dir)) {
     return Status::InvalidArgument(o.data_dir +
-                                   " is not a walkv data directory: it holds no LOCK, "
+                                   " is not a walkv data directory: it holds no LOCK, LOGHEAD, "
                                    "snap-*.snap or wal-*.log file; nothing was changed");
   }
 

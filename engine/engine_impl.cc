@@ -7,6 +7,7 @@
 
 #include "engine/file_names.h"
 #include "engine/log_format.h"
+#include "engine/log_head.h"
 #include "engine/str_cat.h"
 
 namespace walkv {
@@ -50,14 +51,23 @@ Status EngineImpl::Init() {
   recovery_.last_seq = recovered->last_seq;
   last_seq_.store(recovered->last_seq);
 
+  // New records go into a fresh segment, so that an older one is never appended to again; but a
+  // newest segment that holds no record (recovery kept none) is simply continued: recreating it
+  // would truncate a segment LOGHEAD may name, and a crash then would leave it torn.
   uint64_t first_seq = recovered->last_seq + 1;
-  auto writer = log::LogWriter::Create(env_, options_.data_dir, first_seq);
+  const bool continue_newest =
+      !recovered->segments.empty() && recovered->segments.back().first_seq == first_seq;
+  auto writer = continue_newest ? log::LogWriter::OpenForAppend(env_, options_.data_dir, first_seq)
+                                : log::LogWriter::Create(env_, options_.data_dir, first_seq);
   if (!writer.ok()) return writer.status();
   log_ = std::move(*writer);
+  // The segment is durable; only now may LOGHEAD name it, and no record goes into it before.
+  if (recovered->log_head != first_seq) {
+    WALKV_RETURN_IF_ERROR(log::WriteLogHead(env_, options_.data_dir, first_seq));
+  }
   {
     MutexLock lock_files(&files_mu_);
     segments_ = std::move(recovered->segments);
-    // A newest segment with no records had the same name; Create() replaced it.
     std::erase_if(segments_, [&](const SegmentFile& s) { return s.first_seq == first_seq; });
     segments_.push_back({first_seq, log_->file_name(), log_->size()});
     snapshots_ = std::move(recovered->snapshots);
@@ -169,7 +179,9 @@ void EngineImpl::GatherBatch() {
 
 void EngineImpl::CommitBatch(std::vector<PendingWrite>* batch) {
   Status status = PoisonStatus();
-  if (status.ok() && log_->size() >= options_.segment_bytes) {
+  // A segment without records is never rolled: the new one would have the same name.
+  if (status.ok() && log_->size() >= options_.segment_bytes &&
+      log_->first_seq() <= last_seq_.load()) {
     status = RollSegment(last_seq_.load() + 1);
     if (!status.ok()) Poison(status);
   }
@@ -242,9 +254,14 @@ Status EngineImpl::RollSegment(uint64_t first_seq) {
   auto writer = log::LogWriter::Create(env_, options_.data_dir, first_seq);
   if (!writer.ok()) return writer.status();
   log_ = std::move(*writer);
-  MutexLock lock(&files_mu_);
-  segments_.push_back({first_seq, log_->file_name(), log_->size()});
-  return Status::Ok();
+  {
+    MutexLock lock(&files_mu_);
+    segments_.push_back({first_seq, log_->file_name(), log_->size()});
+  }
+  // LOGHEAD names the new segment before any record goes into it (engine/log_head.h): from
+  // here on, losing that segment is seen at startup. If this fails the caller poisons the
+  // engine, so no record is written into a segment LOGHEAD does not name.
+  return log::WriteLogHead(env_, options_.data_dir, first_seq);
 }
 
 void EngineImpl::PerformSnapshotCut() {

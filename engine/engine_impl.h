@@ -77,7 +77,8 @@ class EngineImpl final : public Engine {
   // the expected number is queued, or on stop / cut requests. Single writers never wait.
   void GatherBatch() REQUIRES(queue_mu_);
   void CommitBatch(std::vector<PendingWrite>* batch);
-  // Syncs the current segment (if needed) and starts a new one whose first record is first_seq.
+  // Syncs the current segment (if needed), starts a new one whose first record is first_seq and
+  // points LOGHEAD at it. When it returns OK, both are durable.
   Status RollSegment(uint64_t first_seq);
   Status SyncLog();
   void PerformSnapshotCut();

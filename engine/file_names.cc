@@ -37,6 +37,7 @@ std::optional<uint64_t> ParseSeq(std::string_view name, std::string_view prefix,
 }  // namespace
 
 std::string LockFileName() { return "LOCK"; }
+std::string LogHeadFileName() { return "LOGHEAD"; }
 std::string LogFileName(uint64_t first_seq) { return WithSeq(kLogPrefix, first_seq, kLogSuffix); }
 std::string SnapshotFileName(uint64_t seq) { return WithSeq(kSnapPrefix, seq, kSnapSuffix); }
 std::string TempFileName(std::string_view final_name) {
@@ -45,6 +46,7 @@ std::string TempFileName(std::string_view final_name) {
 
 ParsedFileName ParseFileName(std::string_view name) {
   if (name == "LOCK") return {FileKind::kLock, 0};
+  if (name == "LOGHEAD") return {FileKind::kLogHead, 0};
   if (name.ends_with(kTempSuffix)) return {FileKind::kTemp, 0};
   if (auto seq = ParseSeq(name, kLogPrefix, kLogSuffix)) return {FileKind::kLogSegment, *seq};
   if (auto seq = ParseSeq(name, kSnapPrefix, kSnapSuffix)) return {FileKind::kSnapshot, *seq};

@@ -1,6 +1,7 @@
 // Names of every file in a data directory, in one place.
 //
 //   LOCK                      flock'ed by the running server; holds its pid as text (for messages)
+//   LOGHEAD                   names the newest log segment (engine/log_head.h)
 //   wal-<20-digit seq>.log    log segment whose first record has sequence number <seq>
 //   snap-<20-digit seq>.snap  snapshot of the state after applying every record up to <seq>
 //   *.tmp                     a file being written; ignored and removed at startup
@@ -13,7 +14,7 @@
 
 namespace walkv {
 
-enum class FileKind { kLock, kLogSegment, kSnapshot, kTemp, kUnknown };
+enum class FileKind { kLock, kLogHead, kLogSegment, kSnapshot, kTemp, kUnknown };
 
 struct ParsedFileName {
   FileKind kind = FileKind::kUnknown;
@@ -21,6 +22,7 @@ struct ParsedFileName {
 };
 
 std::string LockFileName();
+std::string LogHeadFileName();
 std::string LogFileName(uint64_t first_seq);
 std::string SnapshotFileName(uint64_t seq);
 std::string TempFileName(std::string_view final_name);

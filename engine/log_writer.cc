@@ -68,6 +68,14 @@ StatusOr<std::unique_ptr<LogWriter>> LogWriter::Create(Env* env, const std::stri
   return std::unique_ptr<LogWriter>(new LogWriter(std::move(*file), name, first_seq));
 }
 
+StatusOr<std::unique_ptr<LogWriter>> LogWriter::OpenForAppend(Env* env, const std::string& dir,
+                                                              uint64_t first_seq) {
+  const std::string name = LogFileName(first_seq);
+  StatusOr<std::unique_ptr<WritableFile>> file = env->NewAppendableFile(JoinPath(dir, name));
+  if (!file.ok()) return file.status();
+  return std::unique_ptr<LogWriter>(new LogWriter(std::move(*file), name, first_seq));
+}
+
 Status LogWriter::AppendBatch(std::string_view encoded_records) {
   return file_->Append(encoded_records);
 }

@@ -29,6 +29,11 @@ class LogWriter {
   // be lost to a missing directory entry.
   static StatusOr<std::unique_ptr<LogWriter>> Create(Env* env, const std::string& dir,
                                                      uint64_t first_seq);
+  // Opens the existing dir/wal-<first_seq>.log to append records after its current end. The
+  // caller (engine startup) has checked that the segment's header is intact and that it ends
+  // where its last intact record ends (recovery truncated anything after that).
+  static StatusOr<std::unique_ptr<LogWriter>> OpenForAppend(Env* env, const std::string& dir,
+                                                            uint64_t first_seq);
 
   // Writes already-encoded records (from EncodeRecord) in one Append. Not durable until Sync().
   Status AppendBatch(std::string_view encoded_records);

@@ -5,6 +5,7 @@
 
 #include "engine/file_names.h"
 #include "engine/log_format.h"
+#include "engine/log_head.h"
 #include "engine/log_reader.h"
 #include "engine/snapshot_reader.h"
 #include "engine/str_cat.h"
@@ -25,6 +26,10 @@ class Recovery {
 
  private:
   Status ListFiles();
+  // Checks LOGHEAD against the listing: it must be intact (when the directory needs one) and the
+  // segment it names must exist. Point-in-time notes the damage and goes on.
+  Status CheckLogHead();
+  Status LogHeadDamage(const std::string& what);
   Status LoadBaseSnapshot();
   Status ReplayLog();
   // Handles damage at `file`/`offset`; `tail_only` means nothing intact follows it in the log.
@@ -50,6 +55,7 @@ class Recovery {
   const LogSink& log_;
   const bool dry_run_;
   RecoveredState state_;
+  log::LogHeadCheck head_;                    // LOGHEAD as read before the listing
   std::vector<SnapshotInfo> snapshot_files_;  // every snap-*.snap, ascending
   uint64_t base_seq_ = 0;
   bool dir_changed_ = false;
@@ -57,7 +63,14 @@ class Recovery {
 
 StatusOr<RecoveredState> Recovery::Run() {
   uint64_t start = env_->MonotonicMicros();
+  // LOGHEAD before the listing: a live server (verify's dry run) creates a segment before it
+  // names it, so the segment LOGHEAD names is already in the listing that follows.
+  auto head = log::ReadLogHead(env_, dir_);
+  if (!head.ok()) return head.status();
+  head_ = *head;
+  state_.log_head = head_.newest;
   WALKV_RETURN_IF_ERROR(ListFiles());
+  WALKV_RETURN_IF_ERROR(CheckLogHead());
   WALKV_RETURN_IF_ERROR(LoadBaseSnapshot());
   WALKV_RETURN_IF_ERROR(ReplayLog());
   if (dir_changed_ && !dry_run_) WALKV_RETURN_IF_ERROR(env_->SyncDir(dir_));
@@ -94,6 +107,7 @@ Status Recovery::ListFiles() {
         break;
       }
       case FileKind::kLock:
+      case FileKind::kLogHead:
       case FileKind::kUnknown:
         break;
     }
@@ -102,6 +116,53 @@ Status Recovery::ListFiles() {
             [](const SegmentFile& a, const SegmentFile& b) { return a.first_seq < b.first_seq; });
   std::sort(snapshot_files_.begin(), snapshot_files_.end(),
             [](const SnapshotInfo& a, const SnapshotInfo& b) { return a.seq < b.seq; });
+  return Status::Ok();
+}
+
+Status Recovery::CheckLogHead() {
+  const auto& segments = state_.segments;
+  if (!head_.newest) {
+    // A LOGHEAD that exists was written whole (renamed into place), so damage to it is never a
+    // crash's doing; a missing one is, in a directory that never held more than wal-1.
+    if (!head_.present &&
+        !log::LogHeadRequired(snapshot_files_.size(), segments.size(),
+                              segments.empty() ? 0 : segments.front().first_seq)) {
+      return Status::Ok();
+    }
+    return LogHeadDamage(StrCat(
+        LogHeadFileName(),
+        head_.present ? StrCat(" is damaged at byte ", head_.damage_offset, ": ", head_.problem)
+                      : std::string(" is missing"),
+        ", so walkv cannot tell whether the newest log segment is there"));
+  }
+  const uint64_t newest = *head_.newest;
+  if (std::any_of(segments.begin(), segments.end(),
+                  [&](const SegmentFile& s) { return s.first_seq == newest; })) {
+    return Status::Ok();
+  }
+  if (dry_run_) {
+    // A live server may have rolled to a new segment and removed this one after a snapshot
+    // between our reads: if LOGHEAD moved on, ask the caller to look again.
+    auto again = log::ReadLogHead(env_, dir_);
+    if (again.ok() && again->newest != head_.newest) {
+      return Status::NotFound("LOGHEAD changed while the directory was read");
+    }
+  }
+  return LogHeadDamage(StrCat(LogFileName(newest), " is missing: ", LogHeadFileName(),
+                              " names it as the newest log segment, so the records it held (from ",
+                              "sequence ", newest, " on) are lost"));
+}
+
+Status Recovery::LogHeadDamage(const std::string& what) {
+  if (mode_ != RecoveryMode::kPointInTime) {
+    return Status::Corruption(StrCat("log damage: ", what, "; refusing to start (--recovery-mode ",
+                                     RecoveryModeName(mode_),
+                                     "). --recovery-mode point-in-time would serve the log that "
+                                     "is there.",
+                                     kVerifyHint));
+  }
+  Note(LogLevel::kWarn, StrCat("log damage: ", what,
+                               "; serving the log that is there (--recovery-mode point-in-time)"));
   return Status::Ok();
 }
 
@@ -147,6 +208,11 @@ Status Recovery::LoadBaseSnapshot() {
   // Keep the list of intact-looking snapshots no newer than the base for later cleanup decisions.
   for (const SnapshotInfo& info : snapshot_files_) {
     if (info.seq <= base_seq_) state_.snapshots.push_back(info);
+  }
+  if (!state_.base_snapshot && segments.empty() && !snapshot_files_.empty()) {
+    return Status::Corruption(StrCat("no usable snapshot and no log segment: the state of ",
+                                     snapshot_files_.back().file, " cannot be rebuilt; refusing ",
+                                     "to start.", kVerifyHint));
   }
   if (!state_.base_snapshot && !segments.empty() && segments.front().first_seq != 1) {
     return Status::Corruption(StrCat(
@@ -194,8 +260,10 @@ Status Recovery::ReplayLog() {
     ++state_.summary.segments_replayed;
     if (scan.damage) {
       // A header shorter than its fixed size with nothing after it is a segment whose creation
-      // was cut short: it never held a record.
-      bool header_torn = !scan.header_ok && bytes.size() <= log::kSegmentHeaderSize;
+      // was cut short: it never held a record. Unless LOGHEAD names it: LOGHEAD is written only
+      // after the segment's header is durable, so that segment lost bytes it once had.
+      bool header_torn = !scan.header_ok && bytes.size() <= log::kSegmentHeaderSize &&
+                         head_.newest != seg.first_seq;
       Status s = HandleLogDamage(i, scan, header_torn);
       state_.last_seq = expected - 1;
       return s;
@@ -223,7 +291,8 @@ Status Recovery::HandleLogDamage(size_t index, const log::SegmentScan& scan, boo
                           : (damage.valid_records_follow || !is_newest)
                                 ? "intact records follow the damage, so this is not a torn tail; "
                                   "refusing to start (--recovery-mode tolerate-tail)"
-                                : "the segment header is damaged; refusing to start";
+                                : "the segment header is damaged; refusing to start "
+                                  "(--recovery-mode tolerate-tail)";
     return Status::Corruption(StrCat("log damage in ", where, "; ", why,
                                      ". --recovery-mode point-in-time would serve the state "
                                      "before the damage.",

@@ -1,11 +1,13 @@
 // Recovery: rebuilds the in-memory state of a data directory at startup.
 //
-// Steps (docs/durability.md explains why): remove leftover *.tmp files; load the newest snapshot
+// Steps (docs/durability.md explains why): read LOGHEAD (engine/log_head.h) and check that the
+// newest log segment it names is there; remove leftover *.tmp files; load the newest snapshot
 // whose checksums verify and whose successor records the log still holds (falling back to older
 // ones, except in absolute mode); replay the log from the snapshot's sequence number, checking
 // framing, checksums and sequence continuity across segments; handle damage per RecoveryMode:
 //   tolerate-tail  a torn or checksum-failing tail of the NEWEST segment (no intact record after
-//                  it) is truncated away; any other damage refuses to start.
+//                  it) is truncated away; any other damage refuses to start, including a missing
+//                  or damaged LOGHEAD and a missing segment that LOGHEAD names.
 //   absolute       any damage refuses to start (including a damaged snapshot).
 //   point-in-time  the state up to the first damage is served; the damaged segment is truncated
 //                  at the damage and later segments are renamed to <name>.dropped.
@@ -37,6 +39,7 @@ struct RecoveredState {
   std::vector<SnapshotInfo> snapshots;   // intact snapshots, ascending by seq (loaded one last
                                          // unless a newer one was damaged or uncovered)
   std::optional<SnapshotInfo> base_snapshot;  // the snapshot the state was loaded from
+  std::optional<uint64_t> log_head;      // the segment LOGHEAD named, if it was intact
 };
 
 // Rebuilds `*store` (which must be empty) from `dir`. The caller holds the directory lock.

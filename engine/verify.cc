@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engine/file_names.h"
+#include "engine/log_head.h"
 #include "engine/log_reader.h"
 #include "engine/recovery.h"
 #include "engine/snapshot_reader.h"
@@ -37,6 +38,44 @@ bool ServerHoldsLock(Env* env, const std::string& dir) {
   if (!env->FileExists(lock_path)) return false;
   auto lock = env->LockFile(lock_path);
   return !lock.ok() && lock.status().code() == StatusCode::kBusy;
+}
+
+// LOGHEAD's problems: damaged, missing where the directory needs it, or naming a segment that is
+// not there. `head` was read before `listing`, so a segment it names that a live server created
+// is in the listing; one a live server removed since (after rolling past it and snapshotting)
+// is told apart by reading LOGHEAD again.
+std::vector<VerifyProblem> CheckLogHead(Env* env, const std::string& dir,
+                                        const log::LogHeadCheck& head, const Listing& listing,
+                                        VerifiedFile* file) {
+  const std::string name = LogHeadFileName();
+  auto problem = [](std::string where, uint64_t offset, std::string what) {
+    return std::vector<VerifyProblem>{{std::move(where), offset, std::move(what), {}, {}, {}}};
+  };
+  file->name = name;
+  file->kind = "head";
+  file->bytes = head.present ? log::kLogHeadSize : 0;
+  file->seq = file->last_seq = head.newest.value_or(0);
+  file->ok = head.newest.has_value();
+  if (!head.newest) {
+    if (head.present) return problem(name, head.damage_offset, "damaged: " + head.problem);
+    const auto& segments = listing.segments;
+    if (!log::LogHeadRequired(listing.snapshots.size(), segments.size(),
+                              segments.empty() ? 0 : segments.front().first)) {
+      file->ok = true;  // a directory that never got past wal-1 may not have one yet
+      return {};
+    }
+    return problem(name, 0,
+                   "missing: nothing names the newest log segment, so a lost one cannot be seen");
+  }
+  const uint64_t newest = *head.newest;
+  for (const auto& [first_seq, segment] : listing.segments) {
+    if (first_seq == newest) return {};
+  }
+  auto again = log::ReadLogHead(env, dir);
+  if (again.ok() && again->newest != head.newest) return {};  // a live server moved on
+  return problem(LogFileName(newest), 0,
+                 StrCat("missing: ", name, " names it as the newest log segment, so the records ",
+                        "it held (from sequence ", newest, " on) are lost"));
 }
 
 ModeOutcome DryRun(Env* env, const std::string& dir, RecoveryMode mode, uint64_t* keys,
@@ -85,19 +124,23 @@ bool LooksLikeDataDir(Env* env, const std::string& dir) {
   if (!children.ok()) return false;
   return std::any_of(children->begin(), children->end(), [](const std::string& name) {
     FileKind kind = ParseFileName(name).kind;
-    return kind == FileKind::kLock || kind == FileKind::kSnapshot || kind == FileKind::kLogSegment;
+    return kind == FileKind::kLock || kind == FileKind::kLogHead || kind == FileKind::kSnapshot ||
+           kind == FileKind::kLogSegment;
   });
 }
 
 StatusOr<VerifyReport> VerifyDataDir(Env* env, const std::string& dir,
                                      const VerifyProgress& progress) {
   VerifyReport report;
+  // LOGHEAD first: see CheckLogHead.
+  auto head = log::ReadLogHead(env, dir);
+  if (!head.ok() && !head.status().IsNotFound()) return head.status();
   auto listing = ListDataDir(env, dir);
   if (!listing.ok()) return listing.status();
   if (!LooksLikeDataDir(env, dir)) {
     return Status::InvalidArgument(
-        StrCat(dir, " is not a walkv data directory: it holds no LOCK, snap-*.snap or wal-*.log "
-                    "file"));
+        StrCat(dir, " is not a walkv data directory: it holds no LOCK, LOGHEAD, snap-*.snap or "
+                    "wal-*.log file"));
   }
   report.server_running = ServerHoldsLock(env, dir);
   if (report.server_running) {
@@ -182,6 +225,13 @@ StatusOr<VerifyReport> VerifyDataDir(Env* env, const std::string& dir,
       previous_name = name;
     }
   }
+
+  VerifiedFile head_file;
+  for (VerifyProblem& p :
+       CheckLogHead(env, dir, head.ok() ? *head : log::LogHeadCheck{}, *listing, &head_file)) {
+    report.problems.push_back(std::move(p));
+  }
+  if (head_file.bytes > 0 || !head_file.ok) report.files.push_back(head_file);
 
   uint64_t keys = 0, last_seq = 0, ignored_keys = 0, ignored_seq = 0;
   report.tolerate_tail = DryRun(env, dir, RecoveryMode::kTolerateTail, &keys, &last_seq);

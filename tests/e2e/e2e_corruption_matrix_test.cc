@@ -1,6 +1,7 @@
 // The corruption matrix (issue 5, contract §1 and §3): a real data directory made by `walkv serve`
-// through its protocol — two snapshots and three log segments holding a known history of sets,
-// appends, deletes and a flushall — is damaged one file at a time: a flipped bit, overwritten
+// through its protocol — two snapshots, three log segments holding a known history of sets,
+// appends, deletes and a flushall, and LOGHEAD naming the newest segment — is damaged one file at
+// a time: a flipped bit, overwritten
 // bytes, a truncation, a zeroed 4 KiB block (each at six offsets: the magic, the rest of the
 // header, the first record or block, the middle, the last record's header or the snapshot footer,
 // and the last bytes of the file), or the file deleted. For every case it proves:
@@ -17,12 +18,13 @@
 //    or for any log damage (point-in-time). Never a wrong value or a value that was never written.
 //    Refusing and starting are both pinned per case, from the contract's damage policy.
 //
-// Nothing on disk lists which files should exist, so some deletions leave a consistent directory:
-// deleting either snapshot, or the segment only the older snapshot needed, loses nothing, and
-// verify rightly calls the result clean. Deleting the newest log segment is the one loss no one
-// can see: its records are gone and what remains is a clean, shorter log (a known limitation,
-// docs/operations.md "What verify cannot see"). The matrix pins that every mode then serves
-// exactly the history before that segment: a prefix, never anything else.
+// Some deletions leave a consistent directory: deleting either snapshot, or the segment only the
+// older snapshot needed, loses nothing, and verify rightly calls the result clean. Deleting the
+// newest log segment is seen through LOGHEAD, which names it: verify reports it missing, and
+// serve refuses (point-in-time serves the history before it). A truncation exactly between two
+// records of the newest segment is the one loss no one can see — it looks like writes that never
+// happened — so truncations here always cut inside a record or header (docs/operations.md "What
+// verify cannot see").
 //
 // Each TEST_P is one (file, kind of damage) pair and builds its own directory, so ctest runs them
 // in parallel; a failure names file, offset and damage through SCOPED_TRACE.
@@ -55,7 +57,14 @@ using ::testing::HasSubstr;
 // ---------------------------------------------------------------------------------------------
 // The pristine directory.
 
-enum class Role { kOlderSnapshot, kNewestSnapshot, kOldestSegment, kMiddleSegment, kNewestSegment };
+enum class Role {
+  kOlderSnapshot,
+  kNewestSnapshot,
+  kOldestSegment,
+  kMiddleSegment,
+  kNewestSegment,
+  kLogHead
+};
 enum class Damage { kFlipBit, kOverwrite, kTruncate, kZeroBlock, kDelete };
 
 const char* RoleName(Role role) {
@@ -65,6 +74,7 @@ const char* RoleName(Role role) {
     case Role::kOldestSegment: return "OldestSegment";
     case Role::kMiddleSegment: return "MiddleSegment";
     case Role::kNewestSegment: return "NewestSegment";
+    case Role::kLogHead: return "LogHead";
   }
   return "?";
 }
@@ -112,6 +122,7 @@ struct Pristine {
       case Role::kOldestSegment: return WalName(s1 + 1);
       case Role::kMiddleSegment: return WalName(s2 + 1);
       case Role::kNewestSegment: return WalName(s3 + 1);
+      case Role::kLogHead: return "LOGHEAD";
     }
     return "";
   }
@@ -170,7 +181,8 @@ void BuildPristine(const std::string& dir, Pristine* p) {
   std::vector<std::string> names;
   for (const auto& entry : fs::directory_iterator(dir)) names.push_back(entry.path().filename());
   std::sort(names.begin(), names.end());
-  std::vector<std::string> expected = {"LOCK", p->File(Role::kOlderSnapshot),
+  std::vector<std::string> expected = {"LOCK", p->File(Role::kLogHead),
+                                       p->File(Role::kOlderSnapshot),
                                        p->File(Role::kNewestSnapshot),
                                        p->File(Role::kOldestSegment),
                                        p->File(Role::kMiddleSegment),
@@ -204,10 +216,12 @@ uint64_t LoadU(const std::string& b, uint64_t at, int size) {
 }
 
 // Log: the 24-byte header, then records (17-byte header + payload). Snapshot: the 32-byte header,
-// blocks (20-byte header + comp_len bytes), the 32-byte footer.
-std::vector<Piece> Layout(const std::string& b, bool snapshot, uint64_t first_seq) {
+// blocks (20-byte header + comp_len bytes), the 32-byte footer. LOGHEAD: one 24-byte unit.
+std::vector<Piece> Layout(const std::string& b, Role role, uint64_t first_seq) {
   std::vector<Piece> pieces;
-  if (snapshot) {
+  if (role == Role::kLogHead) {
+    pieces.push_back({0, b.size(), 0});
+  } else if (IsSnapshot(role)) {
     pieces.push_back({0, 32, 0});
     uint64_t at = 32;
     while (at + 20 <= b.size() - 32) {
@@ -248,6 +262,9 @@ struct Case {
 // cut exactly between records is indistinguishable from a shorter log (see the header comment).
 std::vector<Case> CasesFor(Damage damage, const std::vector<Piece>& pieces, uint64_t size) {
   if (damage == Damage::kDelete) return {{damage, "whole file", 0}};
+  if (pieces.size() == 1) {  // LOGHEAD: magic, the sequence number it names, the checksum
+    return {{damage, "magic", 2}, {damage, "first sequence", 13}, {damage, "checksum", 21}};
+  }
   std::vector<Case> cases = {{damage, "magic", 2},
                              {damage, "header", 13},
                              {damage, "first record/block", pieces[1].start + 25},
@@ -344,9 +361,14 @@ Expectation Expect(const Pristine& p, Role role, const Case& c, const std::vecto
         all(false, 0, p.File(Role::kNewestSegment));
         e.modes[kPointInTime] = {true, p.s2, p.File(Role::kNewestSegment)};
         break;
-      case Role::kNewestSegment:  // nothing records that it existed: a clean, shorter log
-        e.verify_clean = true;
-        all(true, p.s3, "");
+      case Role::kNewestSegment:  // LOGHEAD names it: its records are known to be lost
+        e.offset_lo = e.offset_hi = 0;
+        all(false, 0, file);
+        e.modes[kPointInTime] = {true, p.s3, file};
+        break;
+      case Role::kLogHead:  // nothing would show a lost newest segment: refuse to guess
+        all(false, 0, file);
+        e.modes[kPointInTime] = {true, T, file};
         break;
     }
     return e;
@@ -372,7 +394,15 @@ Expectation Expect(const Pristine& p, Role role, const Case& c, const std::vecto
     case Role::kNewestSegment:
       all(false, 0, file);
       e.modes[kPointInTime] = {true, damaged_seq - 1, file};
-      if (tail) e.modes[kTolerateTail] = {true, damaged_seq - 1, file};
+      // A cut inside the header is no crash's doing: LOGHEAD names the segment, and LOGHEAD is
+      // written only after the segment's header is durable.
+      if (tail && !(c.damage == Damage::kTruncate && c.offset < 24)) {
+        e.modes[kTolerateTail] = {true, damaged_seq - 1, file};
+      }
+      break;
+    case Role::kLogHead:  // damaged: whether the newest segment is all there cannot be told
+      all(false, 0, file);
+      e.modes[kPointInTime] = {true, T, file};
       break;
   }
   return e;
@@ -481,7 +511,7 @@ TEST_P(CorruptionMatrixTest, VerifyReportsItAndServeRefusesOrServesTheAllowedPre
   ASSERT_NO_FATAL_FAILURE(BuildPristine(tmp.Sub("pristine"), &p));
   const std::string file = p.File(role);
   const std::string original = ReadBytes(tmp.Sub("pristine") + "/" + file);
-  const std::vector<Piece> pieces = Layout(original, IsSnapshot(role), p.FirstSeq(role));
+  const std::vector<Piece> pieces = Layout(original, role, p.FirstSeq(role));
 
   int n = 0;
   for (const Case& c : CasesFor(damage, pieces, original.size())) {
@@ -510,7 +540,7 @@ INSTANTIATE_TEST_SUITE_P(
     EveryFileEveryDamage, CorruptionMatrixTest,
     ::testing::Combine(::testing::Values(Role::kOlderSnapshot, Role::kNewestSnapshot,
                                          Role::kOldestSegment, Role::kMiddleSegment,
-                                         Role::kNewestSegment),
+                                         Role::kNewestSegment, Role::kLogHead),
                        ::testing::Values(Damage::kFlipBit, Damage::kOverwrite, Damage::kTruncate,
                                          Damage::kZeroBlock, Damage::kDelete)),
     [](const ::testing::TestParamInfo<std::tuple<Role, Damage>>& param) {

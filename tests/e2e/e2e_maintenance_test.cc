@@ -203,7 +203,8 @@ TEST_F(MaintenanceTest, VerifyCleanDirectoryExitsZeroListsEveryFileAndSaysWhatSe
   EXPECT_THAT(r.out, HasSubstr("walkv verify " + data() + "\n"));
   for (const std::string& name : Names(data())) {
     if (name == "LOCK") continue;
-    EXPECT_TRUE(std::regex_search(r.out, std::regex(name + " +(snapshot|log) .* ok\n"))) << name;
+    EXPECT_TRUE(std::regex_search(r.out, std::regex(name + " +(snapshot|log|head) .* ok\n")))
+        << name;
   }
   EXPECT_THAT(r.out, HasSubstr("summary: 1 snapshot(s), 2 log segment(s), 210 records, " +
                                std::to_string(DataBytes(data())) + " bytes; serve would start "
@@ -325,16 +326,25 @@ TEST_F(MaintenanceTest, VerifyJsonHasEveryDocumentedFieldWithItsType) {
     for (const json& note : j["notes"]) EXPECT_TRUE(note.is_string());
 
     ASSERT_TRUE(j["files"].is_array());
-    ASSERT_EQ(j["files"].size(), 3u);
+    ASSERT_EQ(j["files"].size(), 4u);
     uint64_t bytes = 0;
     for (const json& f : j["files"]) {
       ASSERT_TRUE(f["name"].is_string());
       const std::string name = f["name"];
       SCOPED_TRACE(name);
-      ASSERT_TRUE(f["kind"] == "snapshot" || f["kind"] == "log") << f.dump();
-      const bool log = f["kind"] == "log";
+      ASSERT_TRUE(f["kind"] == "snapshot" || f["kind"] == "log" || f["kind"] == "head")
+          << f.dump();
       EXPECT_TRUE(f["bytes"].is_number_unsigned());
       EXPECT_EQ(f["bytes"], fs::file_size(data() + "/" + name));
+      if (f["kind"] == "head") {  // LOGHEAD: which segment it names, no records or entries
+        EXPECT_EQ(name, "LOGHEAD");
+        EXPECT_EQ(f["names"], NewestSegment());
+        EXPECT_EQ(f["seq"], std::stoull(NewestSegment().substr(4, 20)));
+        EXPECT_EQ(f["ok"], true);
+        EXPECT_EQ(f.size(), 7u) << f.dump();
+        continue;
+      }
+      const bool log = f["kind"] == "log";
       bytes += f["bytes"].get<uint64_t>();
       EXPECT_TRUE(f["seq"].is_number_unsigned());
       EXPECT_TRUE(f["last_seq"].is_number_unsigned());
@@ -474,7 +484,7 @@ TEST_F(MaintenanceTest, CompactOfflineShrinksPrintsBytesBeforeAndAfterAndKeepsEv
                                std::to_string(T) + ", " +
                                std::to_string(history_.latest().size()) + " keys)"));
   // One snapshot of the whole state and an empty segment to continue the log.
-  EXPECT_EQ(Names(data()), (std::vector<std::string>{"LOCK", Padded("snap-", T, ".snap"),
+  EXPECT_EQ(Names(data()), (std::vector<std::string>{"LOCK", "LOGHEAD", Padded("snap-", T, ".snap"),
                                                      Padded("wal-", T + 1, ".log")}));
   EXPECT_EQ(Walkv({"verify", "--data-dir", data()}).exit, 0);
   KvState served = Served();
@@ -562,8 +572,9 @@ TEST_F(MaintenanceTest, HelpOfVerifyAndCompact) {
 // ---------------------------------------------------------------------------------------------
 // The procedures of docs/operations.md
 
-// Online backup: `walkv cli snapshot` (seq S), then copy snap-S.snap and every wal-*.log from
-// wal-(S+1).log on, in name order, while writers keep going. The copy verifies (at worst a torn
+// Online backup: `walkv cli snapshot` (seq S), then copy snap-S.snap, then LOGHEAD, then every
+// wal-*.log from wal-(S+1).log on (listed after LOGHEAD was copied), in name order, while writers
+// keep going. The copy verifies (at worst a torn
 // tail of its newest segment, which tolerate-tail truncates) and serves a prefix of the history
 // that contains every mutation acknowledged before the snapshot.
 TEST_F(MaintenanceTest, OnlineBackupSnapshotThenCopyServesAPrefixWithEverythingBeforeTheSnapshot) {
@@ -583,6 +594,7 @@ TEST_F(MaintenanceTest, OnlineBackupSnapshotThenCopyServesAPrefixWithEverythingB
     const std::string first_wal = Padded("wal-", snapshot_seq + 1, ".log");
     fs::copy_file(data() + "/" + Padded("snap-", snapshot_seq, ".snap"),
                   backup + "/" + Padded("snap-", snapshot_seq, ".snap"));
+    fs::copy_file(data() + "/LOGHEAD", backup + "/LOGHEAD");
     for (const std::string& name : Names(data())) {
       if (name.rfind("wal-", 0) == 0 && name.ends_with(".log") && name >= first_wal) {
         fs::copy_file(data() + "/" + name, backup + "/" + name);

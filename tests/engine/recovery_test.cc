@@ -2,6 +2,7 @@
 // engine and then damaged byte by byte in the in-memory FaultInjectionEnv.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "tests/util/engine_options.h"
 #include "engine/file_names.h"
 #include "engine/log_format.h"
+#include "engine/log_head.h"
 #include "engine/log_reader.h"
 
 namespace walkv {
@@ -66,11 +68,15 @@ TEST_F(RecoveryTest, TornTailCutAtEveryByteOfLastRecordIsTruncatedAndPrefixKept)
   auto records = Records(*original);
   ASSERT_EQ(records.size(), 5u);
   const uint64_t last_start = records.back().offset;
+  auto log_head = env_.ReadWholeFile(Path(LogHeadFileName()));  // names wal-1
+  ASSERT_TRUE(log_head.ok());
   for (uint64_t cut = last_start + 1; cut < original->size(); ++cut) {
     SCOPED_TRACE("cut at byte " + std::to_string(cut));
     ASSERT_TRUE(env_.WriteWholeFile(wal, original->substr(0, cut)).ok());
-    // Later segments from earlier iterations' opens must not mask the tail: remove them.
+    // Put the directory back as WriteRecords left it: the segment an earlier iteration's open
+    // started must not mask the tail, and LOGHEAD named wal-1 then.
     env_.RemoveFile(Path(LogFileName(5))).IgnoreError();
+    ASSERT_TRUE(env_.WriteWholeFile(Path(LogHeadFileName()), *log_head).ok());
 
     auto refused = Engine::Open(Options(RecoveryMode::kAbsolute));
     ASSERT_FALSE(refused.ok());
@@ -178,6 +184,152 @@ TEST_F(RecoveryTest, MissingSegmentRefusesToStart) {
       << refused.status().message();
   EXPECT_NE(refused.status().message().find(segments[3]), std::string::npos)
       << refused.status().message();
+}
+
+// The newest segment's loss is seen through LOGHEAD (engine/log_head.h): nothing in the older
+// segments could show that it existed.
+TEST_F(RecoveryTest, DeletedNewestSegmentRefusesAndPointInTimeServesTheLogThatIsThere) {
+  WriteRecords(3, Options());
+  WriteRecords(0, Options());  // a restart: records 4.. go into wal-4, which LOGHEAD names
+  {
+    auto db = MustOpen(Options());
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(db->Set("k3", "v3").ok());
+    ASSERT_TRUE(db->Set("k4", "v4").ok());
+    ASSERT_TRUE(db->Close().ok());
+  }
+  ASSERT_TRUE(env_.FileExists(Path(LogFileName(4))));
+  ASSERT_TRUE(env_.RemoveFile(Path(LogFileName(4))).ok());
+  for (RecoveryMode mode : {RecoveryMode::kTolerateTail, RecoveryMode::kAbsolute}) {
+    auto refused = Engine::Open(Options(mode));
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.status().code(), StatusCode::kCorruption);
+    const std::string msg = refused.status().message();
+    EXPECT_NE(msg.find(LogFileName(4) + " is missing"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("walkv verify"), std::string::npos) << msg;
+  }
+  {
+    auto db = MustOpen(Options(RecoveryMode::kPointInTime));
+    ASSERT_TRUE(db);
+    EXPECT_EQ(State(*db), Expected(3));
+    ASSERT_FALSE(db->recovery_summary().notes.empty());
+    EXPECT_NE(db->recovery_summary().notes[0].find(LogFileName(4)), std::string::npos);
+    ASSERT_TRUE(db->Set("k3", "again").ok());
+    ASSERT_TRUE(db->Close().ok());
+  }
+  // Point-in-time started a new wal-4 and pointed LOGHEAD at it: the directory is whole again.
+  auto db = MustOpen(Options(RecoveryMode::kAbsolute));
+  ASSERT_TRUE(db);
+  EXPECT_EQ(db->Get("k3"), "again");
+}
+
+TEST_F(RecoveryTest, EverySegmentDeletedAfterASnapshotRefusesAndPointInTimeServesTheSnapshot) {
+  {
+    auto db = MustOpen(Options());
+    ASSERT_TRUE(db);
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(db->Set("k" + std::to_string(i), "v").ok());
+    ASSERT_TRUE(db->Snapshot().ok());
+    ASSERT_TRUE(db->Set("k5", "v").ok());
+    ASSERT_TRUE(db->Close().ok());
+  }
+  auto children = env_.GetChildren(kDir);
+  ASSERT_TRUE(children.ok());
+  for (const std::string& name : *children) {
+    if (ParseFileName(name).kind == FileKind::kLogSegment) {
+      ASSERT_TRUE(env_.RemoveFile(Path(name)).ok());
+    }
+  }
+  auto refused = Engine::Open(Options());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find(LogFileName(6) + " is missing"), std::string::npos)
+      << refused.status().message();
+  auto db = MustOpen(Options(RecoveryMode::kPointInTime));
+  ASSERT_TRUE(db);
+  EXPECT_EQ(db->Keys("*").size(), 5u);
+  EXPECT_EQ(db->recovery_summary().snapshot_seq, 5u);
+}
+
+TEST_F(RecoveryTest, MissingOrDamagedLogHeadRefusesOnceTheDirectoryHasMoreThanWal1) {
+  const std::string head = Path(LogHeadFileName());
+  WriteRecords(2, Options());
+  // Only wal-1 so far: a server may stop between creating it and writing LOGHEAD.
+  ASSERT_TRUE(env_.RemoveFile(head).ok());
+  {
+    auto db = MustOpen(Options(RecoveryMode::kAbsolute));
+    ASSERT_TRUE(db);
+    EXPECT_EQ(State(*db), Expected(2));
+    ASSERT_TRUE(db->Close().ok());
+  }
+  ASSERT_TRUE(env_.FileExists(head)) << "startup writes LOGHEAD";
+  ASSERT_TRUE(env_.FileExists(Path(LogFileName(3))));  // the restart's segment
+
+  for (bool damaged : {false, true}) {
+    SCOPED_TRACE(damaged ? "damaged" : "missing");
+    if (damaged) {
+      ASSERT_TRUE(env_.CorruptByte(head, 13, 0x01).ok());
+    } else {
+      ASSERT_TRUE(env_.RemoveFile(head).ok());
+    }
+    for (RecoveryMode mode : {RecoveryMode::kTolerateTail, RecoveryMode::kAbsolute}) {
+      auto refused = Engine::Open(Options(mode));
+      ASSERT_FALSE(refused.ok());
+      const std::string msg = refused.status().message();
+      EXPECT_NE(msg.find(damaged ? "LOGHEAD is damaged at byte 0: checksum mismatch"
+                                 : "LOGHEAD is missing"),
+                std::string::npos)
+          << msg;
+    }
+    auto db = MustOpen(Options(RecoveryMode::kPointInTime));
+    ASSERT_TRUE(db);
+    EXPECT_EQ(State(*db), Expected(2));
+    ASSERT_TRUE(db->Close().ok());
+    // Point-in-time wrote a fresh LOGHEAD: the strict modes start again.
+    auto again = MustOpen(Options(RecoveryMode::kAbsolute));
+    ASSERT_TRUE(again);
+    ASSERT_TRUE(again->Close().ok());
+  }
+}
+
+TEST_F(RecoveryTest, SegmentLogHeadNamesCutInsideItsHeaderIsNotATornTail) {
+  WriteRecords(2, Options());
+  WriteRecords(0, Options());  // wal-3, named by LOGHEAD, holds no record yet
+  {
+    auto db = MustOpen(Options());  // continues wal-3 rather than recreating it
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(db->Set("k2", "v2").ok());
+    ASSERT_TRUE(db->Close().ok());
+  }
+  const std::string wal3 = Path(LogFileName(3));
+  auto bytes = env_.ReadWholeFile(wal3);
+  ASSERT_TRUE(bytes.ok());
+  ASSERT_GT(bytes->size(), log::kSegmentHeaderSize) << "the record went into wal-3";
+  // Its header was durable before LOGHEAD named it, so a short header is lost data, not a crash.
+  ASSERT_TRUE(env_.WriteWholeFile(wal3, bytes->substr(0, 10)).ok());
+  auto refused = Engine::Open(Options());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find(LogFileName(3)), std::string::npos);
+  auto db = MustOpen(Options(RecoveryMode::kPointInTime));
+  ASSERT_TRUE(db);
+  EXPECT_EQ(State(*db), Expected(2));
+}
+
+TEST_F(RecoveryTest, RestartsWithoutWritesKeepOneEmptySegmentAndLogHeadUnchanged) {
+  WriteRecords(2, Options());
+  for (int i = 0; i < 3; ++i) WriteRecords(0, Options());
+  std::vector<std::string> segments;
+  auto children = env_.GetChildren(kDir);
+  ASSERT_TRUE(children.ok());
+  for (const std::string& name : *children) {
+    if (ParseFileName(name).kind == FileKind::kLogSegment) segments.push_back(name);
+  }
+  std::sort(segments.begin(), segments.end());
+  EXPECT_EQ(segments, (std::vector<std::string>{LogFileName(1), LogFileName(3)}));
+  auto size = env_.GetFileSize(Path(LogFileName(3)));
+  ASSERT_TRUE(size.ok());
+  EXPECT_EQ(*size, log::kSegmentHeaderSize);
+  auto head = log::ReadLogHead(&env_, kDir);
+  ASSERT_TRUE(head.ok());
+  EXPECT_EQ(head->newest, 3u);
 }
 
 TEST_F(RecoveryTest, TornHeaderOfNewestSegmentIsDropped) {

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <string>
 
@@ -149,6 +150,63 @@ TEST_F(VerifyTest, MissingSegmentIsASequenceGap) {
   EXPECT_EQ(r.problems[0].file, segments[2]);
   EXPECT_NE(r.problems[0].what.find("gap"), std::string::npos) << r.problems[0].what;
   EXPECT_FALSE(r.tolerate_tail.would_start);
+}
+
+TEST_F(VerifyTest, CleanDirectoryListsLogHeadNamingTheNewestSegment) {
+  Populate();
+  VerifyReport r = MustVerify();
+  ASSERT_TRUE(r.clean());
+  auto head = std::find_if(r.files.begin(), r.files.end(),
+                           [](const VerifiedFile& f) { return f.kind == "head"; });
+  ASSERT_NE(head, r.files.end());
+  EXPECT_EQ(head->name, LogHeadFileName());
+  EXPECT_EQ(head->seq, 11u);  // wal-11, started by the snapshot
+  EXPECT_TRUE(head->ok);
+}
+
+TEST_F(VerifyTest, DeletedNewestSegmentIsReportedByNameWithWhatEachModeWouldDo) {
+  Populate();
+  const std::string wal = LogFileName(11);
+  ASSERT_TRUE(env_.RemoveFile(Path(wal)).ok());
+  auto before = DirContents();
+  VerifyReport r = MustVerify();
+  EXPECT_EQ(DirContents(), before) << "verify must not change the directory";
+  ASSERT_EQ(r.problems.size(), 1u);
+  const VerifyProblem& p = r.problems[0];
+  EXPECT_EQ(p.file, wal);
+  EXPECT_EQ(p.offset, 0u);
+  EXPECT_NE(p.what.find("missing"), std::string::npos) << p.what;
+  EXPECT_NE(p.what.find("sequence 11"), std::string::npos) << p.what;
+  EXPECT_NE(p.tolerate_tail.find("refuse"), std::string::npos) << p.tolerate_tail;
+  EXPECT_NE(p.absolute.find("refuse"), std::string::npos) << p.absolute;
+  EXPECT_NE(p.point_in_time.find("serving the log that is there"), std::string::npos)
+      << p.point_in_time;
+  EXPECT_FALSE(r.tolerate_tail.would_start);
+  ASSERT_TRUE(r.point_in_time.would_start);
+  EXPECT_NE(r.point_in_time.summary.find("at sequence 10 "), std::string::npos)
+      << r.point_in_time.summary;
+}
+
+TEST_F(VerifyTest, MissingAndDamagedLogHeadAreReported) {
+  Populate();
+  const std::string head = Path(LogHeadFileName());
+  auto original = env_.ReadWholeFile(head);
+  ASSERT_TRUE(original.ok());
+  ASSERT_TRUE(env_.RemoveFile(head).ok());
+  VerifyReport missing = MustVerify();
+  ASSERT_EQ(missing.problems.size(), 1u);
+  EXPECT_EQ(missing.problems[0].file, LogHeadFileName());
+  EXPECT_NE(missing.problems[0].what.find("missing"), std::string::npos);
+  EXPECT_FALSE(missing.tolerate_tail.would_start);
+  EXPECT_TRUE(missing.point_in_time.would_start);
+
+  ASSERT_TRUE(env_.WriteWholeFile(head, original->substr(0, 20)).ok());
+  VerifyReport torn = MustVerify();
+  ASSERT_EQ(torn.problems.size(), 1u);
+  EXPECT_EQ(torn.problems[0].file, LogHeadFileName());
+  EXPECT_EQ(torn.problems[0].offset, 20u);
+  EXPECT_NE(torn.problems[0].what.find("truncated"), std::string::npos);
+  EXPECT_NE(torn.problems[0].absolute.find("refuse"), std::string::npos);
 }
 
 TEST_F(VerifyTest, WorksWhileAServerHoldsTheDirectory) {
