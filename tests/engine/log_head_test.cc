@@ -1,4 +1,4 @@
-// LOGHEAD's format (docs/format.md §5): the exact bytes, and every kind of damage reported with
+// LOGHEAD's format (docs/format.md §6): the exact bytes, and every kind of damage reported with
 // its offset rather than mistaken for a name.
 #include "engine/log_head.h"
 
@@ -25,7 +25,7 @@ TEST(LogHeadTest, EncodesTheDocumentedBytes) {
   EXPECT_EQ(bytes.substr(0, 8), "WALKVHED");
   EXPECT_EQ(bytes.substr(8, 4), std::string("\x01\x00\x00\x00", 4));
   EXPECT_EQ(bytes.substr(12, 8), "\x08\x07\x06\x05\x04\x03\x02\x01");
-  EXPECT_EQ(bytes.substr(20, 4), "\x21\x28\x22\x92") << "docs/format.md §5 shows these bytes";
+  EXPECT_EQ(bytes.substr(20, 4), "\x21\x28\x22\x92") << "docs/format.md §6.1 shows these bytes";
   LogHeadCheck check = ParseLogHead(bytes);
   EXPECT_TRUE(check.present);
   EXPECT_EQ(check.newest, 0x0102030405060708ull);
