@@ -243,10 +243,24 @@ TEST_F(RecoveryTest, EverySegmentDeletedAfterASnapshotRefusesAndPointInTimeServe
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.status().message().find(LogFileName(6) + " is missing"), std::string::npos)
       << refused.status().message();
-  auto db = MustOpen(Options(RecoveryMode::kPointInTime));
-  ASSERT_TRUE(db);
-  EXPECT_EQ(db->Keys("*").size(), 5u);
-  EXPECT_EQ(db->recovery_summary().snapshot_seq, 5u);
+  {
+    auto db = MustOpen(Options(RecoveryMode::kPointInTime));
+    ASSERT_TRUE(db);
+    EXPECT_EQ(db->Keys("*").size(), 5u);
+    EXPECT_EQ(db->recovery_summary().snapshot_seq, 5u);
+    ASSERT_TRUE(db->Close().ok());
+  }
+  // With the snapshot damaged as well and no log at all, nothing can rebuild any state: even
+  // point-in-time refuses rather than start empty.
+  ASSERT_TRUE(env_.RemoveFile(Path(LogFileName(6))).ok());
+  auto size = env_.GetFileSize(Path(SnapshotFileName(5)));
+  ASSERT_TRUE(size.ok());
+  ASSERT_TRUE(env_.CorruptByte(Path(SnapshotFileName(5)), *size / 2, 0x08).ok());
+  auto empty = Engine::Open(Options(RecoveryMode::kPointInTime));
+  ASSERT_FALSE(empty.ok());
+  EXPECT_NE(empty.status().message().find("no usable snapshot and no log segment"),
+            std::string::npos)
+      << empty.status().message();
 }
 
 TEST_F(RecoveryTest, MissingOrDamagedLogHeadRefusesOnceTheDirectoryHasMoreThanWal1) {
