@@ -86,6 +86,11 @@ class Env {
   // Takes an exclusive advisory lock on `path` (created if missing). Fails with kBusy if another
   // process (or another lock in this process) holds it.
   virtual StatusOr<std::unique_ptr<FileLock>> LockFile(const std::string& path) = 0;
+  // True if a LockFile lock on `path` is held right now, by any process. Never creates, writes or
+  // keeps a lock on the file (a missing file is not locked); read access is enough. For checks
+  // that must not touch a directory (`walkv verify`). For an instant it holds a shared lock
+  // itself, so a LockFile at that exact moment fails with kBusy as if the directory were in use.
+  virtual StatusOr<bool> IsLocked(const std::string& path) = 0;
 
   // Microseconds since the Unix epoch (wall clock) and on a monotonic clock.
   virtual uint64_t NowMicros() = 0;

@@ -381,6 +381,12 @@ Status FaultInjectionEnv::SyncDir(const std::string& dir) {
   return Status::Ok();
 }
 
+StatusOr<bool> FaultInjectionEnv::IsLocked(const std::string& path) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (powered_off_) return PoweredOff("open lock file", path);
+  return locks_.count(path) > 0;
+}
+
 StatusOr<std::unique_ptr<FileLock>> FaultInjectionEnv::LockFile(const std::string& path) {
   std::lock_guard<std::mutex> l(mu_);
   if (powered_off_) return PoweredOff("open lock file", path);

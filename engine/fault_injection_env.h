@@ -83,6 +83,7 @@ class FaultInjectionEnv final : public Env {
   // missing (a pending directory operation). RestartAfterPowerLoss releases every lock (the
   // crashed process's locks die with it).
   StatusOr<std::unique_ptr<FileLock>> LockFile(const std::string& path) override;
+  StatusOr<bool> IsLocked(const std::string& path) override;
   // The real clocks, unless SetManualClock was called.
   uint64_t NowMicros() override;
   uint64_t MonotonicMicros() override;

@@ -147,6 +147,10 @@ class LockTable {
     std::lock_guard<std::mutex> l(mu_);
     paths_.erase(path);
   }
+  bool Contains(const std::string& path) {
+    std::lock_guard<std::mutex> l(mu_);
+    return paths_.count(path) > 0;
+  }
 
  private:
   std::mutex mu_;
@@ -316,6 +320,24 @@ class PosixEnv final : public Env {
     uint64_t written = 0;
     if (::ftruncate(fd, 0) == 0) WriteAll(fd, path, pid, &written).IgnoreError();
     return std::unique_ptr<FileLock>(new PosixFileLock(fd, path));
+  }
+
+  StatusOr<bool> IsLocked(const std::string& path) override {
+    if (Locks().Contains(path)) return true;
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ENOENT) return false;
+      return ErrnoStatus("open lock file", path, errno);
+    }
+    int rc;
+    do {
+      rc = ::flock(fd, LOCK_SH | LOCK_NB);
+    } while (rc != 0 && errno == EINTR);
+    int err = rc == 0 ? 0 : errno;
+    ::close(fd);  // also releases the shared lock, if it was taken
+    if (rc == 0) return false;
+    if (err == EWOULDBLOCK) return true;
+    return ErrnoStatus("flock", path, err);
   }
 
   uint64_t NowMicros() override { return ClockMicros(CLOCK_REALTIME); }

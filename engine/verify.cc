@@ -32,12 +32,11 @@ StatusOr<Listing> ListDataDir(Env* env, const std::string& dir) {
   return listing;
 }
 
-// True if a live server holds the directory lock. Never creates the lock file.
+// True if a live server holds the directory lock. Never creates or writes the lock file; if the
+// lock cannot even be probed (say, LOCK is unreadable), verify goes on as if no server ran.
 bool ServerHoldsLock(Env* env, const std::string& dir) {
-  std::string lock_path = JoinPath(dir, LockFileName());
-  if (!env->FileExists(lock_path)) return false;
-  auto lock = env->LockFile(lock_path);
-  return !lock.ok() && lock.status().code() == StatusCode::kBusy;
+  StatusOr<bool> locked = env->IsLocked(JoinPath(dir, LockFileName()));
+  return locked.ok() && *locked;
 }
 
 // LOGHEAD's problems: damaged, missing where the directory needs it, or naming a segment that is

@@ -197,9 +197,15 @@ class MaintenanceTest : public ::testing::Test {
 
 TEST_F(MaintenanceTest, VerifyCleanDirectoryExitsZeroListsEveryFileAndSaysWhatServeWouldLoad) {
   ASSERT_NO_FATAL_FAILURE(Populate());
+  const std::string lock_before = ReadBytes(data() + "/LOCK");
+  const auto files_before = DataFiles(data());
   ProcessResult r = Walkv({"verify", "--data-dir", data()});
   EXPECT_EQ(r.exit, 0) << r.out << r.err;
   EXPECT_EQ(r.err, "") << "no progress output when stderr is not a terminal";
+  // Read-only: not a byte changes, not even the last holder's pid in LOCK.
+  EXPECT_EQ(ReadBytes(data() + "/LOCK"), lock_before);
+  EXPECT_FALSE(lock_before.empty());
+  EXPECT_EQ(DataFiles(data()), files_before);
   EXPECT_THAT(r.out, HasSubstr("walkv verify " + data() + "\n"));
   for (const std::string& name : Names(data())) {
     if (name == "LOCK") continue;

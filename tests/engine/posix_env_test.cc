@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -229,6 +230,45 @@ TEST_F(PosixEnvTest, LockIsARealFlockThatOtherProcessesSee) {
   lock->reset();
   EXPECT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
   ::close(fd);
+}
+
+// IsLocked is what `walkv verify` uses: it must see a lock held here or elsewhere, and leave the
+// file exactly as it was (no pid written, no lock kept, nothing created).
+TEST_F(PosixEnvTest, IsLockedSeesHeldLocksAndNeverWritesOrKeepsTheFile) {
+  const std::string lock_path = dir_.Sub("LOCK");
+  StatusOr<bool> missing = env_->IsLocked(lock_path);
+  ASSERT_TRUE(missing.ok()) << missing.status().ToString();
+  EXPECT_FALSE(*missing);
+  EXPECT_FALSE(std::filesystem::exists(lock_path)) << "IsLocked created the file";
+
+  {
+    std::ofstream(lock_path) << "4242\n";
+  }
+  StatusOr<bool> free_lock = env_->IsLocked(lock_path);
+  ASSERT_TRUE(free_lock.ok());
+  EXPECT_FALSE(*free_lock);
+  std::ifstream in(lock_path);
+  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(content, "4242\n") << "IsLocked wrote to the lock file";
+  // It kept no lock: a real lock can be taken right after.
+  StatusOr<std::unique_ptr<FileLock>> lock = env_->LockFile(lock_path);
+  ASSERT_TRUE(lock.ok()) << lock.status().ToString();
+  StatusOr<bool> held_here = env_->IsLocked(lock_path);
+  ASSERT_TRUE(held_here.ok());
+  EXPECT_TRUE(*held_here);
+  lock->reset();
+
+  // Held through another open file description, as another process would.
+  int fd = ::open(lock_path.c_str(), O_RDWR | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
+  StatusOr<bool> held_elsewhere = env_->IsLocked(lock_path);
+  ASSERT_TRUE(held_elsewhere.ok());
+  EXPECT_TRUE(*held_elsewhere);
+  ::close(fd);
+  StatusOr<bool> released = env_->IsLocked(lock_path);
+  ASSERT_TRUE(released.ok());
+  EXPECT_FALSE(*released);
 }
 
 TEST_F(PosixEnvTest, LockHeldByAnotherProcessIsBusyAndNamesItsPid) {
