@@ -32,6 +32,9 @@ class Recovery {
   Status LogHeadDamage(const std::string& what);
   Status LoadBaseSnapshot();
   Status ReplayLog();
+  // Absolute mode only: reads the snapshots and segments recovery did not need and refuses if
+  // any is damaged.
+  Status CheckUnneededFiles();
   // Handles damage at `file`/`offset`; `tail_only` means nothing intact follows it in the log.
   // Returns OK if recovery may continue with the state so far (and has repaired the directory),
   // or the refusal.
@@ -58,6 +61,7 @@ class Recovery {
   log::LogHeadCheck head_;                    // LOGHEAD as read before the listing
   std::vector<SnapshotInfo> snapshot_files_;  // every snap-*.snap, ascending
   uint64_t base_seq_ = 0;
+  size_t replay_start_ = 0;  // index in state_.segments of the first segment replay read
   bool dir_changed_ = false;
 };
 
@@ -73,6 +77,7 @@ StatusOr<RecoveredState> Recovery::Run() {
   WALKV_RETURN_IF_ERROR(CheckLogHead());
   WALKV_RETURN_IF_ERROR(LoadBaseSnapshot());
   WALKV_RETURN_IF_ERROR(ReplayLog());
+  if (mode_ == RecoveryMode::kAbsolute) WALKV_RETURN_IF_ERROR(CheckUnneededFiles());
   if (dir_changed_ && !dry_run_) WALKV_RETURN_IF_ERROR(env_->SyncDir(dir_));
   state_.summary.keys = store_->Size();
   state_.summary.duration_micros = env_->MonotonicMicros() - start;
@@ -231,6 +236,7 @@ Status Recovery::ReplayLog() {
   for (size_t i = 0; i < segments.size(); ++i) {
     if (segments[i].first_seq <= expected) start = i;
   }
+  replay_start_ = start;
   for (size_t i = start; i < segments.size(); ++i) {
     const SegmentFile& seg = segments[i];
     if (i > start && seg.first_seq != expected) {
@@ -270,6 +276,30 @@ Status Recovery::ReplayLog() {
     }
   }
   state_.last_seq = expected - 1;
+  return Status::Ok();
+}
+
+Status Recovery::CheckUnneededFiles() {
+  auto refuse = [](const std::string& file, uint64_t offset, const std::string& reason) {
+    return Status::Corruption(StrCat(file, " is damaged at byte ", offset, ": ", reason,
+                                     "; it is not needed to start, but refusing to start "
+                                     "(--recovery-mode absolute refuses on any damage).",
+                                     kVerifyHint));
+  };
+  for (const SnapshotInfo& info : snapshot_files_) {
+    if (state_.base_snapshot && info.seq == state_.base_snapshot->seq) continue;
+    std::string bytes;
+    WALKV_RETURN_IF_ERROR(ReadFileToString(env_, Path(info.file), &bytes));
+    snapshot::SnapshotCheck check = snapshot::ParseSnapshot(bytes, info.seq, nullptr);
+    if (check.problem) return refuse(info.file, check.problem->offset, check.problem->reason);
+  }
+  const auto& segments = state_.segments;
+  for (size_t i = 0; i < replay_start_ && i < segments.size(); ++i) {
+    std::string bytes;
+    WALKV_RETURN_IF_ERROR(ReadFileToString(env_, Path(segments[i].name), &bytes));
+    log::SegmentScan scan = log::ParseSegment(bytes, segments[i].first_seq, nullptr);
+    if (scan.damage) return refuse(segments[i].name, scan.damage->offset, scan.damage->reason);
+  }
   return Status::Ok();
 }
 

@@ -8,7 +8,9 @@
 //   tolerate-tail  a torn or checksum-failing tail of the NEWEST segment (no intact record after
 //                  it) is truncated away; any other damage refuses to start, including a missing
 //                  or damaged LOGHEAD and a missing segment that LOGHEAD names.
-//   absolute       any damage refuses to start (including a damaged snapshot).
+//   absolute       any damage refuses to start (including a damaged snapshot), also in the
+//                  fallback files it does not need: the other snapshots and the segments before
+//                  the one replay starts in are read and checked too.
 //   point-in-time  the state up to the first damage is served; the damaged segment is truncated
 //                  at the damage and later segments are renamed to <name>.dropped.
 // Every message names the file and byte offset.

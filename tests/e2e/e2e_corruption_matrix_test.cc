@@ -15,7 +15,8 @@
 //    state after the first k acknowledged mutations, where k is what the contract allows: the whole
 //    history when the damage is in a file recovery does not need (or a snapshot it can fall back
 //    from); the records before the damage for a torn tail of the newest segment (tolerate-tail)
-//    or for any log damage (point-in-time). Never a wrong value or a value that was never written.
+//    or for any log damage (point-in-time). `absolute` refuses on any damage, even in a file it
+//    does not need. Never a wrong value or a value that was never written.
 //    Refusing and starting are both pinned per case, from the contract's damage policy.
 //
 // Some deletions leave a consistent directory: deleting either snapshot, or the segment only the
@@ -379,9 +380,10 @@ Expectation Expect(const Pristine& p, Role role, const Case& c, const std::vecto
   // Nothing intact after the damage: a torn tail (for the newest segment, what a crash leaves).
   const bool tail = c.damage == Damage::kTruncate || pieces.back().start < end_changed;
   switch (role) {
-    case Role::kOlderSnapshot:  // recovery never reads it: the newer snapshot is intact
-    case Role::kOldestSegment:  // holds only records the newest snapshot covers
+    case Role::kOlderSnapshot:  // not needed: the newer snapshot is intact
+    case Role::kOldestSegment:  // not needed: holds only records the newest snapshot covers
       all(true, T, "");
+      e.modes[kAbsolute] = {false, 0, file};  // which still refuses on any damage
       break;
     case Role::kNewestSnapshot:  // falls back to the older snapshot, which the log covers
       all(true, T, file);

@@ -406,6 +406,42 @@ TEST_F(SnapshotRecoveryTest, DamagedNewestSnapshotFallsBackToOlderOne) {
   EXPECT_EQ(State(*db), Expected(30));
 }
 
+// Contract §3: absolute refuses on any damage, so it reads the fallback files the other modes
+// never need (the older snapshot, the segments before the newest snapshot) and checks them too.
+TEST_F(SnapshotRecoveryTest, AbsoluteRefusesDamageEvenInFilesRecoveryDoesNotNeed) {
+  EngineOptions o = Options();
+  o.segment_bytes = 64;
+  WriteWithTwoSnapshots(o);
+  auto children = env_.GetChildren(kDir);
+  ASSERT_TRUE(children.ok());
+  std::string old_segment;  // a segment holding only records <= 20, kept for the fallback
+  for (const std::string& name : *children) {
+    ParsedFileName parsed = ParseFileName(name);
+    if (parsed.kind == FileKind::kLogSegment && parsed.seq > 10 && parsed.seq < 20 &&
+        (old_segment.empty() || name < old_segment)) {
+      old_segment = name;
+    }
+  }
+  ASSERT_FALSE(old_segment.empty());
+  for (const std::string& file : {SnapshotFileName(10), old_segment}) {
+    SCOPED_TRACE(file);
+    auto size = env_.GetFileSize(Path(file));
+    ASSERT_TRUE(size.ok());
+    ASSERT_TRUE(env_.CorruptByte(Path(file), *size - 3, 0x20).ok());
+    auto refused = Engine::Open(Options(RecoveryMode::kAbsolute));
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.status().code(), StatusCode::kCorruption);
+    EXPECT_NE(refused.status().message().find(file + " is damaged"), std::string::npos)
+        << refused.status().message();
+    // The other modes do not need the file and start with everything.
+    auto db = MustOpen(Options());
+    ASSERT_TRUE(db);
+    EXPECT_EQ(State(*db), Expected(30));
+    ASSERT_TRUE(db->Close().ok());
+    ASSERT_TRUE(env_.CorruptByte(Path(file), *size - 3, 0x20).ok());  // undo
+  }
+}
+
 TEST_F(SnapshotRecoveryTest, AllSnapshotsDamagedAndLogTrimmedRefusesToStart) {
   EngineOptions o = Options();
   o.segment_bytes = 64;
