@@ -29,6 +29,7 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <shared_mutex>
 #include <thread>
@@ -100,6 +101,10 @@ class CrashTester {
   bool RunWorkload(int iteration);
   // Counts a crash that left a snapshot's temporary file behind (recovery removes it).
   void CountSnapshotInProgress();
+  // Runs `walkv verify --json` on the directory a crash left: it must say that serve starts in
+  // the default mode, and report nothing but a torn tail (all a crash may leave). Empty if so,
+  // else what is wrong.
+  std::string VerifyAfterCrash();
   void Writer(int w, uint64_t seed);
   void Reader(int r, uint64_t seed);
   void Flusher(uint64_t seed, std::chrono::milliseconds kill_delay);
@@ -131,6 +136,7 @@ class CrashTester {
   uint64_t reads_superseded_ = 0;
   uint64_t crashes_mid_snapshot_ = 0;
   uint64_t mutations_sent_ = 0;
+  uint64_t torn_tails_verified_ = 0;  // crashes after which verify reported a torn tail
 };
 
 void CrashTester::Fail(std::string message) {
@@ -436,6 +442,31 @@ void CrashTester::CountSnapshotInProgress() {
   }
 }
 
+std::string CrashTester::VerifyAfterCrash() {
+  const std::string out = c_.work_dir + "/verify.json";
+  // sh only redirects; the arguments reach walkv unquoted and unsplit.
+  int code = RunCommand({"sh", "-c", "exec \"$0\" verify --data-dir \"$1\" --json > \"$2\"",
+                         c_.walkv, DataDir(), out},
+                        std::chrono::seconds(120));
+  std::ifstream in(out);
+  nlohmann::json report = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (code != 0 && code != 1) return "exited with " + std::to_string(code);
+  if (report.is_discarded()) return "did not print a JSON report";
+  const nlohmann::json& tolerate = report["recovery"]["tolerate-tail"];
+  if (tolerate.value("would_start", false) != true) {
+    return "predicts that serve refuses: " + tolerate.value("summary", std::string("?"));
+  }
+  for (const nlohmann::json& problem : report["problems"]) {
+    const std::string what = problem.value("what", "");
+    if (what.find("torn tail") == std::string::npos) {
+      return "reports damage a crash cannot leave: " + problem.value("file", "") + " at byte " +
+             std::to_string(problem.value("offset", uint64_t{0})) + ": " + what;
+    }
+  }
+  if (code == 1) ++torn_tails_verified_;
+  return "";
+}
+
 int CrashTester::Run() {
   const auto started = std::chrono::steady_clock::now();
   std::cerr << "crash-test: " << Tag() << " seed=" << c_.seed << " iterations=" << c_.iterations
@@ -470,6 +501,12 @@ int CrashTester::Run() {
     {
       std::ofstream marker(log_path, std::ios::app);
       marker << "=== crash-test: server start " << it << " (seed " << c_.seed << ") ===\n";
+    }
+    if (it > 0) {
+      if (std::string verdict = VerifyAfterCrash(); !verdict.empty()) {
+        Fail("after crash " + std::to_string(it) + " (seed " + std::to_string(c_.seed) +
+             "): walkv verify: " + verdict);
+      }
     }
     server_ = WalkvProcess::Start(c_.walkv, DataDir(), flags, {}, log_path,
                                   std::chrono::seconds(120), &error);
@@ -542,12 +579,13 @@ int CrashTester::Run() {
   std::printf(
       "walkv crash-test: mode=%s seed=%llu iterations=%d mutations_sent=%llu "
       "acked_mutations_checked=%llu reads_checked=%llu reads_superseded=%llu "
-      "crashes_mid_snapshot=%llu failures=%llu%s (%.1fs)\n",
+      "crashes_mid_snapshot=%llu verify_torn_tails=%llu failures=%llu%s (%.1fs)\n",
       Tag().c_str(), static_cast<unsigned long long>(c_.seed), done_iterations,
       static_cast<unsigned long long>(mutations_sent_), static_cast<unsigned long long>(acked_),
       static_cast<unsigned long long>(reads_checked_),
       static_cast<unsigned long long>(reads_superseded_),
       static_cast<unsigned long long>(crashes_mid_snapshot_),
+      static_cast<unsigned long long>(torn_tails_verified_),
       static_cast<unsigned long long>(failures_), fatal ? " ABORTED" : "", seconds);
   if (failures_ > 0) std::fprintf(stdout, "server log: %s\n", log_path.c_str());
   return failures_ == 0 && !fatal ? 0 : 1;
