@@ -324,7 +324,7 @@ struct ModeExpectation {
 struct Expectation {
   std::string reported_file;          // verify reports a problem in this file...
   uint64_t offset_lo = 0, offset_hi = 0;  // ...at an offset in [lo, hi]
-  bool verify_clean = false;          // verify must find nothing (the deletions no one can see)
+  bool verify_clean = false;          // verify must find nothing (deletions that lose nothing)
   std::array<ModeExpectation, 3> modes;
 };
 
