@@ -26,11 +26,6 @@ const StoreEntry* EntryTable::Find(std::string_view key, uint64_t hash) const {
   return i == capacity_ ? nullptr : slots_[i];
 }
 
-StoreEntry** EntryTable::FindSlot(std::string_view key, uint64_t hash) {
-  size_t i = IndexOf(key, hash);
-  return i == capacity_ ? nullptr : &slots_[i];
-}
-
 std::pair<StoreEntry**, bool> EntryTable::FindOrClaim(std::string_view key, uint64_t hash) {
   if (size_ + 1 > capacity_ - capacity_ / 8) Rehash(CapacityFor(size_ + 1));
   const uint8_t tag = TagOf(hash);

@@ -42,9 +42,6 @@ class EntryTable {
 
   // The entry with this key, or nullptr. `hash` must be HashKey(key).
   const StoreEntry* Find(std::string_view key, uint64_t hash) const;
-  // The slot holding the entry with this key (the caller may replace *slot with another entry for
-  // the same key), or nullptr.
-  StoreEntry** FindSlot(std::string_view key, uint64_t hash);
 
   // Looks the key up; if absent, claims an empty slot for it (growing the table first if needed)
   // and returns {slot, true} with *slot == nullptr: the caller must store a new entry for exactly
