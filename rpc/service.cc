@@ -96,16 +96,12 @@ void Service::SubmitWrite(Call& call, std::unique_ptr<PendingWrite> w, Completio
 
 void Service::AppendWriteResponse(const PendingWrite& w, std::string& out) {
   if (!w.exception.empty()) {
-    AppendReject(out, w.id, ErrorCode::kInternalError, w.exception);
-    return;
+    AppendOutcome(out, w.id, Failure{ErrorCode::kInternalError, w.exception});
+  } else if (!w.status.ok()) {
+    AppendOutcome(out, w.id, FailureFromStatus(w.status));
+  } else {
+    AppendOutcome(out, w.id, w.method->write_result(w.result));
   }
-  if (!w.status.ok()) {
-    const Failure f = FailureFromStatus(w.status);
-    AppendReject(out, w.id, f.code, f.message);
-    return;
-  }
-  metrics_.requests_total.fetch_add(1, std::memory_order_relaxed);
-  AppendResult(out, w.id, w.method->write_result(w.result));
 }
 
 }  // namespace walkv::rpc
