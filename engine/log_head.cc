@@ -1,5 +1,6 @@
 #include "engine/log_head.h"
 
+#include <algorithm>
 #include <cassert>
 
 #include "engine/coding.h"
@@ -63,6 +64,27 @@ Status WriteLogHead(Env* env, const std::string& dir, uint64_t newest_first_seq)
 
 bool LogHeadRequired(size_t snapshots, size_t segments, uint64_t oldest_segment) {
   return snapshots > 0 || segments > 1 || (segments == 1 && oldest_segment != 1);
+}
+
+std::optional<LogHeadProblem> FindLogHeadProblem(const LogHeadCheck& head, size_t snapshots,
+                                                 const std::vector<uint64_t>& segments) {
+  using Kind = LogHeadProblem::Kind;
+  if (!head.newest) {
+    // A LOGHEAD that exists was written whole (renamed into place), so damage to it is never a
+    // crash's doing; a missing one is, in a directory that never held more than wal-1.
+    if (head.present) return LogHeadProblem{Kind::kDamaged, head.damage_offset, head.problem};
+    if (!LogHeadRequired(snapshots, segments.size(), segments.empty() ? 0 : segments.front())) {
+      return std::nullopt;
+    }
+    return LogHeadProblem{Kind::kMissing, 0, "", 0};
+  }
+  if (std::find(segments.begin(), segments.end(), *head.newest) != segments.end()) {
+    return std::nullopt;
+  }
+  return LogHeadProblem{Kind::kSegmentMissing, 0,
+                        StrCat(LogHeadFileName(), " names it as the newest log segment, so the ",
+                               "records it held (from sequence ", *head.newest, " on) are lost"),
+                        *head.newest};
 }
 
 }  // namespace walkv::log

@@ -23,6 +23,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/env.h"
 #include "engine/status.h"
@@ -59,5 +60,25 @@ Status WriteLogHead(Env* env, const std::string& dir, uint64_t newest_first_seq)
 // have lost a segment that LOGHEAD would have named.
 // `oldest_segment` is the first seq of the oldest segment (ignored when there is none).
 bool LogHeadRequired(size_t snapshots, size_t segments, uint64_t oldest_segment);
+
+// What is wrong with LOGHEAD in a directory: the one rule that recovery and `walkv verify` both
+// apply (docs/format.md §6.3); each words it for its own report.
+struct LogHeadProblem {
+  enum class Kind {
+    kDamaged,         // LOGHEAD exists but does not parse: at `offset`, `detail` says why
+    kMissing,         // LOGHEAD is missing from a directory that must have one
+    kSegmentMissing,  // the segment LOGHEAD names (`newest`) is not among the segments; `detail`
+                      // says what that loses
+  };
+  Kind kind;
+  uint64_t offset = 0;
+  std::string detail;
+  uint64_t newest = 0;
+};
+
+// Checks `head` against the directory's snapshot count and the first sequence numbers of its
+// segments (ascending). nullopt: nothing is wrong.
+std::optional<LogHeadProblem> FindLogHeadProblem(const LogHeadCheck& head, size_t snapshots,
+                                                 const std::vector<uint64_t>& segments);
 
 }  // namespace walkv::log

@@ -125,25 +125,20 @@ Status Recovery::ListFiles() {
 }
 
 Status Recovery::CheckLogHead() {
-  const auto& segments = state_.segments;
-  if (!head_.newest) {
-    // A LOGHEAD that exists was written whole (renamed into place), so damage to it is never a
-    // crash's doing; a missing one is, in a directory that never held more than wal-1.
-    if (!head_.present &&
-        !log::LogHeadRequired(snapshot_files_.size(), segments.size(),
-                              segments.empty() ? 0 : segments.front().first_seq)) {
-      return Status::Ok();
-    }
-    return LogHeadDamage(StrCat(
-        LogHeadFileName(),
-        head_.present ? StrCat(" is damaged at byte ", head_.damage_offset, ": ", head_.problem)
-                      : std::string(" is missing"),
-        ", so walkv cannot tell whether the newest log segment is there"));
-  }
-  const uint64_t newest = *head_.newest;
-  if (std::any_of(segments.begin(), segments.end(),
-                  [&](const SegmentFile& s) { return s.first_seq == newest; })) {
-    return Status::Ok();
+  std::vector<uint64_t> segment_seqs;
+  for (const SegmentFile& s : state_.segments) segment_seqs.push_back(s.first_seq);
+  std::optional<log::LogHeadProblem> problem =
+      log::FindLogHeadProblem(head_, snapshot_files_.size(), segment_seqs);
+  if (!problem) return Status::Ok();
+  const std::string_view unsure = ", so walkv cannot tell whether the newest log segment is there";
+  switch (problem->kind) {
+    case log::LogHeadProblem::Kind::kDamaged:
+      return LogHeadDamage(StrCat(LogHeadFileName(), " is damaged at byte ", problem->offset, ": ",
+                                  problem->detail, unsure));
+    case log::LogHeadProblem::Kind::kMissing:
+      return LogHeadDamage(StrCat(LogHeadFileName(), " is missing", unsure));
+    case log::LogHeadProblem::Kind::kSegmentMissing:
+      break;
   }
   if (dry_run_) {
     // A live server may have rolled to a new segment and removed this one after a snapshot
@@ -153,9 +148,7 @@ Status Recovery::CheckLogHead() {
       return Status::NotFound("LOGHEAD changed while the directory was read");
     }
   }
-  return LogHeadDamage(StrCat(LogFileName(newest), " is missing: ", LogHeadFileName(),
-                              " names it as the newest log segment, so the records it held (from ",
-                              "sequence ", newest, " on) are lost"));
+  return LogHeadDamage(StrCat(LogFileName(problem->newest), " is missing: ", problem->detail));
 }
 
 Status Recovery::LogHeadDamage(const std::string& what) {

@@ -47,34 +47,33 @@ std::vector<VerifyProblem> CheckLogHead(Env* env, const std::string& dir,
                                         const log::LogHeadCheck& head, const Listing& listing,
                                         VerifiedFile* file) {
   const std::string name = LogHeadFileName();
-  auto problem = [](std::string where, uint64_t offset, std::string what) {
-    return std::vector<VerifyProblem>{{std::move(where), offset, std::move(what), {}, {}, {}}};
-  };
   file->name = name;
   file->kind = "head";
   file->bytes = head.present ? log::kLogHeadSize : 0;
   file->seq = file->last_seq = head.newest.value_or(0);
-  file->ok = head.newest.has_value();
-  if (!head.newest) {
-    if (head.present) return problem(name, head.damage_offset, "damaged: " + head.problem);
-    const auto& segments = listing.segments;
-    if (!log::LogHeadRequired(listing.snapshots.size(), segments.size(),
-                              segments.empty() ? 0 : segments.front().first)) {
-      file->ok = true;  // a directory that never got past wal-1 may not have one yet
-      return {};
-    }
-    return problem(name, 0,
-                   "missing: nothing names the newest log segment, so a lost one cannot be seen");
-  }
-  const uint64_t newest = *head.newest;
-  for (const auto& [first_seq, segment] : listing.segments) {
-    if (first_seq == newest) return {};
+  std::vector<uint64_t> segment_seqs;
+  for (const auto& [first_seq, segment] : listing.segments) segment_seqs.push_back(first_seq);
+  std::optional<log::LogHeadProblem> found =
+      log::FindLogHeadProblem(head, listing.snapshots.size(), segment_seqs);
+  // A directory that never got past wal-1 may have no LOGHEAD yet: that is ok too.
+  file->ok = !found || found->kind == log::LogHeadProblem::Kind::kSegmentMissing;
+  if (!found) return {};
+  auto problem = [](std::string where, uint64_t offset, std::string what) {
+    return std::vector<VerifyProblem>{{std::move(where), offset, std::move(what), {}, {}, {}}};
+  };
+  switch (found->kind) {
+    case log::LogHeadProblem::Kind::kDamaged:
+      return problem(name, found->offset, "damaged: " + found->detail);
+    case log::LogHeadProblem::Kind::kMissing:
+      return problem(name, 0,
+                     "missing: nothing names the newest log segment, so a lost one cannot be "
+                     "seen");
+    case log::LogHeadProblem::Kind::kSegmentMissing:
+      break;
   }
   auto again = log::ReadLogHead(env, dir);
   if (again.ok() && again->newest != head.newest) return {};  // a live server moved on
-  return problem(LogFileName(newest), 0,
-                 StrCat("missing: ", name, " names it as the newest log segment, so the records ",
-                        "it held (from sequence ", newest, " on) are lost"));
+  return problem(LogFileName(found->newest), 0, "missing: " + found->detail);
 }
 
 ModeOutcome DryRun(Env* env, const std::string& dir, RecoveryMode mode, uint64_t* keys,
