@@ -95,5 +95,30 @@ TEST(LogHeadTest, RequiredByEveryDirectoryThatGotPastItsFirstSegment) {
   EXPECT_TRUE(LogHeadRequired(1, 1, 1));
 }
 
+TEST(LogHeadTest, FindLogHeadProblemIsTheRuleRecoveryAndVerifyShare) {
+  using Kind = LogHeadProblem::Kind;
+  LogHeadCheck absent;
+  EXPECT_FALSE(FindLogHeadProblem(absent, 0, {1}).has_value());  // only wal-1: not needed yet
+  auto missing = FindLogHeadProblem(absent, 1, {6});
+  ASSERT_TRUE(missing.has_value());
+  EXPECT_EQ(missing->kind, Kind::kMissing);
+
+  LogHeadCheck damaged = ParseLogHead(Encoded(6).substr(0, 10));
+  auto bad = FindLogHeadProblem(damaged, 0, {1});  // damage counts even where none is needed
+  ASSERT_TRUE(bad.has_value());
+  EXPECT_EQ(bad->kind, Kind::kDamaged);
+  EXPECT_EQ(bad->offset, 10u);
+  EXPECT_NE(bad->detail.find("truncated"), std::string::npos);
+
+  LogHeadCheck names6 = ParseLogHead(Encoded(6));
+  EXPECT_FALSE(FindLogHeadProblem(names6, 1, {1, 6}).has_value());
+  EXPECT_FALSE(FindLogHeadProblem(names6, 1, {1, 6, 9}).has_value());  // a newer, unnamed one
+  auto lost = FindLogHeadProblem(names6, 1, {1});
+  ASSERT_TRUE(lost.has_value());
+  EXPECT_EQ(lost->kind, Kind::kSegmentMissing);
+  EXPECT_EQ(lost->newest, 6u);
+  EXPECT_NE(lost->detail.find("from sequence 6 on"), std::string::npos) << lost->detail;
+}
+
 }  // namespace
 }  // namespace walkv::log
