@@ -42,7 +42,9 @@ StoreEntry* StoreEntry::WithValue(std::string_view value) {
 StoreEntry* StoreEntry::WithAppended(std::string_view suffix) {
   size_t needed = value_size_ + suffix.size();
   if (needed <= value_capacity_) {
-    if (!suffix.empty()) std::memmove(bytes() + key_size_ + value_size_, suffix.data(), suffix.size());
+    if (!suffix.empty()) {
+      std::memmove(bytes() + key_size_ + value_size_, suffix.data(), suffix.size());
+    }
     value_size_ = needed;
     return this;
   }

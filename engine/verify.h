@@ -64,8 +64,9 @@ struct VerifyReport {
 // Called before each file is read: its name, how many files are done, and how many there are.
 using VerifyProgress = std::function<void(const std::string& file, size_t done, size_t total)>;
 
-// True if `dir` holds something walkv made: a LOCK or LOGHEAD file, a snapshot or a log segment. A server
-// creates LOCK and its first segment at once, so any directory a server ever opened qualifies.
+// True if `dir` holds something walkv made: a LOCK or LOGHEAD file, a snapshot or a log segment.
+// A server creates LOCK and its first segment at once, so any directory a server ever opened
+// qualifies.
 bool LooksLikeDataDir(Env* env, const std::string& dir);
 
 // Fails (non-OK) only if the check could not run: the directory is missing or unreadable

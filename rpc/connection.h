@@ -6,8 +6,8 @@
 // (rpc/completion_queue.h): the engine's commit thread pushes, one drain on an I/O thread per
 // commit batch calls OnCompletionsReady(batch), which dispatches OnWritesCompleted(batch) to the
 // strand — so all of this connection's writes finished by one group commit are answered together
-// and sent with one write. Blocking calls (snapshot) complete from the Service's pool, dispatched to the
-// strand. A Connection is owned by shared_ptrs held by its pending asynchronous operations, by
+// and sent with one write. Blocking calls (snapshot) complete from the Service's pool, dispatched
+// to the strand. A Connection is owned by shared_ptrs held by its pending asynchronous operations, by
 // itself while it has writes in flight (writes_keep_alive_) and by its blocking calls' callbacks;
 // the server's registry holds only a weak_ptr.
 //
