@@ -1,5 +1,7 @@
 // `walkv verify --data-dir DIR [--json]`: read-only check of a data directory (engine/verify.h).
 // Exit 0: clean; 1: damage found; 2: could not run (usage, missing directory, permission).
+// Each problem has a class: "torn-tail" (what a crash leaves; serve drops it by itself) or
+// "damage"; --torn-tail-ok makes a report with only torn tails exit 0.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -12,6 +14,7 @@
 #include "cli/exit_codes.h"
 #include "engine/env.h"
 #include "engine/file_names.h"
+#include "engine/recovery_words.h"
 #include "engine/verify.h"
 
 namespace walkv::cli {
@@ -20,10 +23,40 @@ namespace {
 struct VerifyFlags {
   std::string data_dir;
   bool json = false;
+  bool torn_tail_ok = false;
 };
 
+// "torn-tail": what a crash leaves, which serve drops by itself; "damage": anything else.
+std::string_view ProblemClass(DamageKind kind) {
+  return IsCrashTail(kind) ? "torn-tail" : "damage";
+}
+
+// Recovery's plan for one mode, as data: what it found, what it decided, what it would change.
+nlohmann::json PlanJson(const RecoveryPlan& plan) {
+  nlohmann::json findings = nlohmann::json::array();
+  for (const Finding& f : plan.findings) {
+    findings.push_back({{"kind", DamageKindName(f.kind)},
+                        {"decision", DecisionName(f.decision)},
+                        {"file", f.file},
+                        {"offset", f.offset},
+                        {"bytes", f.bytes}});
+  }
+  nlohmann::json actions = nlohmann::json::array();
+  for (const Action& a : plan.actions) {
+    nlohmann::json action = {
+        {"action", ActionKindName(a.kind)}, {"file", a.file}, {"bytes", a.bytes}};
+    if (!a.target.empty()) action["target"] = a.target;
+    if (a.kind == ActionKind::kTruncate || a.kind == ActionKind::kKeepTail) action["size"] = a.size;
+    actions.push_back(std::move(action));
+  }
+  return {{"findings", findings}, {"changes", actions}};
+}
+
 nlohmann::json OutcomeJson(const ModeOutcome& o) {
-  return {{"would_start", o.would_start}, {"summary", o.summary}, {"actions", o.actions}};
+  nlohmann::json out = {
+      {"would_start", o.would_start}, {"summary", o.summary}, {"actions", o.actions}};
+  if (o.plan) out["plan"] = PlanJson(*o.plan);
+  return out;
 }
 
 nlohmann::json ReportJson(const std::string& dir, const VerifyReport& r) {
@@ -42,6 +75,8 @@ nlohmann::json ReportJson(const std::string& dir, const VerifyReport& r) {
   for (const VerifyProblem& p : r.problems) {
     problems.push_back({{"file", p.file},
                         {"offset", p.offset},
+                        {"kind", DamageKindName(p.kind)},
+                        {"class", ProblemClass(p.kind)},
                         {"what", p.what},
                         {"serve",
                          {{"tolerate-tail", p.tolerate_tail},
@@ -50,6 +85,7 @@ nlohmann::json ReportJson(const std::string& dir, const VerifyReport& r) {
   }
   return {{"data_dir", dir},
           {"clean", r.clean()},
+          {"torn_tail_only", r.only_crash_tail()},
           {"server_running", r.server_running},
           {"files", files},
           {"problems", problems},
@@ -87,8 +123,9 @@ void PrintHuman(const std::string& dir, const VerifyReport& r) {
   if (!r.problems.empty()) {
     std::printf("\n%zu problem%s:\n", r.problems.size(), r.problems.size() == 1 ? "" : "s");
     for (const VerifyProblem& p : r.problems) {
-      std::printf("  %s at byte %llu: %s\n", p.file.empty() ? dir.c_str() : p.file.c_str(),
-                  static_cast<unsigned long long>(p.offset), p.what.c_str());
+      std::printf("  %s at byte %llu: [%s] %s\n", p.file.empty() ? dir.c_str() : p.file.c_str(),
+                  static_cast<unsigned long long>(p.offset),
+                  std::string(ProblemClass(p.kind)).c_str(), p.what.c_str());
       std::printf("    serve --recovery-mode tolerate-tail: %s\n", p.tolerate_tail.c_str());
       std::printf("    serve --recovery-mode absolute:      %s\n", p.absolute.c_str());
       std::printf("    serve --recovery-mode point-in-time: %s\n", p.point_in_time.c_str());
@@ -100,7 +137,15 @@ void PrintHuman(const std::string& dir, const VerifyReport& r) {
       static_cast<unsigned long long>(r.snapshots), static_cast<unsigned long long>(r.segments),
       static_cast<unsigned long long>(r.records), static_cast<unsigned long long>(r.bytes),
       r.tolerate_tail.summary.c_str());
-  std::printf("result: %s\n", r.clean() ? "clean" : "DAMAGE FOUND");
+  if (r.clean()) {
+    std::printf("result: clean\n");
+  } else if (r.only_crash_tail()) {
+    std::printf(
+        "result: TORN TAIL ONLY (the end of a write a crash interrupted; serve drops it by "
+        "itself)\n");
+  } else {
+    std::printf("result: DAMAGE FOUND\n");
+  }
 }
 
 int RunVerify(const VerifyFlags& flags) {
@@ -129,7 +174,8 @@ int RunVerify(const VerifyFlags& flags) {
   } else {
     PrintHuman(flags.data_dir, *report);
   }
-  return report->clean() ? kExitOk : kExitFailure;
+  if (report->clean()) return kExitOk;
+  return flags.torn_tail_ok && report->only_crash_tail() ? kExitOk : kExitFailure;
 }
 
 }  // namespace
@@ -140,11 +186,16 @@ void AddVerifyCommand(CLI::App& app, CommandAction* action) {
       "verify",
       "Check every snapshot and log record of a data directory without changing it. Exit 0: "
       "clean; 1: damage found; 2: could not run (usage, missing or unreadable directory, not a "
-      "data directory). Safe while a server runs on the directory.");
+      "data directory; with --torn-tail-ok a torn tail alone exits 0). Safe while a server runs on "
+      "the directory.");
   verify->add_option("--data-dir", flags->data_dir, "The data directory to check.")->required();
   verify->add_flag("--json", flags->json,
                    "Print one JSON object (files, problems, summary, what serve would do) "
                    "instead of text.");
+  verify->add_flag("--torn-tail-ok", flags->torn_tail_ok,
+                   "Exit 0 also when the only problem is a torn tail: the end of a write a "
+                   "crash interrupted, which serve drops by itself (reported as class "
+                   "'torn-tail'). Any other damage still exits 1.");
   verify->callback([flags, action] { *action = [flags] { return RunVerify(*flags); }; });
 }
 

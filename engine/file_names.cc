@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstdio>
+#include <string>
 
 namespace walkv {
 namespace {
@@ -42,6 +43,13 @@ std::string LogFileName(uint64_t first_seq) { return WithSeq(kLogPrefix, first_s
 std::string SnapshotFileName(uint64_t seq) { return WithSeq(kSnapPrefix, seq, kSnapSuffix); }
 std::string TempFileName(std::string_view final_name) {
   return std::string(final_name) + std::string(kTempSuffix);
+}
+
+std::string DroppedFileName(std::string_view segment) {
+  return std::string(segment) + ".dropped";
+}
+std::string DroppedTailFileName(std::string_view segment, uint64_t from_offset) {
+  return std::string(segment) + ".from-" + std::to_string(from_offset) + ".dropped";
 }
 
 ParsedFileName ParseFileName(std::string_view name) {

@@ -7,84 +7,91 @@
 #include "engine/log_format.h"
 #include "engine/log_head.h"
 #include "engine/log_reader.h"
+#include "engine/recovery_words.h"
 #include "engine/snapshot_reader.h"
 #include "engine/str_cat.h"
 
 namespace walkv {
 namespace {
 
-constexpr std::string_view kVerifyHint = " Run `walkv verify --data-dir DIR` for a full report.";
-
-// Carries the state of one recovery run so each step stays a small function.
-class Recovery {
+// Carries the state of one planning run so each step stays a small function. Every step returns
+// an I/O failure as its Status; damage goes into plan_ (and a refusal stops the next steps).
+class Planner {
  public:
-  Recovery(Env* env, std::string dir, RecoveryMode mode, Store* store, const LogSink& log,
-           bool dry_run)
-      : env_(env), dir_(std::move(dir)), mode_(mode), store_(store), log_(log), dry_run_(dry_run) {}
+  Planner(Env* env, std::string dir, RecoveryMode mode, Store* store)
+      : env_(env), dir_(std::move(dir)), store_(store) {
+    plan_.mode = mode;
+  }
 
-  StatusOr<RecoveredState> Run();
+  StatusOr<RecoveryPlan> Run();
 
  private:
   Status ListFiles();
-  // Checks LOGHEAD against the listing: it must be intact (when the directory needs one) and the
-  // segment it names must exist. Point-in-time notes the damage and goes on.
-  Status CheckLogHead();
-  Status LogHeadDamage(const std::string& what);
+  // LOGHEAD must be intact (when the directory needs one) and name a segment that exists.
+  void CheckLogHead();
   Status LoadBaseSnapshot();
   Status ReplayLog();
-  // Absolute mode only: reads the snapshots and segments recovery did not need and refuses if
-  // any is damaged.
+  // Absolute mode only: the snapshots and segments the state does not need are checked too.
   Status CheckUnneededFiles();
-  // Handles damage at `file`/`offset`; `tail_only` means nothing intact follows it in the log.
-  // Returns OK if recovery may continue with the state so far (and has repaired the directory),
-  // or the refusal.
-  Status HandleLogDamage(size_t segment_index, const log::SegmentScan& scan, bool header_torn);
-  Status DropSegmentsFrom(size_t first_dropped);
-  // The directory changes recovery makes; no-ops in a dry run.
-  Status Remove(const std::string& name);
-  Status MoveAside(const std::string& name);
-  Status Truncate(const std::string& name, uint64_t size);
+  // Plans what to do about damage found by `scan` in segment `index` (`file_bytes` long).
+  void PlanSegmentDamage(size_t index, const log::SegmentScan& scan, uint64_t file_bytes);
+  // Moves segments [first, end) aside, because of finding `cause`.
+  void DropSegmentsFrom(size_t first, size_t cause);
 
-  void Note(LogLevel level, std::string message) {
-    if (log_) log_(level, message);
-    state_.summary.notes.push_back(std::move(message));
-  }
+  // Records `f` with its decision; false if it refuses (planning stops).
+  bool Found(Finding f);
+  void Act(Action a);
+  RecoveredState& state() { return plan_.state; }
   std::string Path(const std::string& name) const { return JoinPath(dir_, name); }
+  RecoveryMode mode() const { return plan_.mode; }
 
   Env* env_;
   std::string dir_;
-  RecoveryMode mode_;
   Store* store_;
-  const LogSink& log_;
-  const bool dry_run_;
-  RecoveredState state_;
+  RecoveryPlan plan_;
   log::LogHeadCheck head_;                    // LOGHEAD as read before the listing
   std::vector<SnapshotInfo> snapshot_files_;  // every snap-*.snap, ascending
   uint64_t base_seq_ = 0;
-  size_t replay_start_ = 0;  // index in state_.segments of the first segment replay read
-  bool dir_changed_ = false;
+  size_t replay_start_ = 0;  // index in state().segments of the first segment replay read
 };
 
-StatusOr<RecoveredState> Recovery::Run() {
+StatusOr<RecoveryPlan> Planner::Run() {
   uint64_t start = env_->MonotonicMicros();
-  // LOGHEAD before the listing: a live server (verify's dry run) creates a segment before it
-  // names it, so the segment LOGHEAD names is already in the listing that follows.
+  // LOGHEAD before the listing: a live server (verify) creates a segment before it names it, so
+  // the segment LOGHEAD names is already in the listing that follows.
   auto head = log::ReadLogHead(env_, dir_);
   if (!head.ok()) return head.status();
   head_ = *head;
-  state_.log_head = head_.newest;
+  state().log_head = head_.newest;
   WALKV_RETURN_IF_ERROR(ListFiles());
-  WALKV_RETURN_IF_ERROR(CheckLogHead());
-  WALKV_RETURN_IF_ERROR(LoadBaseSnapshot());
-  WALKV_RETURN_IF_ERROR(ReplayLog());
-  if (mode_ == RecoveryMode::kAbsolute) WALKV_RETURN_IF_ERROR(CheckUnneededFiles());
-  if (dir_changed_ && !dry_run_) WALKV_RETURN_IF_ERROR(env_->SyncDir(dir_));
-  state_.summary.keys = store_->Size();
-  state_.summary.duration_micros = env_->MonotonicMicros() - start;
-  return std::move(state_);
+  CheckLogHead();
+  if (plan_.starts()) WALKV_RETURN_IF_ERROR(LoadBaseSnapshot());
+  if (plan_.starts()) WALKV_RETURN_IF_ERROR(ReplayLog());
+  if (plan_.starts() && mode() == RecoveryMode::kAbsolute) {
+    WALKV_RETURN_IF_ERROR(CheckUnneededFiles());
+  }
+  state().summary.keys = store_->Size();
+  state().summary.last_seq = state().last_seq;
+  state().summary.duration_micros = env_->MonotonicMicros() - start;
+  return std::move(plan_);
 }
 
-Status Recovery::ListFiles() {
+bool Planner::Found(Finding f) {
+  f.decision = Decide(mode(), f.kind, f.needed);
+  plan_.findings.push_back(std::move(f));
+  if (plan_.findings.back().decision != Decision::kRefuse) return true;
+  plan_.refusal = plan_.findings.size() - 1;
+  return false;
+}
+
+void Planner::Act(Action a) {
+  if (a.kind == ActionKind::kTruncate || a.kind == ActionKind::kMoveAside) {
+    state().summary.bytes_truncated += a.bytes;
+  }
+  plan_.actions.push_back(std::move(a));
+}
+
+Status Planner::ListFiles() {
   auto children = env_->GetChildren(dir_);
   if (!children.ok()) return children.status();
   for (const std::string& name : *children) {
@@ -92,13 +99,12 @@ Status Recovery::ListFiles() {
     switch (parsed.kind) {
       case FileKind::kTemp:
         // A snapshot or atomic write that never reached its rename: never part of the state.
-        WALKV_RETURN_IF_ERROR(Remove(name));
-        if (log_) log_(LogLevel::kInfo, StrCat("removed unfinished temporary file ", name));
+        Act({.kind = ActionKind::kRemoveTemp, .file = name});
         break;
       case FileKind::kLogSegment: {
         auto size = env_->GetFileSize(Path(name));
         if (!size.ok()) return size.status();
-        state_.segments.push_back({parsed.seq, name, *size});
+        state().segments.push_back({parsed.seq, name, *size});
         break;
       }
       case FileKind::kSnapshot: {
@@ -117,55 +123,38 @@ Status Recovery::ListFiles() {
         break;
     }
   }
-  std::sort(state_.segments.begin(), state_.segments.end(),
+  std::sort(state().segments.begin(), state().segments.end(),
             [](const SegmentFile& a, const SegmentFile& b) { return a.first_seq < b.first_seq; });
   std::sort(snapshot_files_.begin(), snapshot_files_.end(),
             [](const SnapshotInfo& a, const SnapshotInfo& b) { return a.seq < b.seq; });
   return Status::Ok();
 }
 
-Status Recovery::CheckLogHead() {
+void Planner::CheckLogHead() {
   std::vector<uint64_t> segment_seqs;
-  for (const SegmentFile& s : state_.segments) segment_seqs.push_back(s.first_seq);
+  for (const SegmentFile& s : state().segments) segment_seqs.push_back(s.first_seq);
   std::optional<log::LogHeadProblem> problem =
       log::FindLogHeadProblem(head_, snapshot_files_.size(), segment_seqs);
-  if (!problem) return Status::Ok();
-  const std::string_view unsure = ", so walkv cannot tell whether the newest log segment is there";
+  if (!problem) return;
+  Finding f{.file = LogHeadFileName(), .offset = problem->offset, .detail = problem->detail};
   switch (problem->kind) {
     case log::LogHeadProblem::Kind::kDamaged:
-      return LogHeadDamage(StrCat(LogHeadFileName(), " is damaged at byte ", problem->offset, ": ",
-                                  problem->detail, unsure));
+      f.kind = DamageKind::kLogHeadDamaged;
+      break;
     case log::LogHeadProblem::Kind::kMissing:
-      return LogHeadDamage(StrCat(LogHeadFileName(), " is missing", unsure));
+      f.kind = DamageKind::kLogHeadMissing;
+      break;
     case log::LogHeadProblem::Kind::kSegmentMissing:
+      f.kind = DamageKind::kNamedSegmentMissing;
+      f.file = LogFileName(problem->newest);
+      f.found_seq = problem->newest;
       break;
   }
-  if (dry_run_) {
-    // A live server may have rolled to a new segment and removed this one after a snapshot
-    // between our reads: if LOGHEAD moved on, ask the caller to look again.
-    auto again = log::ReadLogHead(env_, dir_);
-    if (again.ok() && again->newest != head_.newest) {
-      return Status::NotFound("LOGHEAD changed while the directory was read");
-    }
-  }
-  return LogHeadDamage(StrCat(LogFileName(problem->newest), " is missing: ", problem->detail));
+  Found(std::move(f));  // a repair here changes nothing on disk: the engine rewrites LOGHEAD
 }
 
-Status Recovery::LogHeadDamage(const std::string& what) {
-  if (mode_ != RecoveryMode::kPointInTime) {
-    return Status::Corruption(StrCat("log damage: ", what, "; refusing to start (--recovery-mode ",
-                                     RecoveryModeName(mode_),
-                                     "). --recovery-mode point-in-time would serve the log that "
-                                     "is there.",
-                                     kVerifyHint));
-  }
-  Note(LogLevel::kWarn, StrCat("log damage: ", what,
-                               "; serving the log that is there (--recovery-mode point-in-time)"));
-  return Status::Ok();
-}
-
-Status Recovery::LoadBaseSnapshot() {
-  const auto& segments = state_.segments;
+Status Planner::LoadBaseSnapshot() {
+  const auto& segments = state().segments;
   // The log covers what follows snapshot S if some segment starts at or before S+1 (or there is
   // no log at all yet after it).
   auto covered = [&](uint64_t seq) {
@@ -179,50 +168,50 @@ Status Recovery::LoadBaseSnapshot() {
         [&](uint64_t entries) { store_->Reserve(entries); });
     if (check.problem) {
       store_->Clear();
-      std::string what = StrCat("snapshot ", it->file, " is damaged at byte ",
-                                check.problem->offset, ": ", check.problem->reason);
-      if (mode_ == RecoveryMode::kAbsolute) {
-        return Status::Corruption(
-            StrCat(what, "; refusing to start (--recovery-mode absolute).", kVerifyHint));
+      if (!Found({.kind = DamageKind::kSnapshotDamaged,
+                  .file = it->file,
+                  .offset = check.problem->offset,
+                  .bytes = bytes.size() - std::min<uint64_t>(check.problem->offset, bytes.size()),
+                  .detail = check.problem->reason})) {
+        return Status::Ok();
       }
-      Note(LogLevel::kWarn, StrCat(what, "; falling back to an older snapshot"));
       continue;
     }
     if (!covered(it->seq)) {
       store_->Clear();
-      Note(LogLevel::kWarn, StrCat("snapshot ", it->file, " is intact but the log no longer holds ",
-                                   "the records after it (oldest segment ", segments.front().name,
-                                   "); trying an older snapshot"));
+      if (!Found({.kind = DamageKind::kSnapshotUncovered,
+                  .file = it->file,
+                  .oldest_segment = segments.front().name})) {
+        return Status::Ok();
+      }
       continue;
     }
     it->keys = check.entries;
     base_seq_ = it->seq;
-    state_.base_snapshot = *it;
-    state_.summary.snapshot_file = it->file;
-    state_.summary.snapshot_seq = it->seq;
-    state_.summary.snapshot_keys = check.entries;
+    state().base_snapshot = *it;
+    state().summary.snapshot_file = it->file;
+    state().summary.snapshot_seq = it->seq;
+    state().summary.snapshot_keys = check.entries;
     break;
   }
   // Keep the list of intact-looking snapshots no newer than the base for later cleanup decisions.
   for (const SnapshotInfo& info : snapshot_files_) {
-    if (info.seq <= base_seq_) state_.snapshots.push_back(info);
+    if (info.seq <= base_seq_) state().snapshots.push_back(info);
   }
-  if (!state_.base_snapshot && segments.empty() && !snapshot_files_.empty()) {
-    return Status::Corruption(StrCat("no usable snapshot and no log segment: the state of ",
-                                     snapshot_files_.back().file, " cannot be rebuilt; refusing ",
-                                     "to start.", kVerifyHint));
-  }
-  if (!state_.base_snapshot && !segments.empty() && segments.front().first_seq != 1) {
-    return Status::Corruption(StrCat(
-        "no usable snapshot, and the oldest log segment ", segments.front().name,
-        " starts at sequence ", segments.front().first_seq,
-        ", so records before it are missing; refusing to start.", kVerifyHint));
+  if (state().base_snapshot) return Status::Ok();
+  if (segments.empty() && !snapshot_files_.empty()) {
+    Found({.kind = DamageKind::kNoBase, .file = snapshot_files_.back().file});
+  } else if (!segments.empty() && segments.front().first_seq != 1) {
+    Found({.kind = DamageKind::kNoBase,
+           .file = segments.front().name,
+           .expected_seq = 1,
+           .found_seq = segments.front().first_seq});
   }
   return Status::Ok();
 }
 
-Status Recovery::ReplayLog() {
-  auto& segments = state_.segments;
+Status Planner::ReplayLog() {
+  auto& segments = state().segments;
   uint64_t expected = base_seq_ + 1;
   // Start at the last segment that begins at or before the first record the snapshot lacks.
   size_t start = 0;
@@ -230,20 +219,19 @@ Status Recovery::ReplayLog() {
     if (segments[i].first_seq <= expected) start = i;
   }
   replay_start_ = start;
+  RecoverySummary& summary = state().summary;
   for (size_t i = start; i < segments.size(); ++i) {
     const SegmentFile& seg = segments[i];
     if (i > start && seg.first_seq != expected) {
-      state_.last_seq = expected - 1;
-      std::string where = StrCat(seg.name, " starts at sequence ", seg.first_seq, " but ",
-                                 expected, " was expected: a segment is missing or the log has "
-                                 "a gap");
-      if (mode_ != RecoveryMode::kPointInTime) {
-        return Status::Corruption(StrCat("log damage: ", where, "; refusing to start (--recovery-mode ",
-                                         RecoveryModeName(mode_), ").", kVerifyHint));
+      state().last_seq = expected - 1;
+      if (Found({.kind = DamageKind::kSequenceGap,
+                 .file = seg.name,
+                 .bytes = seg.bytes,
+                 .expected_seq = expected,
+                 .found_seq = seg.first_seq})) {
+        DropSegmentsFrom(i, plan_.findings.size() - 1);
       }
-      Note(LogLevel::kWarn, StrCat("log damage: ", where, "; serving the state up to sequence ",
-                                   expected - 1, " (--recovery-mode point-in-time)"));
-      return DropSegmentsFrom(i);
+      return Status::Ok();
     }
     std::string bytes;
     WALKV_RETURN_IF_ERROR(ReadFileToString(env_, Path(seg.name), &bytes));
@@ -253,128 +241,164 @@ Status Recovery::ReplayLog() {
           MutationResult ignored;
           store_->Apply(rec.type, rec.key, rec.value, &ignored);
           ++expected;
-          ++state_.summary.records_replayed;
-          state_.summary.bytes_replayed += rec.size;
+          ++summary.records_replayed;
+          summary.bytes_replayed += rec.size;
         });
-    ++state_.summary.segments_replayed;
+    ++summary.segments_replayed;
     if (scan.damage) {
-      // A header shorter than its fixed size with nothing after it is a segment whose creation
-      // was cut short: it never held a record. Unless LOGHEAD names it: LOGHEAD is written only
-      // after the segment's header is durable, so that segment lost bytes it once had.
-      bool header_torn = !scan.header_ok && bytes.size() <= log::kSegmentHeaderSize &&
-                         head_.newest != seg.first_seq;
-      Status s = HandleLogDamage(i, scan, header_torn);
-      state_.last_seq = expected - 1;
-      return s;
+      state().last_seq = expected - 1;
+      PlanSegmentDamage(i, scan, bytes.size());
+      return Status::Ok();
     }
   }
-  state_.last_seq = expected - 1;
+  state().last_seq = expected - 1;
   return Status::Ok();
 }
 
-Status Recovery::CheckUnneededFiles() {
-  auto refuse = [](const std::string& file, uint64_t offset, const std::string& reason) {
-    return Status::Corruption(StrCat(file, " is damaged at byte ", offset, ": ", reason,
-                                     "; it is not needed to start, but refusing to start "
-                                     "(--recovery-mode absolute refuses on any damage).",
-                                     kVerifyHint));
-  };
+Status Planner::CheckUnneededFiles() {
   for (const SnapshotInfo& info : snapshot_files_) {
-    if (state_.base_snapshot && info.seq == state_.base_snapshot->seq) continue;
+    if (state().base_snapshot && info.seq == state().base_snapshot->seq) continue;
     std::string bytes;
     WALKV_RETURN_IF_ERROR(ReadFileToString(env_, Path(info.file), &bytes));
     snapshot::SnapshotCheck check = snapshot::ParseSnapshot(bytes, info.seq, nullptr);
-    if (check.problem) return refuse(info.file, check.problem->offset, check.problem->reason);
+    if (check.problem && !Found({.kind = DamageKind::kSnapshotDamaged,
+                                 .file = info.file,
+                                 .offset = check.problem->offset,
+                                 .detail = check.problem->reason,
+                                 .needed = false})) {
+      return Status::Ok();
+    }
   }
-  const auto& segments = state_.segments;
+  const auto& segments = state().segments;
   for (size_t i = 0; i < replay_start_ && i < segments.size(); ++i) {
     std::string bytes;
     WALKV_RETURN_IF_ERROR(ReadFileToString(env_, Path(segments[i].name), &bytes));
     log::SegmentScan scan = log::ParseSegment(bytes, segments[i].first_seq, nullptr);
-    if (scan.damage) return refuse(segments[i].name, scan.damage->offset, scan.damage->reason);
+    if (scan.damage && !Found({.kind = ClassifySegmentDamage(scan, /*newest=*/false, false),
+                               .file = segments[i].name,
+                               .offset = scan.damage->offset,
+                               .detail = scan.damage->reason,
+                               .needed = false})) {
+      return Status::Ok();
+    }
   }
   return Status::Ok();
 }
 
-Status Recovery::HandleLogDamage(size_t index, const log::SegmentScan& scan, bool header_torn) {
-  auto& segments = state_.segments;
-  const SegmentFile& seg = segments[index];
+void Planner::PlanSegmentDamage(size_t index, const log::SegmentScan& scan,
+                                uint64_t file_bytes) {
+  auto& segments = state().segments;
+  const SegmentFile seg = segments[index];
   const log::SegmentDamage& damage = *scan.damage;
-  bool is_newest = index + 1 == segments.size();
-  bool tail_only = is_newest && !damage.valid_records_follow &&
-                   (scan.header_ok || header_torn);
-  uint64_t dropped = seg.bytes - scan.valid_end;
-  std::string where = StrCat(seg.name, " at byte ", damage.offset, ": ", damage.reason);
+  // A header shorter than its fixed size with nothing after it is a segment whose creation was
+  // cut short: it never held a record. Unless LOGHEAD names it: LOGHEAD is written only after
+  // the segment's header is durable, so that segment lost bytes it once had.
+  const bool cut_short = !scan.header_ok && file_bytes <= log::kSegmentHeaderSize &&
+                         head_.newest != seg.first_seq;
+  Finding f{.kind = ClassifySegmentDamage(scan, index + 1 == segments.size(), cut_short),
+            .file = seg.name,
+            .offset = damage.offset,
+            .bytes = file_bytes - std::min(damage.offset, file_bytes),
+            .detail = damage.reason};
+  if (damage.valid_records_follow) f.next_valid_offset = damage.next_valid_offset;
+  if (!Found(std::move(f))) return;
+  const size_t cause = plan_.findings.size() - 1;
 
-  bool repair = mode_ == RecoveryMode::kPointInTime ||
-                (mode_ == RecoveryMode::kTolerateTail && tail_only);
-  if (!repair) {
-    std::string why = mode_ == RecoveryMode::kAbsolute
-                          ? "refusing to start (--recovery-mode absolute)"
-                          : (damage.valid_records_follow || !is_newest)
-                                ? "intact records follow the damage, so this is not a torn tail; "
-                                  "refusing to start (--recovery-mode tolerate-tail)"
-                                : "the segment header is damaged; refusing to start "
-                                  "(--recovery-mode tolerate-tail)";
-    return Status::Corruption(StrCat("log damage in ", where, "; ", why,
-                                     ". --recovery-mode point-in-time would serve the state "
-                                     "before the damage.",
-                                     kVerifyHint));
-  }
-
-  if (header_torn || (!scan.header_ok && mode_ == RecoveryMode::kPointInTime)) {
-    WALKV_RETURN_IF_ERROR(MoveAside(seg.name));
-    Note(LogLevel::kWarn, StrCat("log damage in ", where, "; segment held no intact record, ",
-                                 "moved it aside to ", seg.name, ".dropped (", seg.bytes,
-                                 " bytes)"));
-    state_.summary.bytes_truncated += seg.bytes;
+  if (!scan.header_ok) {  // nothing in it is usable
+    Act({.kind = ActionKind::kMoveAside,
+         .file = seg.name,
+         .target = DroppedFileName(seg.name),
+         .bytes = seg.bytes,
+         .finding = cause});
     segments.erase(segments.begin() + static_cast<std::ptrdiff_t>(index));
-    return DropSegmentsFrom(index);
+    DropSegmentsFrom(index, cause);
+    return;
   }
-  WALKV_RETURN_IF_ERROR(Truncate(seg.name, scan.valid_end));
+  if (mode() == RecoveryMode::kPointInTime) {  // point-in-time keeps what it drops
+    Act({.kind = ActionKind::kKeepTail,
+         .file = seg.name,
+         .target = DroppedTailFileName(seg.name, scan.valid_end),
+         .size = scan.valid_end,
+         .finding = cause});
+  }
+  Act({.kind = ActionKind::kTruncate,
+       .file = seg.name,
+       .size = scan.valid_end,
+       .bytes = seg.bytes - scan.valid_end,
+       .finding = cause});
   segments[index].bytes = scan.valid_end;
-  state_.summary.bytes_truncated += dropped;
-  Note(LogLevel::kWarn,
-       StrCat("log damage in ", where, "; truncated ", seg.name, " to ", scan.valid_end,
-              " bytes, dropping ", dropped, " bytes",
-              mode_ == RecoveryMode::kPointInTime ? " (--recovery-mode point-in-time)" : ""));
-  return DropSegmentsFrom(index + 1);
+  DropSegmentsFrom(index + 1, cause);
 }
 
-Status Recovery::DropSegmentsFrom(size_t first_dropped) {
-  auto& segments = state_.segments;
-  for (size_t i = first_dropped; i < segments.size(); ++i) {
-    const std::string& name = segments[i].name;
-    WALKV_RETURN_IF_ERROR(MoveAside(name));
-    state_.summary.bytes_truncated += segments[i].bytes;
-    Note(LogLevel::kWarn, StrCat("dropped ", name, " (", segments[i].bytes,
-                                 " bytes after the damage; --recovery-mode point-in-time), ",
-                                 "moved aside to ", name, ".dropped"));
+void Planner::DropSegmentsFrom(size_t first, size_t cause) {
+  auto& segments = state().segments;
+  for (size_t i = first; i < segments.size(); ++i) {
+    Act({.kind = ActionKind::kMoveAside,
+         .file = segments[i].name,
+         .target = DroppedFileName(segments[i].name),
+         .bytes = segments[i].bytes,
+         .finding = cause});
   }
-  segments.resize(std::min(segments.size(), first_dropped));
-  return Status::Ok();
-}
-
-Status Recovery::Remove(const std::string& name) {
-  dir_changed_ = true;
-  return dry_run_ ? Status::Ok() : env_->RemoveFile(Path(name));
-}
-
-Status Recovery::MoveAside(const std::string& name) {
-  dir_changed_ = true;
-  return dry_run_ ? Status::Ok() : env_->RenameFile(Path(name), Path(name + ".dropped"));
-}
-
-Status Recovery::Truncate(const std::string& name, uint64_t size) {
-  return dry_run_ ? Status::Ok() : env_->TruncateFile(Path(name), size);
+  segments.resize(std::min(segments.size(), first));
 }
 
 }  // namespace
 
+StatusOr<RecoveryPlan> PlanRecovery(Env* env, const std::string& dir, RecoveryMode mode,
+                                    Store* store) {
+  Planner planner(env, dir, mode, store);
+  return planner.Run();
+}
+
+Status ExecuteRecoveryPlan(Env* env, const std::string& dir, const RecoveryPlan& plan) {
+  if (!plan.starts()) return Status::InvalidArgument("a refusing recovery plan cannot be executed");
+  bool dir_changed = false;
+  for (const Action& a : plan.actions) {
+    const std::string path = JoinPath(dir, a.file);
+    switch (a.kind) {
+      case ActionKind::kRemoveTemp:
+        WALKV_RETURN_IF_ERROR(env->RemoveFile(path));
+        dir_changed = true;
+        break;
+      case ActionKind::kKeepTail: {
+        // Written whole (temp, sync, rename, directory sync) before the truncation that follows.
+        std::string bytes;
+        WALKV_RETURN_IF_ERROR(ReadFileToString(env, path, &bytes));
+        if (bytes.size() < a.size) {
+          return Status::Corruption(StrCat(a.file, " is shorter (", bytes.size(),
+                                           " bytes) than when recovery read it"));
+        }
+        WALKV_RETURN_IF_ERROR(
+            WriteFileAtomically(env, dir, a.target, std::string_view(bytes).substr(a.size)));
+        break;
+      }
+      case ActionKind::kTruncate:
+        WALKV_RETURN_IF_ERROR(env->TruncateFile(path, a.size));  // syncs the file
+        break;
+      case ActionKind::kMoveAside:
+        WALKV_RETURN_IF_ERROR(env->RenameFile(path, JoinPath(dir, a.target)));
+        dir_changed = true;
+        break;
+    }
+  }
+  return dir_changed ? env->SyncDir(dir) : Status::Ok();
+}
+
 StatusOr<RecoveredState> Recover(Env* env, const std::string& dir, RecoveryMode mode,
-                                 Store* store, const LogSink& log, bool dry_run) {
-  Recovery recovery(env, dir, mode, store, log, dry_run);
-  return recovery.Run();
+                                 Store* store, const LogSink& log) {
+  auto plan = PlanRecovery(env, dir, mode, store);
+  if (!plan.ok()) return plan.status();
+  if (!plan->starts()) return Status::Corruption(DescribeRefusal(*plan));
+  RecoveredState& state = plan->state;
+  for (std::string& line : DescribeHousekeeping(*plan)) {
+    if (log) log(LogLevel::kInfo, line);
+  }
+  for (std::string& line : DescribeRepairs(*plan)) {
+    if (log) log(LogLevel::kWarn, line);
+    state.summary.notes.push_back(std::move(line));
+  }
+  WALKV_RETURN_IF_ERROR(ExecuteRecoveryPlan(env, dir, *plan));
+  return std::move(state);
 }
 
 }  // namespace walkv

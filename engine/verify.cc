@@ -3,9 +3,11 @@
 #include <algorithm>
 
 #include "engine/file_names.h"
+#include "engine/log_format.h"
 #include "engine/log_head.h"
 #include "engine/log_reader.h"
 #include "engine/recovery.h"
+#include "engine/recovery_words.h"
 #include "engine/snapshot_reader.h"
 #include "engine/store.h"
 #include "engine/str_cat.h"
@@ -39,13 +41,17 @@ bool ServerHoldsLock(Env* env, const std::string& dir) {
   return locked.ok() && *locked;
 }
 
+VerifyProblem ProblemFrom(const Finding& f) {
+  return {f.kind, f.file, f.offset, DescribeDamage(f), {}, {}, {}};
+}
+
 // LOGHEAD's problems: damaged, missing where the directory needs it, or naming a segment that is
 // not there. `head` was read before `listing`, so a segment it names that a live server created
 // is in the listing; one a live server removed since (after rolling past it and snapshotting)
 // is told apart by reading LOGHEAD again.
-std::vector<VerifyProblem> CheckLogHead(Env* env, const std::string& dir,
-                                        const log::LogHeadCheck& head, const Listing& listing,
-                                        VerifiedFile* file) {
+std::optional<VerifyProblem> CheckLogHead(Env* env, const std::string& dir,
+                                          const log::LogHeadCheck& head, const Listing& listing,
+                                          VerifiedFile* file) {
   const std::string name = LogHeadFileName();
   file->name = name;
   file->kind = "head";
@@ -57,62 +63,82 @@ std::vector<VerifyProblem> CheckLogHead(Env* env, const std::string& dir,
       log::FindLogHeadProblem(head, listing.snapshots.size(), segment_seqs);
   // A directory that never got past wal-1 may have no LOGHEAD yet: that is ok too.
   file->ok = !found || found->kind == log::LogHeadProblem::Kind::kSegmentMissing;
-  if (!found) return {};
-  auto problem = [](std::string where, uint64_t offset, std::string what) {
-    return std::vector<VerifyProblem>{{std::move(where), offset, std::move(what), {}, {}, {}}};
-  };
+  if (!found) return std::nullopt;
+  Finding f{.file = name, .offset = found->offset, .detail = found->detail};
   switch (found->kind) {
     case log::LogHeadProblem::Kind::kDamaged:
-      return problem(name, found->offset, "damaged: " + found->detail);
-    case log::LogHeadProblem::Kind::kMissing:
-      return problem(name, 0,
-                     "missing: nothing names the newest log segment, so a lost one cannot be "
-                     "seen");
-    case log::LogHeadProblem::Kind::kSegmentMissing:
+      f.kind = DamageKind::kLogHeadDamaged;
       break;
+    case log::LogHeadProblem::Kind::kMissing:
+      f.kind = DamageKind::kLogHeadMissing;
+      break;
+    case log::LogHeadProblem::Kind::kSegmentMissing: {
+      auto again = log::ReadLogHead(env, dir);
+      if (again.ok() && again->newest != head.newest) return std::nullopt;  // a live server moved on
+      f.kind = DamageKind::kNamedSegmentMissing;
+      f.file = LogFileName(found->newest);
+      f.found_seq = found->newest;
+      break;
+    }
+  }
+  return ProblemFrom(f);
+}
+
+// True if the directory changed under `plan` in a way that makes it wrong: a live server rolled
+// past the segment LOGHEAD named and removed it after a snapshot, between the reads.
+bool LogHeadMovedOn(Env* env, const std::string& dir, const RecoveryPlan& plan) {
+  if (plan.starts() || plan.refusing_finding().kind != DamageKind::kNamedSegmentMissing) {
+    return false;
   }
   auto again = log::ReadLogHead(env, dir);
-  if (again.ok() && again->newest != head.newest) return {};  // a live server moved on
-  return problem(LogFileName(found->newest), 0, "missing: " + found->detail);
+  return again.ok() && again->newest != plan.state.log_head;
 }
 
-ModeOutcome DryRun(Env* env, const std::string& dir, RecoveryMode mode, uint64_t* keys,
-                   uint64_t* last_seq) {
+ModeOutcome PlanFor(Env* env, const std::string& dir, RecoveryMode mode) {
   ModeOutcome outcome;
-  // A server running on the directory may remove a file between listing and reading: retry once.
-  for (int attempt = 0; attempt < 2; ++attempt) {
+  // A server running on the directory may remove a file (or move LOGHEAD on) between the listing
+  // and the reads: plan again, twice at most.
+  for (int attempt = 0;; ++attempt) {
     Store store;
-    std::vector<std::string> actions;
-    LogSink sink = [&](LogLevel level, std::string_view msg) {
-      if (level >= LogLevel::kWarn) actions.emplace_back(msg);
-    };
-    auto recovered = Recover(env, dir, mode, &store, sink, /*dry_run=*/true);
-    if (!recovered.ok() && recovered.status().IsNotFound() && attempt == 0) continue;
-    outcome.actions = std::move(actions);
-    if (!recovered.ok()) {
-      outcome.summary = StrCat("would refuse to start: ", recovered.status().message());
+    auto plan = PlanRecovery(env, dir, mode, &store);
+    const bool last = attempt == 2;
+    if (!plan.ok()) {
+      if (plan.status().IsNotFound() && !last) continue;
+      outcome.summary = StrCat("could not check: ", plan.status().message());
       return outcome;
     }
-    outcome.would_start = true;
-    *keys = store.Size();
-    *last_seq = recovered->last_seq;
-    outcome.summary = StrCat("would start with ", store.Size(), " keys at sequence ",
-                             recovered->last_seq,
-                             recovered->base_snapshot
-                                 ? StrCat(" from ", recovered->base_snapshot->file)
-                                 : std::string(" from the log alone"));
+    if (!last && LogHeadMovedOn(env, dir, *plan)) continue;
+    outcome.actions = DescribeRepairs(*plan);
+    if (!plan->starts()) {
+      outcome.summary = StrCat("would refuse to start: ", DescribeRefusal(*plan));
+    } else {
+      outcome.would_start = true;
+      const RecoveredState& state = plan->state;
+      outcome.summary = StrCat("would start with ", state.summary.keys, " keys at sequence ",
+                               state.last_seq,
+                               state.base_snapshot ? StrCat(" from ", state.base_snapshot->file)
+                                                   : std::string(" from the log alone"));
+    }
+    outcome.plan = std::move(*plan);
     return outcome;
   }
-  return outcome;
 }
 
-// What serve would do about a problem in `file` under one mode, from that mode's dry run.
-std::string ActionFor(const ModeOutcome& outcome, const std::string& file) {
-  for (const std::string& action : outcome.actions) {
-    if (action.find(file) != std::string::npos) return action;
+// What serve would do about `problem` under one mode, from that mode's plan: its refusal if it
+// refuses (then nothing on disk changes), else its decision about the same file, else nothing.
+std::string AnswerFor(const ModeOutcome& outcome, const VerifyProblem& problem) {
+  if (!outcome.plan || !outcome.would_start) return outcome.summary;
+  const RecoveryPlan& plan = *outcome.plan;
+  for (size_t i = 0; i < plan.findings.size(); ++i) {
+    if (plan.findings[i].file == problem.file) return DescribeDecision(plan, i);
   }
-  if (!outcome.would_start) return outcome.summary;
   return "nothing: the file is not needed to recover (it is older than the snapshot serve loads)";
+}
+
+// Findings only recovery makes (the per-file scan cannot see them): a snapshot the log no longer
+// covers, or nothing to start from.
+bool OnlyRecoverySees(DamageKind kind) {
+  return kind == DamageKind::kSnapshotUncovered || kind == DamageKind::kNoBase;
 }
 
 }  // namespace
@@ -124,6 +150,12 @@ bool LooksLikeDataDir(Env* env, const std::string& dir) {
     FileKind kind = ParseFileName(name).kind;
     return kind == FileKind::kLock || kind == FileKind::kLogHead || kind == FileKind::kSnapshot ||
            kind == FileKind::kLogSegment;
+  });
+}
+
+bool VerifyReport::only_crash_tail() const {
+  return !problems.empty() && std::all_of(problems.begin(), problems.end(), [](const auto& p) {
+    return IsCrashTail(p.kind);
   });
 }
 
@@ -148,9 +180,7 @@ StatusOr<VerifyReport> VerifyDataDir(Env* env, const std::string& dir,
 
   const size_t total = listing->snapshots.size() + listing->segments.size();
   size_t done = 0;
-  auto add_problem = [&](const std::string& file, uint64_t offset, std::string what) {
-    report.problems.push_back({file, offset, std::move(what), {}, {}, {}});
-  };
+  auto add_problem = [&](const Finding& f) { report.problems.push_back(ProblemFrom(f)); };
 
   for (const auto& [seq, name] : listing->snapshots) {
     if (progress) progress(name, done, total);
@@ -168,13 +198,19 @@ StatusOr<VerifyReport> VerifyDataDir(Env* env, const std::string& dir,
                             !check.problem.has_value()});
     ++report.snapshots;
     report.bytes += bytes.size();
-    if (check.problem) add_problem(name, check.problem->offset, check.problem->reason);
+    if (check.problem) {
+      add_problem({.kind = DamageKind::kSnapshotDamaged,
+                   .file = name,
+                   .offset = check.problem->offset,
+                   .detail = check.problem->reason});
+    }
   }
 
   // The last intact record of the previous segment, while continuity can be checked.
   bool have_previous = false;
   uint64_t previous_last_seq = 0;
-  std::string previous_name;
+  // The segment LOGHEAD names; 0 (no segment starts there) when it names none.
+  const uint64_t head_newest = head.ok() ? head->newest.value_or(0) : 0;
   for (size_t i = 0; i < listing->segments.size(); ++i) {
     const auto& [first_seq, name] = listing->segments[i];
     if (progress) progress(name, done, total);
@@ -195,67 +231,72 @@ StatusOr<VerifyReport> VerifyDataDir(Env* env, const std::string& dir,
     report.bytes += bytes.size();
 
     if (have_previous && first_seq != previous_last_seq + 1) {
-      add_problem(name, 0,
-                  StrCat("sequence gap: this segment starts at ", first_seq, " but ",
-                         previous_name, " ends at ", previous_last_seq,
-                         " (a segment is missing or was damaged)"));
+      add_problem({.kind = DamageKind::kSequenceGap,
+                   .file = name,
+                   .bytes = bytes.size(),
+                   .expected_seq = previous_last_seq + 1,
+                   .found_seq = first_seq});
     }
     if (scan.damage) {
-      bool newest = i + 1 == listing->segments.size();
-      bool tail_in_progress = report.server_running && newest && scan.header_ok &&
-                              !scan.damage->valid_records_follow;
-      if (tail_in_progress) {
+      const bool newest = i + 1 == listing->segments.size();
+      // The same rule recovery applies (Planner::PlanSegmentDamage).
+      const bool cut_short = !scan.header_ok && bytes.size() <= log::kSegmentHeaderSize &&
+                             head_newest != first_seq;
+      Finding f{.kind = ClassifySegmentDamage(scan, newest, cut_short),
+                .file = name,
+                .offset = scan.damage->offset,
+                .bytes = bytes.size() - std::min<uint64_t>(scan.damage->offset, bytes.size()),
+                .detail = scan.damage->reason};
+      if (scan.damage->valid_records_follow) f.next_valid_offset = scan.damage->next_valid_offset;
+      if (report.server_running && f.kind == DamageKind::kTornTail && scan.header_ok) {
         report.notes.push_back(StrCat(name, " ends in a partial record at byte ",
                                       scan.damage->offset, ": the running server is writing it"));
       } else {
-        add_problem(name, scan.damage->offset,
-                    StrCat(scan.damage->reason,
-                           scan.damage->valid_records_follow
-                               ? StrCat(" (intact records follow at byte ",
-                                        scan.damage->next_valid_offset, ")")
-                               : std::string(newest ? " (torn tail: nothing intact follows)"
-                                                    : "")));
+        add_problem(f);
       }
       have_previous = false;  // continuity after damage is meaningless
     } else {
       have_previous = true;
       previous_last_seq = scan.last_seq;
-      previous_name = name;
     }
   }
 
   VerifiedFile head_file;
-  for (VerifyProblem& p :
-       CheckLogHead(env, dir, head.ok() ? *head : log::LogHeadCheck{}, *listing, &head_file)) {
-    report.problems.push_back(std::move(p));
+  if (auto p = CheckLogHead(env, dir, head.ok() ? *head : log::LogHeadCheck{}, *listing,
+                            &head_file)) {
+    report.problems.push_back(std::move(*p));
   }
   if (head_file.bytes > 0 || !head_file.ok) report.files.push_back(head_file);
 
-  uint64_t keys = 0, last_seq = 0, ignored_keys = 0, ignored_seq = 0;
-  report.tolerate_tail = DryRun(env, dir, RecoveryMode::kTolerateTail, &keys, &last_seq);
-  report.absolute = DryRun(env, dir, RecoveryMode::kAbsolute, &ignored_keys, &ignored_seq);
-  report.point_in_time =
-      DryRun(env, dir, RecoveryMode::kPointInTime, &ignored_keys, &ignored_seq);
-  report.keys = keys;
-  report.last_seq = last_seq;
+  report.tolerate_tail = PlanFor(env, dir, RecoveryMode::kTolerateTail);
+  report.absolute = PlanFor(env, dir, RecoveryMode::kAbsolute);
+  report.point_in_time = PlanFor(env, dir, RecoveryMode::kPointInTime);
+  if (report.tolerate_tail.would_start) {
+    report.keys = report.tolerate_tail.plan->state.summary.keys;
+    report.last_seq = report.tolerate_tail.plan->state.last_seq;
+  }
 
-  // Damage recovery finds that the per-file scan cannot (a snapshot the log no longer covers).
   for (const ModeOutcome* outcome : {&report.tolerate_tail, &report.point_in_time}) {
-    for (const std::string& action : outcome->actions) {
-      if (action.find("no longer holds") == std::string::npos) continue;
-      std::string file = action.substr(action.find("snap-"), SnapshotFileName(0).size());
-      bool known = std::any_of(report.problems.begin(), report.problems.end(),
-                               [&](const VerifyProblem& p) { return p.file == file; });
-      if (!known) add_problem(file, 0, action);
+    if (!outcome->plan) continue;
+    for (const Finding& f : outcome->plan->findings) {
+      const bool known =
+          std::any_of(report.problems.begin(), report.problems.end(),
+                      [&](const VerifyProblem& p) { return p.file == f.file && p.kind == f.kind; });
+      if (OnlyRecoverySees(f.kind) && !known) add_problem(f);
     }
   }
   if (!report.tolerate_tail.would_start && report.problems.empty()) {
-    add_problem("", 0, report.tolerate_tail.summary);
+    // Recovery refuses for a reason no check above found, or could not plan at all.
+    if (report.tolerate_tail.plan) {
+      add_problem(report.tolerate_tail.plan->refusing_finding());
+    } else {
+      report.problems.push_back({DamageKind::kNoBase, "", 0, report.tolerate_tail.summary});
+    }
   }
   for (VerifyProblem& p : report.problems) {
-    p.tolerate_tail = ActionFor(report.tolerate_tail, p.file);
-    p.absolute = ActionFor(report.absolute, p.file);
-    p.point_in_time = ActionFor(report.point_in_time, p.file);
+    p.tolerate_tail = AnswerFor(report.tolerate_tail, p);
+    p.absolute = AnswerFor(report.absolute, p);
+    p.point_in_time = AnswerFor(report.point_in_time, p);
   }
   return report;
 }

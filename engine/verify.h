@@ -1,9 +1,10 @@
 // VerifyDataDir: the read-only check behind `walkv verify`.
 //
 // It reads every snapshot and every log segment with the same parsers recovery uses
-// (log_reader.h, snapshot_reader.h), reports every problem with file, byte offset and what is
-// wrong, and says what `walkv serve` would do in each --recovery-mode by running recovery itself
-// in dry-run mode (nothing in the directory is changed). Safe while a server runs on the
+// (log_reader.h, snapshot_reader.h), reports every problem with file, byte offset, its kind (the
+// same DamageKind recovery uses) and what is wrong, and says what `walkv serve` would do in each
+// --recovery-mode from recovery's own plan for that mode (PlanRecovery, which changes nothing in
+// the directory), put into words by engine/recovery_words.h. Safe while a server runs on the
 // directory: it takes no lock that a server would wait for, and a segment the server is still
 // appending to is not reported as torn.
 #pragma once
@@ -15,14 +16,16 @@
 #include <vector>
 
 #include "engine/env.h"
+#include "engine/recovery_plan.h"
 #include "engine/status.h"
 
 namespace walkv {
 
 struct VerifyProblem {
+  DamageKind kind = DamageKind::kMidLogDamage;
   std::string file;
   uint64_t offset = 0;
-  std::string what;
+  std::string what;  // DescribeDamage()
   // What `walkv serve` would do about it under each recovery mode.
   std::string tolerate_tail;
   std::string absolute;
@@ -43,7 +46,8 @@ struct VerifiedFile {
 struct ModeOutcome {
   bool would_start = false;
   std::string summary;  // "would start with N keys at sequence S" or the refusal message
-  std::vector<std::string> actions;  // truncations, fallbacks, dropped files
+  std::vector<std::string> actions;  // DescribeRepairs(): truncations, fallbacks, dropped files
+  std::optional<RecoveryPlan> plan;  // recovery's plan; empty if it could not be made (I/O)
 };
 
 struct VerifyReport {
@@ -59,6 +63,9 @@ struct VerifyReport {
   uint64_t last_seq = 0;
   ModeOutcome tolerate_tail, absolute, point_in_time;
   bool clean() const { return problems.empty(); }
+  // True if there are problems and every one is the torn tail a crash leaves (IsCrashTail):
+  // serve drops it without being asked, and a nightly check may treat it as normal.
+  bool only_crash_tail() const;
 };
 
 // Called before each file is read: its name, how many files are done, and how many there are.

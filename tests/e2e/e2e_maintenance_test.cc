@@ -237,7 +237,8 @@ TEST_F(MaintenanceTest, VerifyDamageExitsOneNamesFileAndOffsetAndWhatEachModeWou
   EXPECT_EQ(human.exit, 1);
   EXPECT_TRUE(std::regex_search(human.out, std::regex(wal + " +log .* DAMAGED\n"))) << human.out;
   EXPECT_THAT(human.out, HasSubstr("1 problem:\n  " + wal + " at byte " + std::to_string(offset) +
-                                   ": record checksum mismatch (intact records follow at byte "));
+                                   ": [damage] record checksum mismatch (intact records follow at "
+                                   "byte "));
   EXPECT_THAT(human.out, HasSubstr("serve --recovery-mode tolerate-tail: would refuse to start"));
   EXPECT_THAT(human.out, HasSubstr("serve --recovery-mode absolute:      would refuse to start"));
   EXPECT_THAT(human.out, HasSubstr("serve --recovery-mode point-in-time: log damage in " + wal));
@@ -327,6 +328,7 @@ TEST_F(MaintenanceTest, VerifyJsonHasEveryDocumentedFieldWithItsType) {
     ASSERT_TRUE(j.is_object());
     EXPECT_EQ(j["data_dir"], data());
     EXPECT_EQ(j["clean"], !damaged);
+    EXPECT_EQ(j["torn_tail_only"], false);
     EXPECT_EQ(j["server_running"], false);
     ASSERT_TRUE(j["notes"].is_array());
     for (const json& note : j["notes"]) EXPECT_TRUE(note.is_string());
@@ -370,6 +372,8 @@ TEST_F(MaintenanceTest, VerifyJsonHasEveryDocumentedFieldWithItsType) {
       EXPECT_TRUE(p["file"].is_string());
       EXPECT_TRUE(p["offset"].is_number_unsigned());
       EXPECT_TRUE(p["what"].is_string());
+      EXPECT_EQ(p["kind"], "mid_log_damage");
+      EXPECT_EQ(p["class"], "damage");
       ASSERT_TRUE(p["serve"].is_object());
       for (const char* mode : {"tolerate-tail", "absolute", "point-in-time"}) {
         EXPECT_TRUE(p["serve"][mode].is_string()) << mode;
@@ -403,8 +407,27 @@ TEST_F(MaintenanceTest, VerifyJsonHasEveryDocumentedFieldWithItsType) {
       for (const json& a : o["actions"]) EXPECT_TRUE(a.is_string());
       const bool starts = !damaged || std::string(mode) == "point-in-time";
       EXPECT_EQ(o["would_start"], starts);
+      // Recovery's plan as data: one finding for the damage, with this mode's decision.
+      const json& plan = o["plan"];
+      ASSERT_TRUE(plan["findings"].is_array());
+      ASSERT_TRUE(plan["changes"].is_array());
+      ASSERT_EQ(plan["findings"].size(), damaged ? 1u : 0u);
+      for (const json& f : plan["findings"]) {
+        EXPECT_EQ(f["kind"], "mid_log_damage");
+        EXPECT_EQ(f["decision"], starts ? "repair" : "refuse");
+        EXPECT_EQ(f["file"], NewestSegment());
+        EXPECT_TRUE(f["offset"].is_number_unsigned());
+        EXPECT_TRUE(f["bytes"].is_number_unsigned());
+      }
+      // Point-in-time keeps the tail it drops, then truncates; a refusal changes nothing.
+      std::vector<std::string> changes;
+      for (const json& c : plan["changes"]) changes.push_back(c["action"]);
+      const std::vector<std::string> expected_changes =
+          damaged && starts ? std::vector<std::string>{"keep_tail", "truncate"}
+                            : std::vector<std::string>{};
+      EXPECT_EQ(changes, expected_changes);
     }
-    EXPECT_EQ(j.size(), 8u) << "a field was added without documenting it: " << j.dump();
+    EXPECT_EQ(j.size(), 9u) << "a field was added without documenting it: " << j.dump();
   }
 }
 
@@ -671,6 +694,8 @@ TEST_F(MaintenanceTest, PointInTimeRecoveryProcedureServesThePrefixAndKeepsDropp
   EXPECT_EQ(refused.exit, 1);
   EXPECT_THAT(refused.err, HasSubstr(middle));
   EXPECT_THAT(refused.err, HasSubstr("--recovery-mode point-in-time would serve the state before"));
+  EXPECT_THAT(refused.err, HasSubstr("Copy the data directory first"));
+  const std::string damaged_segment = ReadBytes(data() + "/" + middle);
 
   std::vector<std::string> pit_flags = kQuiet;
   pit_flags.insert(pit_flags.end(), {"--recovery-mode", "point-in-time"});
@@ -686,6 +711,11 @@ TEST_F(MaintenanceTest, PointInTimeRecoveryProcedureServesThePrefixAndKeepsDropp
   client.reset();
   EXPECT_EQ(server->Terminate(), 0);
   EXPECT_TRUE(fs::exists(data() + "/" + newest + ".dropped"));
+  // What point-in-time cut from inside the damaged segment is kept beside it, byte for byte.
+  const std::string kept_segment = ReadBytes(data() + "/" + middle);
+  const std::string kept_tail = ReadBytes(
+      data() + "/" + middle + ".from-" + std::to_string(kept_segment.size()) + ".dropped");
+  EXPECT_EQ(kept_segment + kept_tail, damaged_segment);
 
   EXPECT_EQ(Walkv({"verify", "--data-dir", data()}).exit, 0);
   EXPECT_EQ(Walkv({"compact", "--data-dir", data()}).exit, 0);

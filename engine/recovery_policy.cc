@@ -1,0 +1,40 @@
+// The decision table of engine/recovery_plan.h: the only place that says what each
+// --recovery-mode does with each kind of damage.
+#include "engine/recovery_plan.h"
+
+namespace walkv {
+
+Decision Decide(RecoveryMode mode, DamageKind kind, bool needed) {
+  if (mode == RecoveryMode::kAbsolute) return Decision::kRefuse;  // any damage, in any file
+  if (!needed) return Decision::kIgnore;
+  const bool point_in_time = mode == RecoveryMode::kPointInTime;
+  switch (kind) {
+    case DamageKind::kTornTail:
+      return Decision::kRepair;
+    case DamageKind::kMidLogDamage:
+    case DamageKind::kSegmentHeaderDamaged:
+    case DamageKind::kSequenceGap:
+    case DamageKind::kLogHeadDamaged:
+    case DamageKind::kLogHeadMissing:
+    case DamageKind::kNamedSegmentMissing:
+      return point_in_time ? Decision::kRepair : Decision::kRefuse;
+    case DamageKind::kSnapshotDamaged:
+    case DamageKind::kSnapshotUncovered:
+      return Decision::kFallBack;
+    case DamageKind::kNoBase:
+      return Decision::kRefuse;
+  }
+  return Decision::kRefuse;
+}
+
+bool IsCrashTail(DamageKind kind) { return kind == DamageKind::kTornTail; }
+
+DamageKind ClassifySegmentDamage(const log::SegmentScan& scan, bool newest,
+                                 bool creation_cut_short) {
+  const bool tail = newest && !scan.damage->valid_records_follow;
+  if (tail && (scan.header_ok || creation_cut_short)) return DamageKind::kTornTail;
+  if (!scan.header_ok) return DamageKind::kSegmentHeaderDamaged;
+  return DamageKind::kMidLogDamage;
+}
+
+}  // namespace walkv
