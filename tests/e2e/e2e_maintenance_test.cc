@@ -557,6 +557,31 @@ TEST_F(MaintenanceTest, CompactTruncatesATornTailLikeServeAndSaysSo) {
   EXPECT_TRUE(served == expected) << DescribeDifference(served, expected);
 }
 
+// A torn tail is its own class: a nightly check can tell it from real damage by the JSON field
+// or, with --torn-tail-ok, by the exit status; real damage still exits 1 with that flag.
+TEST_F(MaintenanceTest, VerifyReportsATornTailAsItsOwnClass) {
+  ASSERT_NO_FATAL_FAILURE(Populate());
+  const std::string wal = NewestSegment();
+  fs::resize_file(data() + "/" + wal, fs::file_size(data() + "/" + wal) - 5);
+  ProcessResult r = Walkv({"verify", "--data-dir", data(), "--json"});
+  EXPECT_EQ(r.exit, 1);
+  json j = ParseJson(r);
+  ASSERT_EQ(j["problems"].size(), 1u) << j.dump(2);
+  EXPECT_EQ(j["problems"][0]["class"], "torn-tail");
+  EXPECT_EQ(j["problems"][0]["kind"], "torn_tail");
+  EXPECT_EQ(j["torn_tail_only"], true);
+  ProcessResult human = Walkv({"verify", "--data-dir", data()});
+  EXPECT_EQ(human.exit, 1);
+  EXPECT_THAT(human.out, HasSubstr("[torn-tail]"));
+  EXPECT_THAT(human.out, HasSubstr("\nresult: TORN TAIL ONLY"));
+  EXPECT_EQ(Walkv({"verify", "--data-dir", data(), "--torn-tail-ok"}).exit, 0);
+
+  DamageMiddle(Padded("wal-", 1, ".log"));  // and now real damage besides
+  ProcessResult damaged = Walkv({"verify", "--data-dir", data(), "--torn-tail-ok", "--json"});
+  EXPECT_EQ(damaged.exit, 1);
+  EXPECT_EQ(ParseJson(damaged)["torn_tail_only"], false);
+}
+
 TEST_F(MaintenanceTest, CompactExitsTwoWhenItCannotRunAndCreatesNothing) {
   ProcessResult missing = Walkv({"compact", "--data-dir", dir_.Sub("missing")});
   EXPECT_EQ(missing.exit, 2);
@@ -640,7 +665,7 @@ TEST_F(MaintenanceTest, OnlineBackupSnapshotThenCopyServesAPrefixWithEverythingB
   if (verify.exit != 0) {
     EXPECT_EQ(verify.exit, 1);
     ASSERT_EQ(j["problems"].size(), 1u) << j.dump(2);
-    EXPECT_THAT(j["problems"][0]["what"].get<std::string>(), HasSubstr("torn tail"));
+    EXPECT_EQ(j["problems"][0]["class"], "torn-tail");
   }
   auto copy = TryServe(backup, kQuiet);
   ASSERT_TRUE(copy.started()) << copy.err;

@@ -86,6 +86,8 @@ TEST_F(VerifyTest, TornTailIsReportedWithWhatEachModeWouldDo) {
   EXPECT_EQ(p.file, wal);
   EXPECT_EQ(p.offset, last);
   EXPECT_NE(p.what.find("torn tail"), std::string::npos) << p.what;
+  EXPECT_EQ(p.kind, DamageKind::kTornTail);
+  EXPECT_TRUE(r.only_crash_tail()) << "a crash tail is its own class";
   EXPECT_NE(p.tolerate_tail.find("truncated"), std::string::npos) << p.tolerate_tail;
   EXPECT_NE(p.absolute.find("refuse"), std::string::npos) << p.absolute;
   EXPECT_NE(p.point_in_time.find("truncated"), std::string::npos) << p.point_in_time;
@@ -105,6 +107,8 @@ TEST_F(VerifyTest, MidLogDamageSaysTolerateTailRefusesAndPointInTimeServesPrefix
   EXPECT_EQ(r.problems[0].file, wal);
   EXPECT_EQ(r.problems[0].offset, offsets[4]);
   EXPECT_NE(r.problems[0].what.find("intact records follow"), std::string::npos);
+  EXPECT_EQ(r.problems[0].kind, DamageKind::kMidLogDamage);
+  EXPECT_FALSE(r.only_crash_tail()) << "real damage is not a crash tail";
   EXPECT_FALSE(r.tolerate_tail.would_start);
   EXPECT_FALSE(r.absolute.would_start);
   EXPECT_TRUE(r.point_in_time.would_start);
