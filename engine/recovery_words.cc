@@ -8,7 +8,7 @@ namespace {
 
 constexpr std::string_view kVerifyHint = " Run `walkv verify --data-dir DIR` for a full report.";
 constexpr std::string_view kCopyFirst =
-    " Copy the data directory first (cp -a DIR DIR.copy): it truncates and moves files aside.";
+    " Copy the data directory first (cp -a DIR DIR.copy): point-in-time changes files.";
 
 bool IsLogHeadKind(DamageKind kind) {
   return kind == DamageKind::kLogHeadDamaged || kind == DamageKind::kLogHeadMissing ||
@@ -55,10 +55,8 @@ std::string Subject(const Finding& f) {
 // Why `f`, which refuses, is not something this mode repairs.
 std::string WhyRefused(RecoveryMode mode, const Finding& f) {
   if (mode == RecoveryMode::kAbsolute) return StrCat("refusing to start (", ModeFlag(mode), ")");
-  if (f.kind == DamageKind::kMidLogDamage) {
-    return StrCat(f.next_valid_offset ? "intact records follow the damage"
-                                      : "later log segments follow the damage",
-                  ", so this is not a torn tail; refusing to start (", ModeFlag(mode), ")");
+  if (f.kind == DamageKind::kMidLogDamage) {  // DescribeDamage() already says what follows it
+    return StrCat("this is not a torn tail; refusing to start (", ModeFlag(mode), ")");
   }
   if (f.kind == DamageKind::kSegmentHeaderDamaged) {
     return StrCat("the segment header is damaged; refusing to start (", ModeFlag(mode), ")");
