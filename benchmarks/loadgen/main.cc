@@ -224,8 +224,16 @@ int Main(int argc, char** argv) {
   uint64_t count = 2000;
   double fsync_seconds = 5;
   bool fsync_json = false;
+  FsyncMode fsync_mode = FsyncMode::kAppend;
+  const std::map<std::string, FsyncMode> fsync_modes{{"append", FsyncMode::kAppend},
+                                                     {"overwrite", FsyncMode::kOverwrite}};
   CLI::App* fsync_cmd = app.add_subcommand(
       "fsync-rate", "Measure write + fdatasync per second on a fresh file in a directory");
+  fsync_cmd
+      ->add_option("--mode", fsync_mode,
+                   "append (the file grows, as a log does; default) or overwrite (pwrite into "
+                   "an 8 MiB file written and synced first)")
+      ->transform(CLI::CheckedTransformer(fsync_modes, CLI::ignore_case));
   fsync_cmd->add_option("--dir", dir, "Directory (on the data directory's file system)")
       ->required();
   fsync_cmd->add_option("--size", record_size, "Bytes per write")->capture_default_str();
@@ -258,11 +266,11 @@ int Main(int argc, char** argv) {
   if (call_cmd->parsed()) return Call(call_target, words, call_timeout);
   FsyncRateResult result;
   std::string error;
-  if (!MeasureFsyncRate(dir, record_size, count, fsync_seconds, &result, &error)) {
+  if (!MeasureFsyncRate(dir, fsync_mode, record_size, count, fsync_seconds, &result, &error)) {
     std::fprintf(stderr, "walkv-bench: %s\n", error.c_str());
     return 1;
   }
-  std::fputs(FormatFsyncRate(result, record_size, fsync_json).c_str(), stdout);
+  std::fputs(FormatFsyncRate(result, fsync_mode, record_size, fsync_json).c_str(), stdout);
   return 0;
 }
 

@@ -141,10 +141,12 @@ std::string FormatRunJson(const RunOptions& options, const Workload& workload,
   return json.Finish() + "\n";
 }
 
-std::string FormatFsyncRate(const FsyncRateResult& result, size_t size, bool json) {
+std::string FormatFsyncRate(const FsyncRateResult& result, FsyncMode mode, size_t size, bool json) {
   const double rate = result.seconds > 0 ? result.ops / result.seconds : 0;
+  const char* mode_name = mode == FsyncMode::kAppend ? "append" : "overwrite";
   if (json) {
     JsonObject object;
+    object.Add("mode", mode_name);
     object.Add("record_bytes", static_cast<uint64_t>(size));
     object.Add("ops", result.ops);
     object.Add("seconds", result.seconds);
@@ -153,8 +155,8 @@ std::string FormatFsyncRate(const FsyncRateResult& result, size_t size, bool jso
     return object.Finish() + "\n";
   }
   char buf[256];
-  std::snprintf(buf, sizeof(buf), "write(%zu B) + fdatasync: %llu in %.2f s = %.0f per second\n",
-                size, static_cast<unsigned long long>(result.ops), result.seconds, rate);
+  std::snprintf(buf, sizeof(buf), "%s %zu B + fdatasync: %llu in %.2f s = %.0f per second\n",
+                mode_name, size, static_cast<unsigned long long>(result.ops), result.seconds, rate);
   return buf + LatencyLine("latency", result.latency);
 }
 

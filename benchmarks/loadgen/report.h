@@ -14,6 +14,6 @@ std::string FormatRunText(const RunOptions& options, const Workload& workload,
                           const RunResult& result);
 std::string FormatRunJson(const RunOptions& options, const Workload& workload,
                           const RunResult& result);
-std::string FormatFsyncRate(const FsyncRateResult& result, size_t size, bool json);
+std::string FormatFsyncRate(const FsyncRateResult& result, FsyncMode mode, size_t size, bool json);
 
 }  // namespace walkv::loadgen
