@@ -13,10 +13,10 @@
 #include <thread>
 #include <vector>
 
-#include "engine/fault_injection_env.h"
 #include "engine/file_names.h"
 #include "engine/log_head.h"
 #include "tests/util/engine_options.h"
+#include "tests/util/fault_injection_env.h"
 
 namespace walkv {
 namespace {
