@@ -14,7 +14,8 @@
 //  - Any thread: Submit (enqueue), Get/Keys (store_ shared locks), Stats, Snapshot (waits).
 //
 // Lock order (never acquire a lock listed earlier while holding a later one):
-//   snap_mu_ -> queue_mu_ -> files_mu_ -> stats_mu_ ; store shard locks are leaves.
+//   snap_mu_ -> queue_mu_ -> files_mu_ ; store shard locks and the fsync latency window's lock
+//   are leaves.
 #pragma once
 
 #include <atomic>
@@ -28,6 +29,7 @@
 
 #include "engine/engine.h"
 #include "engine/env.h"
+#include "engine/latency_window.h"
 #include "engine/log_writer.h"
 #include "engine/mutex.h"
 #include "engine/recovery.h"
@@ -48,6 +50,8 @@ class EngineImpl final : public Engine {
   std::vector<std::string> Keys(std::string_view pattern) override;
   void Submit(Mutation m, Callback done) override;
   StatusOr<SnapshotInfo> Snapshot() override;
+  // Copies the fsync latency samples and sorts the copy outside any lock the commit thread takes
+  // (LatencyWindow), so a Stats() caller never delays a group commit by more than that copy.
   EngineStats Stats() override;
   const RecoverySummary& recovery_summary() const override { return recovery_; }
   Status Close() override;
@@ -93,7 +97,6 @@ class EngineImpl final : public Engine {
   uint64_t LastSnapshotSeq();
 
   void Log(LogLevel level, const std::string& message) const;
-  void RecordFsyncLatency(uint64_t micros);
 
   const EngineOptions options_;
   Env* const env_;
@@ -148,9 +151,8 @@ class EngineImpl final : public Engine {
   uint64_t last_snapshot_attempt_micros_ GUARDED_BY(snap_mu_) = 0;
 
   // Statistics.
-  Mutex stats_mu_;
-  std::vector<uint64_t> fsync_latencies_ GUARDED_BY(stats_mu_);  // ring of recent latencies
-  size_t fsync_latency_next_ GUARDED_BY(stats_mu_) = 0;
+  static constexpr size_t kFsyncLatencyWindow = 4096;  // samples Stats()' percentiles are over
+  LatencyWindow fsync_latencies_{kFsyncLatencyWindow};  // recent fdatasync latencies
   std::atomic<uint64_t> fsync_count_{0};
   std::atomic<uint64_t> commit_batches_{0};
   std::atomic<uint64_t> mutations_committed_{0};
