@@ -1,6 +1,5 @@
 #include "engine/compact.h"
 
-#include "engine/engine_impl.h"
 #include "engine/file_names.h"
 #include "engine/verify.h"
 
@@ -42,17 +41,18 @@ StatusOr<CompactResult> CompactDataDir(const EngineOptions& options) {
   }
 
   CompactResult result;
-  // Measured before the lock is taken; a server starting in between makes Init fail with kBusy.
+  // Measured before the lock is taken; a server starting in between makes Open fail with kBusy.
   WALKV_RETURN_IF_ERROR(
       MeasureDataFiles(o.env, o.data_dir, &result.bytes_before, &result.files_before));
-  EngineImpl engine(o, o.env);
-  WALKV_RETURN_IF_ERROR(engine.Init());
-  result.recovery = engine.recovery_summary();
-  auto snapshot = engine.Snapshot();
+  auto engine = Engine::Open(o);
+  if (!engine.ok()) return engine.status();
+  result.recovery = (*engine)->recovery_summary();
+  // Keeps only the new snapshot: every older one and every segment it covers go, the fallback
+  // included.
+  auto snapshot = (*engine)->SnapshotKeeping(1);
   if (!snapshot.ok()) return snapshot.status();
   result.snapshot = *snapshot;
-  WALKV_RETURN_IF_ERROR(engine.RemoveFilesCoveredBy(*snapshot));
-  WALKV_RETURN_IF_ERROR(engine.Close());
+  WALKV_RETURN_IF_ERROR((*engine)->Close());
   WALKV_RETURN_IF_ERROR(
       MeasureDataFiles(o.env, o.data_dir, &result.bytes_after, &result.files_after));
   return result;

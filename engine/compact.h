@@ -1,10 +1,12 @@
 // CompactDataDir: the offline compaction behind `walkv compact`.
 //
-// Opens the directory like `walkv serve` would (taking its lock, so it fails with kBusy while a
-// server runs), recovers it, writes a fresh snapshot of the recovered state, then removes every
-// older snapshot and every log segment the new snapshot covers, and syncs the directory.
-// Crash-safe at every step: the new snapshot is durable (temp file, sync, rename, directory sync)
-// before anything is removed, and each removal leaves a directory that recovers to the same state.
+// Opens the directory through Engine::Open like `walkv serve` would (taking its lock, so it fails
+// with kBusy while a server runs), recovers it, and calls Engine::SnapshotKeeping(1): a fresh
+// snapshot of the recovered state, then every older snapshot and every log segment the new
+// snapshot covers removed (the same rule the server's snapshots follow, keeping one snapshot
+// instead of two), and the directory synced. Crash-safe at every step: the new snapshot is
+// durable (temp file, sync, rename, directory sync) before anything is removed, and each removal
+// leaves a directory that recovers to the same state.
 #pragma once
 
 #include <cstdint>

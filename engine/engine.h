@@ -14,6 +14,7 @@
 // Thread safety: every public method may be called from any thread at any time, until Close().
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -101,6 +102,16 @@ class Engine {
   // Writes a snapshot of the current state while writers keep running; returns once it is durable
   // and obsolete log segments are removed. Concurrent calls share one snapshot.
   virtual StatusOr<SnapshotInfo> Snapshot() = 0;
+
+  // Snapshot(), then removes the files it makes obsolete when only the `keep_snapshots` newest
+  // intact snapshots are kept (at least one; 0 counts as 1): every older snapshot file, and every
+  // log segment the oldest kept snapshot covers (the rule is ObsoleteFiles, engine/retention.h).
+  // Snapshot() itself keeps two, the new one and a fallback; `walkv compact` keeps one.
+  // Returns OK once the snapshot is durable, every obsolete file is removed and the directory is
+  // synced. Files are removed oldest first and the snapshot is durable before the first removal,
+  // so a crash or a failure part way leaves a directory that recovers to the same state; a
+  // failed removal or directory sync is returned (the snapshot is durable all the same).
+  virtual StatusOr<SnapshotInfo> SnapshotKeeping(size_t keep_snapshots) = 0;
 
   virtual EngineStats Stats() = 0;
   virtual const RecoverySummary& recovery_summary() const = 0;

@@ -16,7 +16,6 @@ namespace {
 // A batch stops growing at this many mutations or encoded bytes; the rest waits for the next one.
 constexpr size_t kMaxBatchMutations = 4096;
 constexpr size_t kMaxBatchBytes = 8u << 20;
-constexpr size_t kFsyncLatencyWindow = 4096;
 // CommitBatch keeps its encode buffer between batches unless it grew beyond this.
 constexpr size_t kMaxKeptBufferBytes = 1u << 20;
 // Upper bound of the group-commit gathering wait (GatherBatch).
@@ -237,7 +236,8 @@ Status EngineImpl::SyncLog() {
   Status s = log_->Sync();
   if (s.ok()) {
     uint64_t micros = env_->MonotonicMicros() - start;
-    RecordFsyncLatency(micros);
+    fsync_count_.fetch_add(1, std::memory_order_relaxed);
+    fsync_latencies_.Record(micros);
     fsync_ewma_micros_ = (fsync_ewma_micros_ * 7 + micros) / 8;
     log_unsynced_ = false;
   }
@@ -298,17 +298,6 @@ Status EngineImpl::PoisonStatus() {
   return poison_;
 }
 
-void EngineImpl::RecordFsyncLatency(uint64_t micros) {
-  fsync_count_.fetch_add(1, std::memory_order_relaxed);
-  MutexLock lock(&stats_mu_);
-  if (fsync_latencies_.size() < kFsyncLatencyWindow) {
-    fsync_latencies_.push_back(micros);
-  } else {
-    fsync_latencies_[fsync_latency_next_] = micros;
-    fsync_latency_next_ = (fsync_latency_next_ + 1) % kFsyncLatencyWindow;
-  }
-}
-
 EngineStats EngineImpl::Stats() {
   EngineStats stats;
   stats.keys = store_.Size();
@@ -324,16 +313,10 @@ EngineStats EngineImpl::Stats() {
     for (const SegmentFile& s : segments_) stats.log_bytes += s.bytes;
     if (!snapshots_.empty()) stats.last_snapshot = snapshots_.back();
   }
-  {
-    MutexLock lock(&stats_mu_);
-    std::vector<uint64_t> sorted = fsync_latencies_;
-    std::sort(sorted.begin(), sorted.end());
-    if (!sorted.empty()) {
-      stats.fsync_p50_micros = sorted[sorted.size() / 2];
-      stats.fsync_p99_micros = sorted[std::min(sorted.size() - 1, sorted.size() * 99 / 100)];
-      stats.fsync_max_micros = sorted.back();
-    }
-  }
+  const LatencyWindow::Summary fsync = fsync_latencies_.Summarize();
+  stats.fsync_p50_micros = fsync.p50;
+  stats.fsync_p99_micros = fsync.p99;
+  stats.fsync_max_micros = fsync.max;
   Status poison = PoisonStatus();
   if (!poison.ok()) stats.poisoned_reason = poison.message();
   return stats;

@@ -10,11 +10,13 @@
 //    the snapshot thread asks, so the cut is exactly at a sequence number.
 //  - Snapshot thread (SnapshotLoop): waits for a trigger (timer, log bytes, Snapshot() call), asks
 //    for a cut, streams the store as of the cut into a SnapshotWriter, publishes it and removes
-//    files it made obsolete.
-//  - Any thread: Submit (enqueue), Get/Keys (store_ shared locks), Stats, Snapshot (waits).
+//    files it made obsolete (RemoveObsoleteFiles, keeping kSnapshotsKept snapshots).
+//  - Any thread: Submit (enqueue), Get/Keys (store_ shared locks), Stats, Snapshot (waits),
+//    SnapshotKeeping (waits, then RemoveObsoleteFiles on the caller's thread).
 //
 // Lock order (never acquire a lock listed earlier while holding a later one):
-//   snap_mu_ -> queue_mu_ -> files_mu_ -> stats_mu_ ; store shard locks are leaves.
+//   cleanup_mu_ -> snap_mu_ -> queue_mu_ -> files_mu_ ; store shard locks and the fsync latency
+//   window's lock are leaves.
 #pragma once
 
 #include <atomic>
@@ -28,6 +30,7 @@
 
 #include "engine/engine.h"
 #include "engine/env.h"
+#include "engine/latency_window.h"
 #include "engine/log_writer.h"
 #include "engine/mutex.h"
 #include "engine/recovery.h"
@@ -48,13 +51,12 @@ class EngineImpl final : public Engine {
   std::vector<std::string> Keys(std::string_view pattern) override;
   void Submit(Mutation m, Callback done) override;
   StatusOr<SnapshotInfo> Snapshot() override;
+  StatusOr<SnapshotInfo> SnapshotKeeping(size_t keep_snapshots) override;
+  // Copies the fsync latency samples and sorts the copy outside any lock the commit thread takes
+  // (LatencyWindow), so a Stats() caller never delays a group commit by more than that copy.
   EngineStats Stats() override;
   const RecoverySummary& recovery_summary() const override { return recovery_; }
   Status Close() override;
-
-  // Removes every snapshot older than `newest` and every log segment it covers, including the
-  // fallback ones a normal snapshot keeps (used by compaction), then syncs the directory.
-  Status RemoveFilesCoveredBy(const SnapshotInfo& newest);
 
  private:
   struct PendingWrite {
@@ -86,14 +88,20 @@ class EngineImpl final : public Engine {
   Status PoisonStatus();
 
   // --- snapshot thread ---
+  // Snapshots kept: the new one and a fallback in case it is ever found damaged. `walkv compact`
+  // keeps one (SnapshotKeeping).
+  static constexpr size_t kSnapshotsKept = 2;
   void SnapshotLoop();
   StatusOr<SnapshotInfo> WriteSnapshot();
   CutResult RequestCut();
-  void RemoveObsoleteFiles(const SnapshotInfo& newest);
+  // Removes the snapshot and log files that are obsolete when the keep_snapshots newest intact
+  // snapshots are kept (ObsoleteFiles, engine/retention.h), oldest first, stopping at the first
+  // failure, then syncs the directory. The files removed leave snapshots_ and segments_. When
+  // it returns OK the removals are durable. Serialised by cleanup_mu_.
+  [[nodiscard]] Status RemoveObsoleteFiles(size_t keep_snapshots) EXCLUDES(cleanup_mu_);
   uint64_t LastSnapshotSeq();
 
   void Log(LogLevel level, const std::string& message) const;
-  void RecordFsyncLatency(uint64_t micros);
 
   const EngineOptions options_;
   Env* const env_;
@@ -137,6 +145,10 @@ class EngineImpl final : public Engine {
   std::vector<SegmentFile> segments_ GUARDED_BY(files_mu_);
   std::vector<SnapshotInfo> snapshots_ GUARDED_BY(files_mu_);
 
+  // Held while obsolete files are listed and removed, so that two cleanups (the snapshot
+  // thread's and a SnapshotKeeping caller's) never remove the same file.
+  Mutex cleanup_mu_;
+
   // Snapshot scheduling.
   Mutex snap_mu_;
   CondVar snap_cv_{&snap_mu_};
@@ -148,9 +160,8 @@ class EngineImpl final : public Engine {
   uint64_t last_snapshot_attempt_micros_ GUARDED_BY(snap_mu_) = 0;
 
   // Statistics.
-  Mutex stats_mu_;
-  std::vector<uint64_t> fsync_latencies_ GUARDED_BY(stats_mu_);  // ring of recent latencies
-  size_t fsync_latency_next_ GUARDED_BY(stats_mu_) = 0;
+  static constexpr size_t kFsyncLatencyWindow = 4096;  // samples Stats()' percentiles are over
+  LatencyWindow fsync_latencies_{kFsyncLatencyWindow};  // recent fdatasync latencies
   std::atomic<uint64_t> fsync_count_{0};
   std::atomic<uint64_t> commit_batches_{0};
   std::atomic<uint64_t> mutations_committed_{0};

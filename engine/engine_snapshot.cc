@@ -5,6 +5,7 @@
 
 #include "engine/engine_impl.h"
 #include "engine/file_names.h"
+#include "engine/retention.h"
 #include "engine/snapshot_writer.h"
 #include "engine/str_cat.h"
 
@@ -118,75 +119,72 @@ StatusOr<SnapshotInfo> EngineImpl::WriteSnapshot() {
   info.keys = written->entries;
   info.unix_micros = env_->NowMicros();
   snapshot_wal_base_.store(cut.wal_bytes_total);
-  RemoveObsoleteFiles(info);
+  {
+    MutexLock lock(&files_mu_);
+    snapshots_.push_back(info);
+  }
+  // The snapshot is durable; failing to remove what it made obsolete only leaves files behind.
+  Status removed = RemoveObsoleteFiles(kSnapshotsKept);
+  if (!removed.ok()) Log(LogLevel::kWarn, removed.ToString());
   return info;
 }
 
-void EngineImpl::RemoveObsoleteFiles(const SnapshotInfo& newest) {
-  // Keep the new snapshot and the one before it (the fallback if the new one is ever found
-  // damaged), and every log segment holding records after the older of the two.
-  std::vector<std::string> doomed;
-  {
-    MutexLock lock(&files_mu_);
-    snapshots_.push_back(newest);
-    while (snapshots_.size() > 2) {
-      doomed.push_back(snapshots_.front().file);
-      snapshots_.erase(snapshots_.begin());
-    }
-    if (snapshots_.size() == 2) {
-      uint64_t keep_from = snapshots_.front().seq + 1;
-      // Segment i holds only records <= keep_from - 1 when segment i+1 starts at or before
-      // keep_from.
-      while (segments_.size() >= 2 && segments_[1].first_seq <= keep_from) {
-        doomed.push_back(segments_.front().name);
-        segments_.erase(segments_.begin());
-      }
-    }
-  }
-  // Snapshots found damaged at startup are not in snapshots_; remove those older than the new one.
-  auto children = env_->GetChildren(options_.data_dir);
-  if (children.ok()) {
-    MutexLock lock(&files_mu_);
-    for (const std::string& name : *children) {
-      ParsedFileName parsed = ParseFileName(name);
-      if (parsed.kind != FileKind::kSnapshot || parsed.seq >= newest.seq) continue;
-      bool kept = false;
-      for (const SnapshotInfo& s : snapshots_) kept = kept || s.file == name;
-      if (!kept && std::find(doomed.begin(), doomed.end(), name) == doomed.end()) {
-        doomed.push_back(name);
-      }
-    }
-  }
-  if (doomed.empty()) return;
-  for (const std::string& name : doomed) {
-    Status s = env_->RemoveFile(JoinPath(options_.data_dir, name));
-    if (!s.ok()) Log(LogLevel::kWarn, StrCat("could not remove obsolete ", name, ": ", s.ToString()));
-  }
-  Status s = env_->SyncDir(options_.data_dir);
-  if (!s.ok()) Log(LogLevel::kWarn, StrCat("could not sync directory after cleanup: ", s.ToString()));
-}
-
-Status EngineImpl::RemoveFilesCoveredBy(const SnapshotInfo& newest) {
-  std::vector<std::string> doomed;
-  {
-    MutexLock lock(&files_mu_);
-    while (segments_.size() >= 2 && segments_[1].first_seq <= newest.seq + 1) {
-      doomed.push_back(segments_.front().name);
-      segments_.erase(segments_.begin());
-    }
-    std::erase_if(snapshots_, [&](const SnapshotInfo& s) { return s.seq < newest.seq; });
-  }
+Status EngineImpl::RemoveObsoleteFiles(size_t keep_snapshots) {
+  MutexLock cleanup(&cleanup_mu_);
   auto children = env_->GetChildren(options_.data_dir);
   if (!children.ok()) return children.status();
-  for (const std::string& name : *children) {
-    ParsedFileName parsed = ParseFileName(name);
-    if (parsed.kind == FileKind::kSnapshot && parsed.seq < newest.seq) doomed.push_back(name);
+  std::vector<SnapshotOnDisk> snapshots;
+  std::vector<SegmentOnDisk> segments;
+  {
+    MutexLock lock(&files_mu_);
+    for (const std::string& name : *children) {
+      const ParsedFileName parsed = ParseFileName(name);
+      if (parsed.kind == FileKind::kSnapshot) {
+        // Snapshots found damaged at startup are not in snapshots_.
+        const bool intact = std::any_of(snapshots_.begin(), snapshots_.end(),
+                                        [&](const SnapshotInfo& s) { return s.file == name; });
+        snapshots.push_back({name, parsed.seq, intact});
+      } else if (parsed.kind == FileKind::kLogSegment) {
+        segments.push_back({name, parsed.seq});
+      }
+    }
   }
-  // Oldest first, so a crash part way leaves a contiguous log.
-  for (const std::string& name : doomed) {
-    WALKV_RETURN_IF_ERROR(env_->RemoveFile(JoinPath(options_.data_dir, name)));
+  const std::vector<std::string> obsolete =
+      ObsoleteFiles(std::move(snapshots), std::move(segments), keep_snapshots);
+  // Oldest first, stopping at the first failure: what is left stays a contiguous log.
+  Status status;
+  size_t removed = 0;
+  for (; removed < obsolete.size(); ++removed) {
+    status = env_->RemoveFile(JoinPath(options_.data_dir, obsolete[removed]));
+    if (!status.ok()) {
+      status = Status(status.code(), StrCat("could not remove obsolete ", obsolete[removed], ": ",
+                                            status.message()));
+      break;
+    }
   }
-  return env_->SyncDir(options_.data_dir);
+  if (removed == 0) return status;
+  {
+    MutexLock lock(&files_mu_);
+    auto gone = [&](const std::string& name) {
+      return std::find(obsolete.begin(), obsolete.begin() + removed, name) !=
+             obsolete.begin() + removed;
+    };
+    std::erase_if(snapshots_, [&](const SnapshotInfo& s) { return gone(s.file); });
+    std::erase_if(segments_, [&](const SegmentFile& s) { return gone(s.name); });
+  }
+  Status synced = env_->SyncDir(options_.data_dir);
+  if (!synced.ok() && status.ok()) {
+    status = Status(synced.code(), StrCat("could not sync the directory after removing obsolete "
+                                          "files: ", synced.message()));
+  }
+  return status;
+}
+
+StatusOr<SnapshotInfo> EngineImpl::SnapshotKeeping(size_t keep_snapshots) {
+  StatusOr<SnapshotInfo> snapshot = Snapshot();
+  if (!snapshot.ok()) return snapshot;
+  WALKV_RETURN_IF_ERROR(RemoveObsoleteFiles(keep_snapshots));
+  return snapshot;
 }
 
 }  // namespace walkv

@@ -1,8 +1,9 @@
 // Env: the one seam through which the engine touches the disk.
 //
-// Production uses Env::Posix(). Tests use FaultInjectionEnv (engine/fault_injection_env.h), an
-// in-memory file system that remembers what was made durable and can simulate power loss, failing
-// writes/syncs and torn writes. No engine code calls open/write/fsync/rename directly.
+// Production uses Env::Posix(). Tests use FaultInjectionEnv (tests/util/fault_injection_env.h,
+// test code outside walkv_engine), an in-memory file system that remembers what was made durable
+// and can simulate power loss, failing writes/syncs and torn writes. No engine code calls
+// open/write/fsync/rename directly.
 //
 // Durability model (the same for both implementations, and the one POSIX gives on ext4/xfs):
 //  - WritableFile::Append puts bytes in the file; they are durable only after WritableFile::Sync.

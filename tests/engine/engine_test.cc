@@ -13,10 +13,10 @@
 #include <thread>
 #include <vector>
 
-#include "engine/fault_injection_env.h"
 #include "engine/file_names.h"
 #include "engine/log_head.h"
 #include "tests/util/engine_options.h"
+#include "tests/util/fault_injection_env.h"
 
 namespace walkv {
 namespace {
@@ -227,6 +227,36 @@ TEST_F(EngineTest, SnapshotRemovesObsoleteSegmentsButKeepsPreviousSnapshotCovera
   auto reopened = Open(o);
   ASSERT_TRUE(reopened);
   EXPECT_EQ(reopened->Keys("*").size(), 100u);
+}
+
+// What `walkv compact` relies on, on a running engine: keeping one snapshot removes the fallback
+// snapshot and every segment the new snapshot covers, and loses nothing.
+TEST_F(EngineTest, SnapshotKeepingOneLeavesOneSnapshotAndOnlyTheLogAfterIt) {
+  EngineOptions o = Options();
+  o.segment_bytes = 128;
+  auto db = Open(o);
+  ASSERT_TRUE(db);
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(db->Set("a" + std::to_string(i), "v").ok());
+  ASSERT_TRUE(db->Snapshot().ok());
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(db->Set("b" + std::to_string(i), "v").ok());
+  auto kept = db->SnapshotKeeping(1);
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  EXPECT_EQ(kept->seq, 100u);
+  std::vector<std::string> snapshots, segments;
+  for (const auto& name : env_.GetChildren(kDir).value()) {
+    FileKind kind = ParseFileName(name).kind;
+    if (kind == FileKind::kSnapshot) snapshots.push_back(name);
+    if (kind == FileKind::kLogSegment) segments.push_back(name);
+  }
+  EXPECT_EQ(snapshots, std::vector<std::string>{kept->file});
+  EXPECT_EQ(segments, std::vector<std::string>{LogFileName(101)});
+  EXPECT_EQ(db->Stats().log_segments, 1u);
+  ASSERT_TRUE(db->Set("c", "after").ok());
+  ASSERT_TRUE(db->Close().ok());
+  auto reopened = Open(o);
+  ASSERT_TRUE(reopened);
+  EXPECT_EQ(reopened->recovery_summary().snapshot_seq, 100u);
+  EXPECT_EQ(reopened->Keys("*").size(), 101u);
 }
 
 TEST_F(EngineTest, SnapshotCapturesExactlyTheCutWhileWritersRun) {

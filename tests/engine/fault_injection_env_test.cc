@@ -1,6 +1,6 @@
 // Specifies FaultInjectionEnv: the in-memory disk that the engine's crash tests rely on. If it
 // kept bytes a real disk could lose, those tests would prove nothing.
-#include "engine/fault_injection_env.h"
+#include "tests/util/fault_injection_env.h"
 
 #include <gtest/gtest.h>
 

@@ -13,10 +13,10 @@
 #include "engine/coding.h"
 #include "engine/crc.h"
 #include "engine/env.h"
-#include "engine/fault_injection_env.h"
 #include "engine/file_names.h"
 #include "engine/log_reader.h"
 #include "engine/log_writer.h"
+#include "tests/util/fault_injection_env.h"
 #include "tests/util/temp_dir.h"
 
 namespace walkv::log {

@@ -6,8 +6,8 @@
 
 #include <string>
 
-#include "engine/fault_injection_env.h"
 #include "engine/file_names.h"
+#include "tests/util/fault_injection_env.h"
 
 namespace walkv::log {
 namespace {

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "engine/engine.h"
-#include "engine/fault_injection_env.h"
+#include "tests/util/fault_injection_env.h"
 
 namespace walkv {
 namespace {

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "engine/engine.h"
-#include "engine/fault_injection_env.h"
+#include "tests/util/fault_injection_env.h"
 #include "tests/util/engine_options.h"
 #include "engine/file_names.h"
 #include "engine/log_format.h"

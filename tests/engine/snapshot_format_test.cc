@@ -13,11 +13,11 @@
 
 #include "engine/coding.h"
 #include "engine/env.h"
-#include "engine/fault_injection_env.h"
 #include "engine/file_names.h"
 #include "engine/hash.h"
 #include "engine/snapshot_reader.h"
 #include "engine/snapshot_writer.h"
+#include "tests/util/fault_injection_env.h"
 #include "tests/util/temp_dir.h"
 
 namespace walkv::snapshot {

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "engine/engine.h"
-#include "engine/fault_injection_env.h"
+#include "tests/util/fault_injection_env.h"
 #include "tests/util/engine_options.h"
 #include "engine/file_names.h"
 #include "engine/log_reader.h"

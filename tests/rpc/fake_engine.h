@@ -118,6 +118,9 @@ class FakeEngine : public Engine {
     return info;
   }
 
+  // No files, so nothing is ever obsolete.
+  StatusOr<SnapshotInfo> SnapshotKeeping(size_t /*keep_snapshots*/) override { return Snapshot(); }
+
   EngineStats Stats() override {
     std::lock_guard<std::mutex> lock(mu_);
     EngineStats s;

@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "engine/engine.h"
-#include "engine/fault_injection_env.h"
 #include "rpc/client.h"
 #include "rpc/server.h"
+#include "tests/util/fault_injection_env.h"
 #include "tests/util/temp_dir.h"
 
 namespace walkv::rpc {

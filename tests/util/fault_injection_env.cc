@@ -1,4 +1,4 @@
-#include "engine/fault_injection_env.h"
+#include "tests/util/fault_injection_env.h"
 
 #include <algorithm>
 #include <cerrno>
