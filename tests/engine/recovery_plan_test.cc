@@ -8,13 +8,13 @@
 #include <vector>
 
 #include "engine/engine.h"
-#include "engine/fault_injection_env.h"
 #include "engine/file_names.h"
 #include "engine/log_reader.h"
 #include "engine/recovery.h"
 #include "engine/recovery_plan.h"
 #include "engine/recovery_words.h"
 #include "tests/util/engine_options.h"
+#include "tests/util/fault_injection_env.h"
 
 namespace walkv {
 namespace {
