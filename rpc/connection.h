@@ -47,7 +47,7 @@
 
 #include "rpc/completion_queue.h"
 #include "rpc/line_framer.h"
-#include "rpc/methods.h"
+#include "rpc/bind.h"
 #include "rpc/service.h"
 
 namespace walkv::rpc {
