@@ -94,8 +94,7 @@ class Server::Impl {
  public:
   Impl(Engine& engine, ServerOptions options)
       : options_(std::move(options)),
-        threads_(options_.threads != 0 ? options_.threads
-                                       : std::max<size_t>(1, std::thread::hardware_concurrency())),
+        threads_(options_.threads != 0 ? options_.threads : DefaultIoThreads()),
         io_(static_cast<int>(threads_)),
         completions_(io_),
         accept_strand_(asio::make_strand(io_)),
@@ -202,10 +201,11 @@ class Server::Impl {
         Refuse(std::move(socket));
       } else {
         const uint64_t id = next_id_++;
-        ConnectionLimits limits;
-        limits.max_request_bytes = options_.max_request_bytes;
-        limits.max_pending_output_bytes = std::max<size_t>(1, options_.max_pending_output_bytes);
-        limits.max_pending_requests = std::max<size_t>(1, options_.max_pending_requests);
+        const ConnectionLimits limits{
+            .max_request_bytes = options_.max_request_bytes,
+            .max_pending_output_bytes = std::max<size_t>(1, options_.max_pending_output_bytes),
+            .max_pending_requests = std::max<size_t>(1, options_.max_pending_requests),
+        };
         conn = std::make_shared<Connection>(std::move(socket), service_, completions_, limits,
                                             [this, id] { OnReleased(id); });
         connections_.emplace(id, conn);
@@ -332,6 +332,8 @@ class Server::Impl {
   bool shutting_down_ = false;                                           // guarded by mu_
   bool drained_ = false;                                                 // guarded by mu_
 };
+
+size_t DefaultIoThreads() { return std::max<size_t>(1, std::thread::hardware_concurrency()); }
 
 Server::Server(Engine& engine, ServerOptions options)
     : impl_(std::make_unique<Impl>(engine, std::move(options))) {}
