@@ -5,7 +5,7 @@
 //   BM_ParseRequest/value_bytes:N   rpc::ParseRequest of {"id":N,"method":"set","args":[k,v]}
 //   BM_ParseCall/value_bytes:N      rpc::ParseCall of the same line — the server's decode: the
 //                                   fast path (rpc/fast_request.h), which accepts this line
-//   BM_ParseCallGeneric/value_bytes:N  rpc::ParseCallGeneric (ParseRequest + BindCall through
+//   BM_ParseCallGeneric/value_bytes:N  rpc::ParseCallGeneric (ParseRequest + Bind through
 //                                   nlohmann-json) of the same line — the fallback path
 //   BM_ParseCallGet                 rpc::ParseCall of a get request
 //   BM_EncodeGetResult/value_bytes:N  rpc::EncodeResult(id, <string value>) — a get response
@@ -20,7 +20,7 @@
 
 #include "benchmarks/bench_util.h"
 #include "rpc/error_code.h"
-#include "rpc/methods.h"
+#include "rpc/parse_call.h"
 #include "rpc/request.h"
 #include "rpc/response.h"
 

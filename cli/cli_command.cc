@@ -1,6 +1,5 @@
 // `walkv cli`: run one command against a server, or an interactive prompt (repl.h).
 #include <signal.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -12,15 +11,18 @@
 #include "cli/cli_session.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
-#include "cli/method_table.h"
+#include "cli/help_text.h"
 #include "cli/repl.h"
+#include "rpc/ascii.h"
+#include "rpc/server.h"
 
 namespace walkv::cli {
 namespace {
 
+// --host and --port default to where `walkv serve` listens by default (rpc::ServerOptions).
 struct CliFlags {
-  std::string host = "127.0.0.1";
-  int port = 7379;
+  std::string host = rpc::ServerOptions{}.host;
+  int port = rpc::ServerOptions{}.port;
   bool json = false;
   std::vector<std::string> command;  // method and arguments; empty for the prompt
 };
@@ -42,7 +44,7 @@ int RunCli(const CliFlags& flags) {
                  flags.command[0].c_str());
     return kExitUsage;
   }
-  if (!flags.command.empty() && strcasecmp(flags.command[0].c_str(), "help") == 0) {
+  if (!flags.command.empty() && rpc::EqualsIgnoreAsciiCase(flags.command[0], "help")) {
     const std::vector<std::string>& words = flags.command;
     std::fputs((words.size() > 1 ? HelpText(words[1]) : HelpText()).c_str(), stdout);
     return kExitOk;  // no server needed
@@ -71,9 +73,9 @@ void AddCliCommand(CLI::App& app, CommandAction* action) {
       "Send one command to a walkv server and print the result (walkv cli [OPTIONS] COMMAND "
       "[ARG...]), or without a command open an interactive prompt with line editing, history and "
       "redis-cli-style quoting.");
-  cli->add_option("-H,--host", flags->host, "Server address (default: 127.0.0.1)")
-      ->type_name("HOST");
-  cli->add_option("-p,--port", flags->port, "Server port (default: 7379)")
+  cli->option_defaults()->always_capture_default();  // --help shows FLAG TYPE=DEFAULT
+  cli->add_option("-H,--host", flags->host, "Server address.")->type_name("HOST");
+  cli->add_option("-p,--port", flags->port, "Server port.")
       ->type_name("PORT")
       ->check(CLI::Range(1, 65535).description(""));
   cli->add_flag("--json", flags->json,

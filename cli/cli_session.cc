@@ -3,7 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
-#include "cli/method_table.h"
+#include "rpc/methods.h"
 
 namespace walkv::cli {
 
@@ -42,8 +42,9 @@ CommandOutcome CliSession::Execute(const std::vector<std::string>& words) {
   }
   nlohmann::json result = nullptr;
   if (auto it = response->find("result"); it != response->end()) result = *it;
-  const MethodDoc* doc = FindMethod(words[0]);
-  return {Kind::kResult, FormatResult(result, mode_, doc != nullptr && doc->true_means_ok)};
+  const rpc::MethodSpec* method = rpc::FindMethod(words[0]);
+  return {Kind::kResult,
+          FormatResult(result, mode_, method != nullptr && rpc::ResultMeansDone(*method))};
 }
 
 }  // namespace walkv::cli

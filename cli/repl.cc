@@ -4,17 +4,18 @@
 #include <stdio.h>  // editline/readline.h needs FILE
 #include <editline/readline.h>
 // clang-format on
-#include <strings.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <iostream>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cli/arg_split.h"
-#include "cli/method_table.h"
+#include "cli/help_text.h"
+#include "rpc/ascii.h"
 
 namespace walkv::cli {
 namespace {
@@ -29,8 +30,8 @@ std::string HistoryPath() {
   return "";
 }
 
-bool IsWord(const std::string& word, const char* name) {
-  return strcasecmp(word.c_str(), name) == 0;
+bool IsWord(const std::string& word, std::string_view name) {
+  return rpc::EqualsIgnoreAsciiCase(word, name);
 }
 
 // What one input line asks for.

@@ -17,7 +17,7 @@ namespace walkv::cli {
 
 enum class OutputMode { kHuman, kRaw, kJson };
 
-// `true_means_ok`: render JSON true as OK (see MethodDoc::true_means_ok).
+// `true_means_ok`: render JSON true as OK (see rpc::ResultMeansDone).
 std::string FormatResult(const nlohmann::json& result, OutputMode mode, bool true_means_ok);
 
 // `error` is the response's error object: {"code": "...", "message": "..."}.

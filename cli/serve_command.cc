@@ -2,13 +2,13 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
-#include <algorithm>
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
-#include <map>
 #include <memory>
 #include <string>
-#include <thread>
+#include <string_view>
 #include <vector>
 
 #include "cli/commands.h"
@@ -22,64 +22,52 @@
 namespace walkv::cli {
 namespace {
 
-constexpr uint64_t kMiB = uint64_t{1} << 20;
-
+// The flags. Each flag variable starts as the default of the option it sets — a field of a
+// default-constructed EngineOptions or rpc::ServerOptions, or a mode's spelling from the engine's
+// table — and --help prints that value, so no default is written here.
 struct ServeFlags {
-  std::string data_dir;
-  std::string host = "127.0.0.1";
-  int port = 7379;
-  std::string fsync = "always";
-  uint64_t fsync_interval_ms = 1000;
-  uint64_t snapshot_interval_seconds = 60;
-  uint64_t snapshot_wal_bytes = 64 * kMiB;
-  std::string recovery_mode = "tolerate-tail";
-  uint64_t max_request_bytes = 16 * kMiB;
-  uint64_t max_connections = 10000;
-  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  EngineOptions engine;       // --data-dir, --fsync-interval-ms, --snapshot-*
+  rpc::ServerOptions server;  // --host, --max-request-bytes, --max-connections
+  int port = server.port;
+  std::string fsync{FsyncModeName(engine.fsync_mode)};
+  std::string recovery_mode{RecoveryModeName(engine.recovery_mode)};
+  size_t threads = rpc::DefaultIoThreads();
   std::string log_level = "info";
 };
 
-// Flag spellings of FsyncMode and RecoveryMode; CLI11 has already checked membership.
-const std::map<std::string, FsyncMode>& FsyncModes() {
-  static const std::map<std::string, FsyncMode> kModes = {{"always", FsyncMode::kAlways},
-                                                          {"interval", FsyncMode::kInterval},
-                                                          {"never", FsyncMode::kNever}};
-  return kModes;
-}
-
-const std::map<std::string, RecoveryMode>& RecoveryModes() {
-  static const std::map<std::string, RecoveryMode> kModes = {
-      {"tolerate-tail", RecoveryMode::kTolerateTail},
-      {"absolute", RecoveryMode::kAbsolute},
-      {"point-in-time", RecoveryMode::kPointInTime}};
-  return kModes;
-}
-
-std::vector<std::string> Names(const auto& modes) {
+// The names of a mode table (engine/options.h), for CLI11's choices.
+template <typename Mode, size_t N>
+std::vector<std::string> Names(const std::array<ModeSpelling<Mode>, N>& spellings) {
   std::vector<std::string> names;
-  for (const auto& [name, mode] : modes) names.push_back(name);
+  for (const ModeSpelling<Mode>& s : spellings) names.emplace_back(s.name);
   return names;
 }
 
+// "64MiB" for 64 << 20: a byte count as --help shows it, in the largest unit that divides it.
+std::string ByteSizeText(uint64_t bytes) {
+  static constexpr std::array<std::string_view, 3> kUnits = {"KiB", "MiB", "GiB"};
+  std::string_view unit;
+  for (std::string_view u : kUnits) {
+    if (bytes == 0 || bytes % 1024 != 0) break;
+    bytes /= 1024;
+    unit = u;
+  }
+  return std::to_string(bytes) + std::string(unit);
+}
+
+// CLI11 has already checked that the mode names are in the tables.
 EngineOptions ToEngineOptions(const ServeFlags& flags) {
-  EngineOptions options;
-  options.data_dir = flags.data_dir;
-  options.fsync_mode = FsyncModes().at(flags.fsync);
-  options.fsync_interval_ms = flags.fsync_interval_ms;
-  options.snapshot_interval_seconds = flags.snapshot_interval_seconds;
-  options.snapshot_wal_bytes = flags.snapshot_wal_bytes;
-  options.recovery_mode = RecoveryModes().at(flags.recovery_mode);
+  EngineOptions options = flags.engine;
+  options.fsync_mode = *ParseFsyncMode(flags.fsync);
+  options.recovery_mode = *ParseRecoveryMode(flags.recovery_mode);
   options.log = EngineLogSink();
   return options;
 }
 
 rpc::ServerOptions ToServerOptions(const ServeFlags& flags) {
-  rpc::ServerOptions options;
-  options.host = flags.host;
+  rpc::ServerOptions options = flags.server;
   options.port = static_cast<uint16_t>(flags.port);
   options.threads = flags.threads;
-  options.max_connections = flags.max_connections;
-  options.max_request_bytes = flags.max_request_bytes;
   return options;
 }
 
@@ -90,7 +78,7 @@ void LogStartup(const std::string& address, const ServeFlags& flags,
   spdlog::info(
       "listening on {} (walkv {}, data dir {}, {} keys loaded, {} bytes replayed, recovery "
       "{:.1f} ms, fsync {})",
-      address, WALKV_VERSION, flags.data_dir, summary.keys, summary.bytes_replayed,
+      address, WALKV_VERSION, flags.engine.data_dir, summary.keys, summary.bytes_replayed,
       static_cast<double>(summary.duration_micros) / 1000.0, flags.fsync);
 }
 
@@ -103,10 +91,10 @@ int RunServe(const ServeFlags& flags) {
     const Status& status = opened.status();
     if (status.code() == StatusCode::kBusy) {
       std::fprintf(stderr, "walkv: data directory %s is locked by another process\n",
-                   flags.data_dir.c_str());
+                   flags.engine.data_dir.c_str());
     } else {
-      std::fprintf(stderr, "walkv: cannot open data directory %s: %s\n", flags.data_dir.c_str(),
-                   status.ToString().c_str());
+      std::fprintf(stderr, "walkv: cannot open data directory %s: %s\n",
+                   flags.engine.data_dir.c_str(), status.ToString().c_str());
     }
     return kExitFailure;
   }
@@ -139,10 +127,6 @@ int RunServe(const ServeFlags& flags) {
   return exit_code;
 }
 
-std::string Describe(const std::string& sentence, const std::string& default_text) {
-  return sentence + " (default: " + default_text + ")";
-}
-
 }  // namespace
 
 void AddServeCommand(CLI::App& app, CommandAction* action) {
@@ -151,81 +135,73 @@ void AddServeCommand(CLI::App& app, CommandAction* action) {
       "serve",
       "Recover DIR (created with mode 0700 if missing) and serve the JSON-lines protocol over "
       "TCP until SIGTERM or SIGINT.");
+  // --help shows each flag's default as FLAG TYPE=DEFAULT, taken from its variable.
+  serve->option_defaults()->always_capture_default();
 
   serve
-      ->add_option("--data-dir", flags->data_dir,
+      ->add_option("--data-dir", flags->engine.data_dir,
                    "Directory holding the log and snapshots; locked while the server runs.")
       ->required()
       ->type_name("DIR");
-  serve->add_option("--host", flags->host, Describe("Address to listen on.", flags->host))
-      ->type_name("HOST");
+  serve->add_option("--host", flags->server.host, "Address to listen on.")->type_name("HOST");
   serve
-      ->add_option(
-          "--port", flags->port,
-          Describe("TCP port to listen on; 0 picks a free port (logged at startup).", "7379"))
+      ->add_option("--port", flags->port,
+                   "TCP port to listen on; 0 picks a free port (logged at startup).")
       ->type_name("PORT")
       ->check(CLI::Range(0, 65535).description(""));
 
   serve
       ->add_option("--fsync", flags->fsync,
-                   Describe("When a write is acknowledged: 'always' after fdatasync (group "
-                            "commit), 'interval' before a periodic sync, 'never' leaves syncing "
-                            "to the OS.",
-                            "always"))
+                   "When a write is acknowledged: 'always' after fdatasync (group commit), "
+                   "'interval' before a periodic sync, 'never' leaves syncing to the OS.")
       ->type_name("MODE")
-      ->check(CLI::IsMember(Names(FsyncModes())).description(""));
+      ->check(CLI::IsMember(Names(kFsyncModeSpellings)).description(""));
   serve
-      ->add_option(
-          "--fsync-interval-ms", flags->fsync_interval_ms,
-          Describe("With --fsync interval, milliseconds between syncs (1 to 3600000).", "1000"))
+      ->add_option("--fsync-interval-ms", flags->engine.fsync_interval_ms,
+                   "With --fsync interval, milliseconds between syncs (1 to 3600000).")
       ->type_name("MS")
       ->check(CLI::Range(uint64_t{1}, uint64_t{3600} * 1000).description(""));
   serve
-      ->add_option("--snapshot-interval", flags->snapshot_interval_seconds,
-                   Describe("Seconds between timed snapshots; 0 turns them off.", "60"))
+      ->add_option("--snapshot-interval", flags->engine.snapshot_interval_seconds,
+                   "Seconds between timed snapshots; 0 turns them off.")
       ->type_name("SECONDS")
       ->check(CLI::Range(uint64_t{0}, uint64_t{10} * 365 * 24 * 3600).description(""));
   serve
-      ->add_option("--snapshot-wal-bytes", flags->snapshot_wal_bytes,
-                   Describe("Take a snapshot once this many log bytes follow the last one; 0 "
-                            "turns this off. Accepts suffixes such as 64MiB.",
-                            "64MiB"))
+      ->add_option("--snapshot-wal-bytes", flags->engine.snapshot_wal_bytes,
+                   "Take a snapshot once this many log bytes follow the last one; 0 turns this "
+                   "off. Accepts suffixes such as 64MiB.")
       ->type_name("BYTES")
+      ->default_str(ByteSizeText(flags->engine.snapshot_wal_bytes))
       ->transform(CLI::AsSizeValue(false).description(""));
 
   serve
       ->add_option("--recovery-mode", flags->recovery_mode,
-                   Describe("What startup does with a damaged log: 'tolerate-tail' drops a torn "
-                            "tail of the newest segment and refuses other damage, 'absolute' "
-                            "refuses any damage, 'point-in-time' serves the state up to the first "
-                            "damage.",
-                            "tolerate-tail"))
+                   "What startup does with a damaged log: 'tolerate-tail' drops a torn tail of the "
+                   "newest segment and refuses other damage, 'absolute' refuses any damage, "
+                   "'point-in-time' serves the state up to the first damage.")
       ->type_name("MODE")
-      ->check(CLI::IsMember(Names(RecoveryModes())).description(""));
+      ->check(CLI::IsMember(Names(kRecoveryModeSpellings)).description(""));
   serve
-      ->add_option("--max-request-bytes", flags->max_request_bytes,
-                   Describe("Longest accepted request line (at least 64 bytes); longer ones get "
-                            "TOO_LARGE. Accepts suffixes such as 1MiB.",
-                            "16MiB"))
+      ->add_option("--max-request-bytes", flags->server.max_request_bytes,
+                   "Longest accepted request line (at least 64 bytes); longer ones get "
+                   "TOO_LARGE. Accepts suffixes such as 1MiB.")
       ->type_name("BYTES")
+      ->default_str(ByteSizeText(flags->server.max_request_bytes))
       ->transform(CLI::AsSizeValue(false).description(""))
       ->check(CLI::Range(uint64_t{64}, uint64_t{1} << 32).description(""));
   serve
-      ->add_option("--max-connections", flags->max_connections,
-                   Describe("Client connections served at once; more are refused.", "10000"))
+      ->add_option("--max-connections", flags->server.max_connections,
+                   "Client connections served at once; more are refused.")
       ->type_name("N")
       ->check(CLI::Range(uint64_t{1}, uint64_t{1000000}).description(""));
   serve
       ->add_option("--threads", flags->threads,
-                   Describe("Threads serving connections (1 to 1024).",
-                            "number of CPUs, " + std::to_string(flags->threads) + " here"))
+                   "Threads serving connections (1 to 1024); by default the number of CPUs.")
       ->type_name("N")
-      ->check(CLI::Range(1u, 1024u).description(""));
+      ->check(CLI::Range(size_t{1}, size_t{1024}).description(""));
   serve
       ->add_option("--log-level", flags->log_level,
-                   Describe("Least severe message logged on stderr: trace, debug, info, warn or "
-                            "error.",
-                            "info"))
+                   "Least severe message logged on stderr: trace, debug, info, warn or error.")
       ->type_name("LEVEL")
       ->check(CLI::IsMember(LogLevelNames()).description(""));
 

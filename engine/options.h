@@ -1,8 +1,12 @@
-// Engine configuration: every knob `walkv serve` exposes, with the contract's defaults.
+// Engine configuration: every knob `walkv serve` exposes. The default member initialisers below
+// are the contract's defaults and the only place they are written: `walkv serve` initialises its
+// flags from a default-constructed EngineOptions and prints those values in its --help.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -45,7 +49,29 @@ struct EngineOptions {
   LogSink log;  // may be empty: messages are dropped
 };
 
+// How a mode is spelled (flags, logs, messages). One table per enum, the only place the names are
+// written: FsyncModeName/ParseFsyncMode and RecoveryModeName/ParseRecoveryMode read it, and so do
+// `walkv serve`'s --fsync and --recovery-mode choices (in this order).
+template <typename Mode>
+struct ModeSpelling {
+  Mode mode;
+  std::string_view name;
+};
+inline constexpr std::array<ModeSpelling<FsyncMode>, 3> kFsyncModeSpellings = {{
+    {FsyncMode::kAlways, "always"},
+    {FsyncMode::kInterval, "interval"},
+    {FsyncMode::kNever, "never"},
+}};
+inline constexpr std::array<ModeSpelling<RecoveryMode>, 3> kRecoveryModeSpellings = {{
+    {RecoveryMode::kTolerateTail, "tolerate-tail"},
+    {RecoveryMode::kAbsolute, "absolute"},
+    {RecoveryMode::kPointInTime, "point-in-time"},
+}};
+
 std::string_view FsyncModeName(FsyncMode mode);
 std::string_view RecoveryModeName(RecoveryMode mode);
+// The mode spelled exactly `name` (case matters), or nullopt.
+std::optional<FsyncMode> ParseFsyncMode(std::string_view name);
+std::optional<RecoveryMode> ParseRecoveryMode(std::string_view name);
 
 }  // namespace walkv

@@ -10,15 +10,14 @@
 //     as JSON); without one, the id is null;
 //   - a bound call names a method of the table (case-insensitively equal to the one sent) with an
 //     arity and argument sizes the table allows;
-//   - differential: the fast path (rpc/fast_request.h FastParseCall), when it accepts the line,
-//     yields exactly the Call of the generic nlohmann path (ParseCallGeneric), and ParseCall's
-//     answer (Call or error) is exactly ParseCallGeneric's;
+//   - differential: the fast decoder (rpc/fast_request.h FastParseRequest), when it accepts the
+//     line, yields exactly the id, method and arguments of the generic nlohmann decoder
+//     (ParseRequest), and ParseCall's answer (Call or error) equals ParseCallGeneric's (both bind
+//     through the one Bind, rpc/bind.h);
 //   - differential: AppendJsonString (rpc/json_text.h) writes exactly nlohmann's dump() of the
 //     line taken as a string, and refuses exactly the lines nlohmann's strict dump() refuses
 //     (invalid UTF-8).
 // Seeds: fuzz/corpus/request_parser/.
-#include <algorithm>
-#include <cctype>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -29,10 +28,12 @@
 #include <variant>
 
 #include "fuzz/fuzz_check.h"
+#include "rpc/ascii.h"
 #include "rpc/error_code.h"
 #include "rpc/fast_request.h"
 #include "rpc/json_text.h"
 #include "rpc/methods.h"
+#include "rpc/parse_call.h"
 #include "rpc/request.h"
 #include "rpc/response.h"
 
@@ -40,12 +41,6 @@ namespace walkv::rpc {
 namespace {
 
 using json = nlohmann::json;
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
 // Parses an encoded response line and checks its framing; returns the JSON object.
 json CheckResponseLine(const std::string& line) {
@@ -101,7 +96,8 @@ void CheckCall(const Call& c, const json& request, bool request_is_json) {
              "method_index does not point at the method");
   const auto method = request.find("method");
   FUZZ_CHECK(method != request.end() && method->is_string(), "call without a string method");
-  FUZZ_CHECK(Lower(method->get<std::string>()) == c.method->name, "bound to the wrong method");
+  FUZZ_CHECK(EqualsIgnoreAsciiCase(method->get<std::string>(), c.method->name),
+             "bound to the wrong method");
   FUZZ_CHECK(c.args.size() >= c.method->min_args && c.args.size() <= c.method->max_args,
              "%zu args for %s", c.args.size(), std::string(c.method->name).c_str());
   for (size_t i = 0; i < c.args.size(); ++i) {
@@ -119,32 +115,25 @@ void CheckCall(const Call& c, const json& request, bool request_is_json) {
   }
 }
 
-void CheckSameCall(const Call& fast, const Call& generic, std::string_view what) {
-  FUZZ_CHECK(fast.id == generic.id, "%.*s: id %s vs generic %s", static_cast<int>(what.size()),
-             what.data(), fast.id.c_str(), generic.id.c_str());
-  FUZZ_CHECK(fast.method == generic.method && fast.method_index == generic.method_index,
-             "%.*s: different method", static_cast<int>(what.size()), what.data());
-  FUZZ_CHECK(fast.args == generic.args, "%.*s: different args", static_cast<int>(what.size()),
-             what.data());
-}
-
-// The fast path agrees with the generic path, and ParseCall returns the generic answer.
-void CheckFastPath(std::string_view line, const std::variant<Call, ErrorResponse>& parsed,
-                   const std::variant<Call, ErrorResponse>& generic) {
-  if (const std::optional<Call> fast = FastParseCall(line)) {
-    const Call* g = std::get_if<Call>(&generic);
-    FUZZ_CHECK(g != nullptr, "fast path accepted a line the generic path rejects: %s",
+// The fast decoder, when it accepts the line, decodes exactly what the generic one does; and
+// ParseCall answers exactly as ParseCallGeneric.
+void CheckFastPath(std::string_view line, const std::variant<Call, ErrorResponse>& parsed) {
+  if (const std::optional<FastRequest> fast = FastParseRequest(line)) {
+    const std::variant<Request, ErrorResponse> generic = ParseRequest(line);
+    const Request* g = std::get_if<Request>(&generic);
+    FUZZ_CHECK(g != nullptr, "fast decoder accepted a line the generic one rejects: %s",
                std::get<ErrorResponse>(generic).message.c_str());
-    CheckSameCall(*fast, *g, "FastParseCall");
+    FUZZ_CHECK(fast->id == g->id, "fast id %s vs generic %s", fast->id.c_str(), g->id.c_str());
+    FUZZ_CHECK(fast->method == g->method, "different method");
+    FUZZ_CHECK(g->kwargs.empty(), "fast decoder dropped keyword arguments");
+    FUZZ_CHECK(fast->arg_count == g->args.size(), "%zu args vs generic %zu", fast->arg_count,
+               g->args.size());
+    for (size_t i = 0; i < fast->arg_count; ++i) {
+      FUZZ_CHECK(g->args[i].is_string() && g->args[i].get_ref<const std::string&>() == fast->args[i],
+                 "different arg %zu", i);
+    }
   }
-  FUZZ_CHECK(parsed.index() == generic.index(), "ParseCall and ParseCallGeneric disagree");
-  if (const auto* e = std::get_if<ErrorResponse>(&parsed)) {
-    const auto& ge = std::get<ErrorResponse>(generic);
-    FUZZ_CHECK(e->id == ge.id && e->code == ge.code && e->message == ge.message,
-               "ParseCall error differs from ParseCallGeneric's");
-  } else {
-    CheckSameCall(std::get<Call>(parsed), std::get<Call>(generic), "ParseCall");
-  }
+  FUZZ_CHECK(parsed == ParseCallGeneric(line), "ParseCall differs from ParseCallGeneric");
 }
 
 // AppendJsonString == nlohmann's dump() for the line taken as a string.
@@ -177,7 +166,7 @@ void CheckLine(std::string_view line) {
   const json request = json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
   const bool request_is_json = !request.is_discarded();
   const std::variant<Call, ErrorResponse> parsed = ParseCall(line);
-  CheckFastPath(line, parsed, ParseCallGeneric(line));
+  CheckFastPath(line, parsed);
   CheckStringEncoding(line);
   if (const auto* e = std::get_if<ErrorResponse>(&parsed)) {
     CheckError(*e, request, request_is_json);

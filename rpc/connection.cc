@@ -11,6 +11,7 @@
 #include <variant>
 
 #include "rpc/methods.h"
+#include "rpc/parse_call.h"
 
 namespace walkv::rpc {
 

@@ -7,9 +7,9 @@
 // commit batch calls OnCompletionsReady(batch), which dispatches OnWritesCompleted(batch) to the
 // strand — so all of this connection's writes finished by one group commit are answered together
 // and sent with one write. Blocking calls (snapshot) complete from the Service's pool, dispatched
-// to the strand. A Connection is owned by shared_ptrs held by its pending asynchronous operations, by
-// itself while it has writes in flight (writes_keep_alive_) and by its blocking calls' callbacks;
-// the server's registry holds only a weak_ptr.
+// to the strand. A Connection is owned by shared_ptrs held by its pending asynchronous operations,
+// by itself while it has writes in flight (writes_keep_alive_) and by its blocking calls'
+// callbacks; the server's registry holds only a weak_ptr.
 //
 // Ordering: each request line gets a response slot, in arrival order. Calls complete in any order
 // (a read answers at once, a write when durable); a response whose slot is the oldest unsent one
@@ -45,17 +45,18 @@
 #include <string_view>
 #include <vector>
 
+#include "rpc/bind.h"
 #include "rpc/completion_queue.h"
 #include "rpc/line_framer.h"
-#include "rpc/methods.h"
 #include "rpc/service.h"
 
 namespace walkv::rpc {
 
+// The server fills these from its ServerOptions (rpc/server.h), where their defaults live.
 struct ConnectionLimits {
-  size_t max_request_bytes = 16u << 20;
-  size_t max_pending_output_bytes = 4u << 20;
-  size_t max_pending_requests = 1024;
+  size_t max_request_bytes;
+  size_t max_pending_output_bytes;
+  size_t max_pending_requests;
   std::chrono::milliseconds linger{1000};  // how long to discard input before the final close
 };
 
@@ -118,8 +119,8 @@ class Connection : public std::enable_shared_from_this<Connection>, public Compl
   std::vector<Slot> slots_;  // slots_[head_..] are unflushed; slots_[head_] has sequence base_seq_
   size_t head_ = 0;
   uint64_t base_seq_ = 0;
-  size_t calls_in_flight_ = 0;        // slots whose call has been started and not completed yet
-  size_t writes_in_flight_ = 0;       // ... of which writes
+  size_t calls_in_flight_ = 0;   // slots whose call has been started and not completed yet
+  size_t writes_in_flight_ = 0;  // ... of which writes
   // This connection, while writes_in_flight_ > 0: their PendingWrites name it by a raw pointer.
   std::shared_ptr<Connection> writes_keep_alive_;
   std::optional<Call> blocked_call_;  // a non-write waiting for writes_in_flight_ == 0

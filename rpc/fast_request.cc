@@ -219,11 +219,10 @@ class Scanner {
 
 }  // namespace
 
-std::optional<Call> FastParseCall(std::string_view line) {
+std::optional<FastRequest> FastParseRequest(std::string_view line) {
   Scanner s(line);
-  Call call;
-  call.id = "null";  // no id member: answered with "id":null
-  std::string method;
+  std::optional<FastRequest> out(std::in_place);
+  FastRequest& request = *out;
   std::string scratch;
   bool seen_id = false, seen_method = false, seen_args = false, seen_kwargs = false;
 
@@ -242,21 +241,21 @@ std::optional<Call> FastParseCall(std::string_view line) {
       seen_id = true;
       if (s.Peek('"')) {
         if (!s.ReadString(&scratch)) return std::nullopt;
-        call.id.clear();
-        if (!AppendJsonString(call.id, scratch)) return std::nullopt;  // cannot happen: decoded
+        request.id.clear();
+        if (!AppendJsonString(request.id, scratch)) return std::nullopt;  // cannot: decoded
       } else if (s.ConsumeLiteral("true")) {
-        call.id = "true";
+        request.id = "true";
       } else if (s.ConsumeLiteral("false")) {
-        call.id = "false";
+        request.id = "false";
       } else if (s.ConsumeLiteral("null")) {
-        call.id = "null";
-      } else if (!s.ReadSmallInteger(&call.id)) {
+        request.id = "null";
+      } else if (!s.ReadSmallInteger(&request.id)) {
         return std::nullopt;
       }
     } else if (name == "method") {
       if (seen_method) return std::nullopt;
       seen_method = true;
-      if (!s.ReadString(&method)) return std::nullopt;
+      if (!s.ReadString(&request.method)) return std::nullopt;
     } else if (name == "args") {
       if (seen_args) return std::nullopt;
       seen_args = true;
@@ -265,9 +264,8 @@ std::optional<Call> FastParseCall(std::string_view line) {
         s.SkipSpace();
         if (!s.Consume(']')) {
           for (;;) {
-            if (call.args.size() == kMaxParams) return std::nullopt;  // too many for any method
-            call.args.emplace_back();
-            if (!s.ReadString(&call.args.back())) return std::nullopt;
+            if (request.arg_count == kMaxParams) return std::nullopt;  // no room: generic path
+            if (!s.ReadString(&request.args[request.arg_count++])) return std::nullopt;
             s.SkipSpace();
             if (s.Consume(']')) break;
             if (!s.Consume(',')) return std::nullopt;
@@ -293,17 +291,7 @@ std::optional<Call> FastParseCall(std::string_view line) {
   }
   s.SkipSpace();
   if (!s.AtEnd() || !seen_method) return std::nullopt;
-
-  const MethodSpec* m = FindMethod(method);
-  if (m == nullptr) return std::nullopt;
-  const size_t n = call.args.size();
-  if (n < m->min_args || n > m->max_args) return std::nullopt;
-  for (size_t i = 0; i < n; ++i) {
-    if (call.args[i].size() > m->params[i].max_bytes) return std::nullopt;
-  }
-  call.method = m;
-  call.method_index = static_cast<size_t>(m - MethodTable().data());
-  return call;
+  return out;
 }
 
 }  // namespace walkv::rpc

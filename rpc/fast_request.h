@@ -1,32 +1,46 @@
 // Fast path of request decoding: a hand-written scanner for the request shapes clients send all
 // the time, so that they skip nlohmann-json's DOM.
 //
-// Contract: FastParseCall(line) either returns std::nullopt ("not understood here") or exactly the
-// Call that ParseCallGeneric(line) (rpc/methods.h: nlohmann-json + BindCall) returns for that
-// line — same id text, method, arguments. It never produces an error: every line it does not
-// fully understand, valid or not, goes to the generic path, which owns every error message.
-// tests/rpc/fast_request_test.cc and fuzz/request_parser_fuzzer.cc check the equivalence.
+// Contract: FastParseRequest(line) either returns std::nullopt ("not understood here") or exactly
+// the id, method and positional arguments that ParseRequest(line) (rpc/request.h, through
+// nlohmann-json) decodes from that line, with no keyword arguments. It only decodes: it knows no
+// method and checks no rule about arguments — Bind (rpc/bind.h) does that for both decoders. Every
+// line it does not fully understand, valid or not, goes to the generic decoder, which owns every
+// protocol-level error message. tests/rpc/fast_request_test.cc and fuzz/request_parser_fuzzer.cc
+// check the equivalence.
 //
 // Understood: one JSON object, whitespace anywhere JSON allows it, members in any order, each at
 // most once, only these members:
 //   "id":     a string, an integer of at most 18 digits, true, false or null
-//   "method": a string naming a method of the table (any case)
-//   "args":   null or a list of strings, as many as the method takes, each within its limit
+//   "method": a string
+//   "args":   null or a list of at most kMaxParams strings (no method takes more)
 //   "kwargs": null or {}
 // Strings may hold any escape (\uXXXX surrogate pairs included) and any well-formed UTF-8.
 // Everything else (floats, huge integers, other members, duplicated members, non-empty kwargs,
-// escaped member names, a leading BOM, any error) returns std::nullopt.
+// non-string arguments, escaped member names, a leading BOM, any syntax error) returns
+// std::nullopt.
 //
 // Pure function, any thread.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "rpc/methods.h"
 
 namespace walkv::rpc {
 
-std::optional<Call> FastParseCall(std::string_view line);
+// A decoded request, before binding. Holds its own decoded strings (no allocation for short ones).
+struct FastRequest {
+  std::string id = "null";  // JSON text to echo; "null" without an id member
+  std::string method;       // as sent, decoded
+  std::array<std::string, kMaxParams> args;
+  size_t arg_count = 0;  // args[0..arg_count) were sent
+};
+
+std::optional<FastRequest> FastParseRequest(std::string_view line);
 
 }  // namespace walkv::rpc

@@ -5,7 +5,7 @@
 #include <utility>
 
 #include "engine/mutation.h"
-#include "rpc/fast_request.h"
+#include "rpc/ascii.h"
 
 namespace walkv::rpc {
 
@@ -98,43 +98,29 @@ constexpr ParamSpec kKey{"key", kMaxKeyBytes};
 constexpr ParamSpec kValue{"value", kUnlimited};
 constexpr ParamSpec kPattern{"pattern", kMaxKeyBytes};
 
-// The table. Keep it sorted by name; info() reports ops in this order.
+// The table. Keep it sorted by name; info() reports ops in this order, and `walkv cli help` lists
+// the methods in this order.
 constexpr MethodSpec kMethods[] = {
-    // name, min, max, params, kwargs, kind, run, mutation, write_result
+    // name, min, max, params, kwargs, kind, run, mutation, write_result, summary
     {"append", 2, 2, {kKey, kValue}, true, MethodKind::kWrite, nullptr, &AppendMutation,
-     &NewLength},
-    {"delete", 1, 1, {kKey}, true, MethodKind::kWrite, nullptr, &DeleteMutation, &Existed},
-    {"flushall", 0, 0, {}, false, MethodKind::kWrite, nullptr, &FlushAllMutation, &True},
-    {"get", 1, 1, {kKey}, true, MethodKind::kRead, &Get, nullptr, nullptr},
-    {"info", 0, 0, {}, false, MethodKind::kRead, &Info, nullptr, nullptr},
-    {"keys", 0, 1, {kPattern}, true, MethodKind::kRead, &Keys, nullptr, nullptr},
-    {"ping", 0, 0, {}, false, MethodKind::kRead, &Ping, nullptr, nullptr},
-    {"set", 2, 2, {kKey, kValue}, true, MethodKind::kWrite, nullptr, &SetMutation, &True},
-    {"snapshot", 0, 0, {}, false, MethodKind::kBlocking, &Snapshot, nullptr, nullptr},
+     &NewLength, "Appends value to key's value; returns the new length in bytes."},
+    {"delete", 1, 1, {kKey}, true, MethodKind::kWrite, nullptr, &DeleteMutation, &Existed,
+     "Removes key; (true) if it existed, else (false)."},
+    {"flushall", 0, 0, {}, false, MethodKind::kWrite, nullptr, &FlushAllMutation, &True,
+     "Removes every key."},
+    {"get", 1, 1, {kKey}, true, MethodKind::kRead, &Get, nullptr, nullptr,
+     "Returns the value of key, or (nil)."},
+    {"info", 0, 0, {}, false, MethodKind::kRead, &Info, nullptr, nullptr,
+     "Server counters: keys, memory, log bytes, snapshots, fsyncs, ops."},
+    {"keys", 0, 1, {kPattern}, true, MethodKind::kRead, &Keys, nullptr, nullptr,
+     "Keys matching a glob (* ? [abc] [^a] [a-z] \\x); default *."},
+    {"ping", 0, 0, {}, false, MethodKind::kRead, &Ping, nullptr, nullptr, "Answers \"PONG\"."},
+    {"set", 2, 2, {kKey, kValue}, true, MethodKind::kWrite, nullptr, &SetMutation, &True,
+     "Stores value under key."},
+    {"snapshot", 0, 0, {}, false, MethodKind::kBlocking, &Snapshot, nullptr, nullptr,
+     "Writes a snapshot and returns once it is durable."},
 };
 static_assert(std::size(kMethods) <= Metrics::kMaxMethods);
-
-// ASCII case folding only, whatever the process's locale: method names are ASCII.
-char AsciiLower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return AsciiLower(x) == AsciiLower(y);
-         });
-}
-
-ErrorResponse BadArgument(const std::string& id, std::string message) {
-  return ErrorResponse{id, ErrorCode::kInvalidArgument, std::move(message)};
-}
-
-std::string Plural(size_t n, std::string_view what) {
-  return std::to_string(n) + " " + std::string(what) + (n == 1 ? "" : "s");
-}
-
-std::string ArityText(const MethodSpec& m) {
-  if (m.min_args == m.max_args) return Plural(m.max_args, "argument");
-  return std::to_string(m.min_args) + " to " + Plural(m.max_args, "argument");
-}
 
 }  // namespace
 
@@ -142,91 +128,22 @@ std::span<const MethodSpec> MethodTable() { return kMethods; }
 
 const MethodSpec* FindMethod(std::string_view name) {
   for (const MethodSpec& m : kMethods) {
-    if (EqualsIgnoreCase(m.name, name)) return &m;
+    if (EqualsIgnoreAsciiCase(m.name, name)) return &m;
   }
   return nullptr;
 }
 
-std::variant<Call, ErrorResponse> BindCall(Request request) {
-  const MethodSpec* m = FindMethod(request.method);
-  if (m == nullptr) {
-    std::string shown =
-        request.method.size() > 64 ? request.method.substr(0, 64) + "..." : request.method;
-    return ErrorResponse{request.id, ErrorCode::kUnknownMethod, "unknown method \"" + shown + "\""};
+std::string Usage(const MethodSpec& method) {
+  std::string usage;
+  for (size_t i = 0; i < method.max_args; ++i) {
+    if (i > 0) usage += ' ';
+    const std::string name(method.params[i].name);
+    usage += i < method.min_args ? name : "[" + name + "]";
   }
-  const std::string& id = request.id;
-  const std::string name(m->name);
-  const size_t positional = request.args.size();
-  if (positional > m->max_args) {
-    return BadArgument(id,
-                       name + " takes " + ArityText(*m) + ", got " + std::to_string(positional));
-  }
-  if (!request.kwargs.empty() && !m->kwargs_allowed) {
-    return BadArgument(id, name + " takes no keyword arguments");
-  }
-
-  // Slot i holds parameter i, from args or from kwargs.
-  std::array<json*, kMaxParams> slots{};
-  for (size_t i = 0; i < positional; ++i) slots[i] = &request.args[i];
-  for (auto it = request.kwargs.begin(); it != request.kwargs.end(); ++it) {
-    const std::string& kw = it.key();
-    size_t index = m->max_args;
-    for (size_t i = 0; i < m->max_args; ++i) {
-      if (m->params[i].name == kw) index = i;
-    }
-    if (index == m->max_args) {
-      return BadArgument(id, name + " has no parameter named \"" + kw + "\"");
-    }
-    if (slots[index] != nullptr) {
-      return BadArgument(id, name + " got \"" + kw + "\" both positionally and as a keyword");
-    }
-    slots[index] = &it.value();
-  }
-  size_t given = 0;
-  while (given < m->max_args && slots[given] != nullptr) ++given;
-  for (size_t i = given; i < m->max_args; ++i) {
-    if (slots[i] != nullptr) {
-      return BadArgument(id, name + ": \"" + std::string(m->params[i].name) +
-                                 "\" given without \"" + std::string(m->params[given].name) + "\"");
-    }
-  }
-  if (given < m->min_args) {
-    return BadArgument(id, name + " takes " + ArityText(*m) + ", got " + std::to_string(given) +
-                               " (missing \"" + std::string(m->params[given].name) + "\")");
-  }
-
-  Call call;
-  call.id = std::move(request.id);
-  call.method = m;
-  call.method_index = static_cast<size_t>(m - kMethods);
-  call.args.reserve(given);
-  for (size_t i = 0; i < given; ++i) {
-    const ParamSpec& p = m->params[i];
-    if (!slots[i]->is_string()) {
-      return BadArgument(call.id, name + ": " + std::string(p.name) + " must be a string, got " +
-                                      slots[i]->type_name());
-    }
-    std::string& s = slots[i]->get_ref<std::string&>();
-    if (s.size() > p.max_bytes) {
-      return BadArgument(call.id, name + ": " + std::string(p.name) + " is " +
-                                      std::to_string(s.size()) + " bytes, the limit is " +
-                                      std::to_string(p.max_bytes));
-    }
-    call.args.push_back(std::move(s));
-  }
-  return call;
+  return usage;
 }
 
-std::variant<Call, ErrorResponse> ParseCall(std::string_view line) {
-  if (std::optional<Call> call = FastParseCall(line)) return std::move(*call);
-  return ParseCallGeneric(line);
-}
-
-std::variant<Call, ErrorResponse> ParseCallGeneric(std::string_view line) {
-  std::variant<Request, ErrorResponse> parsed = ParseRequest(line);
-  if (auto* error = std::get_if<ErrorResponse>(&parsed)) return std::move(*error);
-  return BindCall(std::move(std::get<Request>(parsed)));
-}
+bool ResultMeansDone(const MethodSpec& method) { return method.write_result == &True; }
 
 Failure FailureFromStatus(const Status& status) {
   if (status.IsStorageFailure()) return {ErrorCode::kStorageError, status.message()};

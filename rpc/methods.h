@@ -1,5 +1,6 @@
-// The method table: every RPC method in one declarative list (methods.cc), plus the binding of a
-// parsed Request to a method and its arguments.
+// The method table: every RPC method in one declarative list (methods.cc) — what the server
+// executes, what Bind (rpc/bind.h) checks a request against, and what `walkv cli` shows in its
+// help. No other list of methods exists.
 //
 // Adding a method = one MethodSpec entry + its function(s): a read or blocking method has a `run`
 // function computing its result; a write method has a `mutation` function building the Mutation to
@@ -22,7 +23,6 @@
 #include "engine/mutation.h"
 #include "rpc/error_code.h"
 #include "rpc/metrics.h"
-#include "rpc/request.h"
 
 namespace walkv::rpc {
 
@@ -73,6 +73,7 @@ struct MethodSpec {
   RunFn run;
   MutationFn mutation;
   WriteResultFn write_result;
+  std::string_view summary;  // one sentence for people (walkv cli's help)
 };
 
 std::span<const MethodSpec> MethodTable();
@@ -80,26 +81,13 @@ std::span<const MethodSpec> MethodTable();
 // The method named `name` (any case), or nullptr.
 const MethodSpec* FindMethod(std::string_view name);
 
-// A request bound to its method, ready to execute.
-struct Call {
-  std::string id;  // JSON text to echo
-  const MethodSpec* method = nullptr;
-  size_t method_index = 0;  // index in MethodTable()
-  std::vector<std::string> args;
-};
+// The parameters for people: required ones by name, optional ones in brackets ("key value",
+// "[pattern]"); empty for none.
+std::string Usage(const MethodSpec& method);
 
-// UNKNOWN_METHOD, or INVALID_ARGUMENT for arity, unknown/duplicate kwargs, non-string arguments
-// and arguments over their parameter's max_bytes.
-std::variant<Call, ErrorResponse> BindCall(Request request);
-
-// A line -> a Call or the error response to send: the server's decoder. Tries FastParseCall
-// (rpc/fast_request.h) and falls back to ParseCallGeneric; the result is always exactly
-// ParseCallGeneric's.
-std::variant<Call, ErrorResponse> ParseCall(std::string_view line);
-
-// ParseRequest + BindCall through nlohmann-json: the reference decoder, which handles every line
-// and owns every error message.
-std::variant<Call, ErrorResponse> ParseCallGeneric(std::string_view line);
+// True if the method's result is always `true`, meaning "done" (set, flushall): `walkv cli`
+// shows it as OK.
+bool ResultMeansDone(const MethodSpec& method);
 
 // The protocol error for a failed engine Status: STORAGE_ERROR for IsStorageFailure(),
 // SHUTTING_DOWN, INVALID_ARGUMENT, else INTERNAL_ERROR.

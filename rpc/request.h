@@ -31,6 +31,8 @@ struct ErrorResponse {
   std::string id = "null";  // JSON text of the request's id, "null" if it could not be found
   ErrorCode code = ErrorCode::kInvalidRequest;
   std::string message;
+
+  bool operator==(const ErrorResponse&) const = default;
 };
 
 // Requests nested deeper than this are INVALID_REQUEST (no valid request nests beyond 3 levels);

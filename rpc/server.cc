@@ -11,16 +11,16 @@
 #include <asio/strand.hpp>
 #include <asio/write.hpp>
 #include <atomic>
-#include <cctype>
 #include <chrono>
 #include <exception>
-#include <mutex>
 #include <optional>
 #include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "engine/mutex.h"
+#include "rpc/ascii.h"
 #include "rpc/completion_queue.h"
 #include "rpc/connection.h"
 #include "rpc/response.h"
@@ -44,7 +44,7 @@ std::string FormatAddress(const tcp::endpoint& ep) {
 // "Address already in use" -> "address already in use".
 std::string Lowercased(std::string message) {
   if (!message.empty()) {
-    message[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(message[0])));
+    message[0] = AsciiLower(message[0]);
   }
   return message;
 }
@@ -94,8 +94,7 @@ class Server::Impl {
  public:
   Impl(Engine& engine, ServerOptions options)
       : options_(std::move(options)),
-        threads_(options_.threads != 0 ? options_.threads
-                                       : std::max<size_t>(1, std::thread::hardware_concurrency())),
+        threads_(options_.threads != 0 ? options_.threads : DefaultIoThreads()),
         io_(static_cast<int>(threads_)),
         completions_(io_),
         accept_strand_(asio::make_strand(io_)),
@@ -173,16 +172,21 @@ class Server::Impl {
 
   // --- everything below runs on accept_strand_ ---
 
-  void Accept() {
-    if (shutting_down_ || !acceptor_.is_open()) return;
+  bool ShuttingDown() EXCLUDES(mu_) {
+    MutexLock lock(&mu_);
+    return shutting_down_;
+  }
+
+  void Accept() EXCLUDES(mu_) {
+    if (ShuttingDown() || !acceptor_.is_open()) return;
     acceptor_.async_accept(asio::make_strand(io_),
                            [this](const asio::error_code& ec, tcp::socket socket) {
                              OnAccept(ec, std::move(socket));
                            });
   }
 
-  void OnAccept(const asio::error_code& ec, tcp::socket socket) {
-    if (shutting_down_ || ec == asio::error::operation_aborted) return;
+  void OnAccept(const asio::error_code& ec, tcp::socket socket) EXCLUDES(mu_) {
+    if (ShuttingDown() || ec == asio::error::operation_aborted) return;
     if (ec) {
       // EMFILE/ENFILE/ENOBUFS: back off instead of spinning; anything else: carry on.
       LogRateLimited(last_accept_error_log_, [&] {
@@ -197,15 +201,16 @@ class Server::Impl {
     Metrics& metrics = service_.metrics();
     std::shared_ptr<Connection> conn;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       if (connections_.size() >= options_.max_connections) {
         Refuse(std::move(socket));
       } else {
         const uint64_t id = next_id_++;
-        ConnectionLimits limits;
-        limits.max_request_bytes = options_.max_request_bytes;
-        limits.max_pending_output_bytes = std::max<size_t>(1, options_.max_pending_output_bytes);
-        limits.max_pending_requests = std::max<size_t>(1, options_.max_pending_requests);
+        const ConnectionLimits limits{
+            .max_request_bytes = options_.max_request_bytes,
+            .max_pending_output_bytes = std::max<size_t>(1, options_.max_pending_output_bytes),
+            .max_pending_requests = std::max<size_t>(1, options_.max_pending_requests),
+        };
         conn = std::make_shared<Connection>(std::move(socket), service_, completions_, limits,
                                             [this, id] { OnReleased(id); });
         connections_.emplace(id, conn);
@@ -243,10 +248,10 @@ class Server::Impl {
     log();
   }
 
-  void DoShutdown() {
+  void DoShutdown() EXCLUDES(mu_) {
     std::vector<std::shared_ptr<Connection>> live;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       shutting_down_ = true;
       for (auto& [id, weak] : connections_) {
         if (auto conn = weak.lock()) live.push_back(std::move(conn));
@@ -267,10 +272,10 @@ class Server::Impl {
     CheckDrained();
   }
 
-  void ForceCloseAll() {
+  void ForceCloseAll() EXCLUDES(mu_) {
     std::vector<std::shared_ptr<Connection>> live;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       for (auto& [id, weak] : connections_) {
         if (auto conn = weak.lock()) live.push_back(std::move(conn));
       }
@@ -282,9 +287,9 @@ class Server::Impl {
     for (auto& conn : live) conn->ForceClose();
   }
 
-  void CheckDrained() {
+  void CheckDrained() EXCLUDES(mu_) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       if (!shutting_down_ || drained_ || !connections_.empty()) return;
       drained_ = true;
     }
@@ -293,10 +298,10 @@ class Server::Impl {
   }
 
   // On the released connection's strand.
-  void OnReleased(uint64_t id) {
+  void OnReleased(uint64_t id) EXCLUDES(mu_) {
     bool shutting_down;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       connections_.erase(id);
       shutting_down = shutting_down_;
     }
@@ -326,12 +331,16 @@ class Server::Impl {
   std::chrono::steady_clock::time_point last_accept_error_log_{};
   uint64_t refused_since_log_ = 0;
 
-  std::mutex mu_;
-  std::unordered_map<uint64_t, std::weak_ptr<Connection>> connections_;  // guarded by mu_
-  uint64_t next_id_ = 0;                                                 // guarded by mu_
-  bool shutting_down_ = false;                                           // guarded by mu_
-  bool drained_ = false;                                                 // guarded by mu_
+  // The connection registry, the only state shared between strands: read and written by the
+  // accept strand and by every connection's strand when it is released.
+  Mutex mu_;
+  std::unordered_map<uint64_t, std::weak_ptr<Connection>> connections_ GUARDED_BY(mu_);
+  uint64_t next_id_ GUARDED_BY(mu_) = 0;
+  bool shutting_down_ GUARDED_BY(mu_) = false;  // written by DoShutdown only
+  bool drained_ GUARDED_BY(mu_) = false;
 };
+
+size_t DefaultIoThreads() { return std::max<size_t>(1, std::thread::hardware_concurrency()); }
 
 Server::Server(Engine& engine, ServerOptions options)
     : impl_(std::make_unique<Impl>(engine, std::move(options))) {}

@@ -23,10 +23,16 @@
 
 namespace walkv::rpc {
 
+// The number of I/O threads when ServerOptions::threads is 0: the number of CPUs, at least 1.
+size_t DefaultIoThreads();
+
+// The default member initialisers are the server's defaults and the only place they are written:
+// `walkv serve` initialises its flags from a default-constructed ServerOptions and prints those
+// values in its --help.
 struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 7379;                  // 0 = an ephemeral port; see Server::port()
-  size_t threads = 0;                    // I/O threads; 0 = hardware concurrency (at least 1)
+  size_t threads = 0;                    // I/O threads; 0 = DefaultIoThreads()
   size_t max_connections = 10000;        // more are answered TOO_MANY_CONNECTIONS and closed
   size_t max_request_bytes = 16u << 20;  // longest accepted request line, without its '\n'
 

@@ -20,6 +20,7 @@
 
 #include "engine/engine.h"
 #include "rpc/completion_queue.h"
+#include "rpc/bind.h"
 #include "rpc/methods.h"
 #include "rpc/metrics.h"
 

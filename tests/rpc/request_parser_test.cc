@@ -1,4 +1,4 @@
-// Request parsing and binding (rpc/request.h, rpc/methods.h): a line in, a Call or the error
+// Request parsing and binding (rpc/request.h, rpc/bind.h, rpc/parse_call.h): a line in, a Call or the error
 // response out — no socket, no engine.
 #include <gtest/gtest.h>
 
@@ -6,8 +6,10 @@
 #include <string>
 #include <variant>
 
+#include "rpc/ascii.h"
 #include "rpc/line_framer.h"
 #include "rpc/methods.h"
+#include "rpc/parse_call.h"
 #include "rpc/request.h"
 #include "rpc/response.h"
 
@@ -252,7 +254,35 @@ TEST(RequestParserTest, EveryTableMethodIsFoundAndConsistent) {
     EXPECT_LE(m.min_args, m.max_args);
     EXPECT_LE(m.max_args, kMaxParams);
     for (size_t i = 0; i < m.max_args; ++i) EXPECT_FALSE(m.params[i].name.empty());
+    EXPECT_FALSE(m.summary.empty()) << m.name;
   }
+}
+
+TEST(RequestParserTest, UsageNamesRequiredAndOptionalParameters) {
+  EXPECT_EQ(Usage(*FindMethod("set")), "key value");
+  EXPECT_EQ(Usage(*FindMethod("get")), "key");
+  EXPECT_EQ(Usage(*FindMethod("keys")), "[pattern]");
+  EXPECT_EQ(Usage(*FindMethod("ping")), "");
+}
+
+TEST(RequestParserTest, OnlySetAndFlushallAnswerDone) {
+  for (const MethodSpec& m : MethodTable()) {
+    EXPECT_EQ(ResultMeansDone(m), m.name == "set" || m.name == "flushall") << m.name;
+  }
+}
+
+// Method names fold ASCII letters only, whatever the locale: no Unicode look-alike binds.
+TEST(RequestParserTest, MethodNamesFoldAsciiCaseOnly) {
+  EXPECT_EQ(FindMethod("GeT"), FindMethod("get"));
+  EXPECT_EQ(FindMethod("FLUSHALL"), FindMethod("flushall"));
+  EXPECT_EQ(FindMethod("\xc5\xbf"
+                       "et"),
+            nullptr);                                // U+017F LONG S folds to 's' in Unicode
+  EXPECT_EQ(FindMethod("\xc4\xb0nfo"), nullptr);  // U+0130 capital I with dot above
+  EXPECT_EQ(FindMethod(std::string_view("ping\0", 5)), nullptr);
+  EXPECT_TRUE(EqualsIgnoreAsciiCase("a-Z@[`{", "A-z@[`{"));
+  EXPECT_FALSE(EqualsIgnoreAsciiCase("@", "`"));  // 0x40 and 0x60 differ only in the case bit
+  EXPECT_FALSE(EqualsIgnoreAsciiCase("[", "{"));
 }
 
 TEST(RequestParserTest, StorageFailuresMapToStorageError) {
