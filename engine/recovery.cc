@@ -194,9 +194,12 @@ Status Planner::LoadBaseSnapshot() {
     state().summary.snapshot_keys = check.entries;
     break;
   }
-  // Keep the list of intact-looking snapshots no newer than the base for later cleanup decisions.
+  // Keep the list of intact-looking snapshots no newer than the base for later cleanup decisions
+  // (older ones were not read unless absolute mode checks them; one found damaged is left out).
   for (const SnapshotInfo& info : snapshot_files_) {
-    if (info.seq <= base_seq_) state().snapshots.push_back(info);
+    const bool damaged = std::any_of(plan_.findings.begin(), plan_.findings.end(),
+                                     [&](const Finding& f) { return f.file == info.file; });
+    if (info.seq <= base_seq_ && !damaged) state().snapshots.push_back(info);
   }
   if (state().base_snapshot) return Status::Ok();
   if (segments.empty() && !snapshot_files_.empty()) {
