@@ -277,7 +277,8 @@ Status Planner::CheckUnneededFiles() {
     std::string bytes;
     WALKV_RETURN_IF_ERROR(ReadFileToString(env_, Path(segments[i].name), &bytes));
     log::SegmentScan scan = log::ParseSegment(bytes, segments[i].first_seq, nullptr);
-    if (scan.damage && !Found({.kind = ClassifySegmentDamage(scan, /*newest=*/false, false),
+    if (scan.damage && !Found({.kind = ClassifySegmentDamage(scan, bytes.size(), /*newest=*/false,
+                                                                 /*named_by_loghead=*/false),
                                .file = segments[i].name,
                                .offset = scan.damage->offset,
                                .detail = scan.damage->reason,
@@ -293,12 +294,8 @@ void Planner::PlanSegmentDamage(size_t index, const log::SegmentScan& scan,
   auto& segments = state().segments;
   const SegmentFile seg = segments[index];
   const log::SegmentDamage& damage = *scan.damage;
-  // A header shorter than its fixed size with nothing after it is a segment whose creation was
-  // cut short: it never held a record. Unless LOGHEAD names it: LOGHEAD is written only after
-  // the segment's header is durable, so that segment lost bytes it once had.
-  const bool cut_short = !scan.header_ok && file_bytes <= log::kSegmentHeaderSize &&
-                         head_.newest != seg.first_seq;
-  Finding f{.kind = ClassifySegmentDamage(scan, index + 1 == segments.size(), cut_short),
+  Finding f{.kind = ClassifySegmentDamage(scan, file_bytes, index + 1 == segments.size(),
+                                          head_.newest == seg.first_seq),
             .file = seg.name,
             .offset = damage.offset,
             .bytes = file_bytes - std::min(damage.offset, file_bytes),

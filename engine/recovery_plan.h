@@ -58,12 +58,13 @@ Decision Decide(RecoveryMode mode, DamageKind kind, bool needed = true);
 // True for the damage a normal crash leaves (kTornTail): `verify` reports it as its own class.
 bool IsCrashTail(DamageKind kind);
 
-// The kind of damage `scan` found in a segment (scan.damage must be set). `newest`: no segment
-// follows it. `creation_cut_short`: the file is no longer than a segment header, its header does
-// not parse, and LOGHEAD does not name it, so it is a segment whose creation a crash interrupted
-// (LOGHEAD names a segment only once its header is durable).
-DamageKind ClassifySegmentDamage(const log::SegmentScan& scan, bool newest,
-                                 bool creation_cut_short);
+// The kind of damage `scan` found in a segment `file_bytes` long (scan.damage must be set), for
+// recovery and verify alike. `newest`: no segment follows it. `named_by_loghead`: LOGHEAD names
+// it. A file no longer than a segment header whose header does not parse is a segment whose
+// creation a crash cut short (a torn tail: it never held a record), unless LOGHEAD names it:
+// LOGHEAD names a segment only once its header is durable, so that one lost bytes it once had.
+DamageKind ClassifySegmentDamage(const log::SegmentScan& scan, uint64_t file_bytes, bool newest,
+                                 bool named_by_loghead);
 
 struct Finding {
   DamageKind kind = DamageKind::kMidLogDamage;

@@ -2,6 +2,8 @@
 // --recovery-mode does with each kind of damage.
 #include "engine/recovery_plan.h"
 
+#include "engine/log_format.h"
+
 namespace walkv {
 
 Decision Decide(RecoveryMode mode, DamageKind kind, bool needed) {
@@ -29,8 +31,10 @@ Decision Decide(RecoveryMode mode, DamageKind kind, bool needed) {
 
 bool IsCrashTail(DamageKind kind) { return kind == DamageKind::kTornTail; }
 
-DamageKind ClassifySegmentDamage(const log::SegmentScan& scan, bool newest,
-                                 bool creation_cut_short) {
+DamageKind ClassifySegmentDamage(const log::SegmentScan& scan, uint64_t file_bytes, bool newest,
+                                 bool named_by_loghead) {
+  const bool creation_cut_short =
+      !scan.header_ok && file_bytes <= log::kSegmentHeaderSize && !named_by_loghead;
   const bool tail = newest && !scan.damage->valid_records_follow;
   if (tail && (scan.header_ok || creation_cut_short)) return DamageKind::kTornTail;
   if (!scan.header_ok) return DamageKind::kSegmentHeaderDamaged;

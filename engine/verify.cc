@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "engine/file_names.h"
-#include "engine/log_format.h"
 #include "engine/log_head.h"
 #include "engine/log_reader.h"
 #include "engine/recovery.h"
@@ -239,10 +238,8 @@ StatusOr<VerifyReport> VerifyDataDir(Env* env, const std::string& dir,
     }
     if (scan.damage) {
       const bool newest = i + 1 == listing->segments.size();
-      // The same rule recovery applies (Planner::PlanSegmentDamage).
-      const bool cut_short = !scan.header_ok && bytes.size() <= log::kSegmentHeaderSize &&
-                             head_newest != first_seq;
-      Finding f{.kind = ClassifySegmentDamage(scan, newest, cut_short),
+      Finding f{.kind = ClassifySegmentDamage(scan, bytes.size(), newest,
+                                              head_newest == first_seq),
                 .file = name,
                 .offset = scan.damage->offset,
                 .bytes = bytes.size() - std::min<uint64_t>(scan.damage->offset, bytes.size()),

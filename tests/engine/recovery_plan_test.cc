@@ -9,6 +9,7 @@
 
 #include "engine/engine.h"
 #include "engine/file_names.h"
+#include "engine/log_format.h"
 #include "engine/log_reader.h"
 #include "engine/recovery.h"
 #include "engine/recovery_plan.h"
@@ -77,17 +78,24 @@ TEST(ClassifySegmentDamageTest, TheNewestSegmentsTornEndIsATornTailAndNothingEls
   log::SegmentScan scan;
   scan.header_ok = true;
   scan.damage = log::SegmentDamage{.offset = 100, .reason = "truncated record"};
-  EXPECT_EQ(ClassifySegmentDamage(scan, /*newest=*/true, false), DamageKind::kTornTail);
-  EXPECT_EQ(ClassifySegmentDamage(scan, /*newest=*/false, false), DamageKind::kMidLogDamage);
+  EXPECT_EQ(ClassifySegmentDamage(scan, 120, /*newest=*/true, false), DamageKind::kTornTail);
+  EXPECT_EQ(ClassifySegmentDamage(scan, 120, /*newest=*/false, false), DamageKind::kMidLogDamage);
   scan.damage->valid_records_follow = true;
-  EXPECT_EQ(ClassifySegmentDamage(scan, /*newest=*/true, false), DamageKind::kMidLogDamage);
-  scan.header_ok = false;
-  scan.damage->valid_records_follow = false;
-  EXPECT_EQ(ClassifySegmentDamage(scan, true, /*creation_cut_short=*/false),
-            DamageKind::kSegmentHeaderDamaged);
-  EXPECT_EQ(ClassifySegmentDamage(scan, true, /*creation_cut_short=*/true),
+  EXPECT_EQ(ClassifySegmentDamage(scan, 120, /*newest=*/true, false), DamageKind::kMidLogDamage);
+}
+
+TEST(ClassifySegmentDamageTest, AHeaderCutShortIsATornTailUnlessLogHeadNamesTheSegment) {
+  log::SegmentScan scan;
+  scan.damage = log::SegmentDamage{.offset = 0, .reason = "truncated segment header"};
+  const uint64_t cut = log::kSegmentHeaderSize - 1;
+  EXPECT_EQ(ClassifySegmentDamage(scan, cut, /*newest=*/true, /*named_by_loghead=*/false),
             DamageKind::kTornTail);
-  EXPECT_EQ(ClassifySegmentDamage(scan, false, /*creation_cut_short=*/true),
+  EXPECT_EQ(ClassifySegmentDamage(scan, cut, /*newest=*/true, /*named_by_loghead=*/true),
+            DamageKind::kSegmentHeaderDamaged);
+  EXPECT_EQ(ClassifySegmentDamage(scan, cut, /*newest=*/false, /*named_by_loghead=*/false),
+            DamageKind::kSegmentHeaderDamaged);
+  // A whole header that does not parse (bad magic) was damaged after it was written.
+  EXPECT_EQ(ClassifySegmentDamage(scan, log::kSegmentHeaderSize + 40, true, false),
             DamageKind::kSegmentHeaderDamaged);
 }
 
