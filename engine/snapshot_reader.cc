@@ -253,8 +253,10 @@ StatusOr<SnapshotCheck> ReadSnapshotFrom(const std::string& name, SequentialFile
                                          std::optional<uint64_t> expected_seq,
                                          const EntryCallback& on_entry,
                                          const VerifiedCallback& on_verified) {
-  ByteSource check_src(check_file, size, name);
-  StatusOr<SnapshotCheck> check = CheckPass(&check_src, expected_seq);
+  StatusOr<SnapshotCheck> check = [&] {  // the first pass's buffer is gone before the second's
+    ByteSource src(check_file, size, name);
+    return CheckPass(&src, expected_seq);
+  }();
   if (!check.ok() || check->problem) return check;
   if (on_verified) on_verified(check->entries);
   ByteSource load_src(load_file, size, name);

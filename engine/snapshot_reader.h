@@ -46,8 +46,9 @@ using VerifiedCallback = std::function<void(uint64_t entries)>;
 // count after the checksums pass and before the first on_entry (recovery sizes the store with
 // it). Damage is never an error: it goes to the returned SnapshotCheck's problem. The Status is
 // not OK only if the file cannot be read (opening, sizing or reading fails; kNotFound if it does
-// not exist) or it changed between the two passes. Inflating runs on one helper thread besides
-// the caller's when there are several blocks; the callbacks always run on the calling thread.
+// not exist) or it changed between the two passes; entries already delivered must then be
+// discarded too. Inflating runs on one helper thread besides the caller's when there are several
+// blocks; the callbacks always run on the calling thread.
 StatusOr<SnapshotCheck> ReadSnapshot(Env* env, const std::string& path,
                                      std::optional<uint64_t> expected_seq,
                                      const EntryCallback& on_entry,
