@@ -8,6 +8,8 @@
 //                        each snapshot (untimed) so every iteration writes a new file.
 //   BM_SnapshotParse     snapshot::ParseSnapshot over the file's bytes already in memory: header,
 //                        footer and every XXH64 checksum, inflate, entry decoding.
+//   BM_SnapshotRead      snapshot::ReadSnapshot of the file (in the page cache after the first
+//                        iteration): the same, streamed in two passes as recovery reads it.
 //   BM_SnapshotRecover   Engine::Open of a dir holding that snapshot and an empty log: read,
 //                        verify and load into the store, open a new segment (Close is untimed).
 //   BM_LogParse          log::ParseSegment over a segment's bytes in memory (framing, CRC-32).
@@ -18,6 +20,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -105,32 +108,59 @@ void BM_SnapshotWrite(benchmark::State& state) {
   }
 }
 
-void BM_SnapshotParse(benchmark::State& state) {
-  const uint64_t keys = static_cast<uint64_t>(state.range(0));
-  const std::string& dir = DataDir(keys, /*snapshot=*/true);
+// The path of the one snapshot in a DataDir(keys, true), or "" after SkipWithError.
+std::string OnlySnapshot(benchmark::State& state) {
+  const std::string& dir = DataDir(static_cast<uint64_t>(state.range(0)), /*snapshot=*/true);
   std::vector<std::string> snaps = FilesOfKind(dir, FileKind::kSnapshot);
   if (snaps.size() != 1) {
     state.SkipWithError("expected exactly one snapshot");
-    return;
+    return "";
   }
-  const std::string bytes = ReadFile(JoinPath(dir, snaps[0]));
+  return JoinPath(dir, snaps[0]);
+}
+
+// Calls `read` (one whole pass over a snapshot of `file_bytes`, handing every entry to the
+// callback it is given) once per iteration.
+void ReadRepeatedly(
+    benchmark::State& state, uint64_t file_bytes,
+    const std::function<StatusOr<snapshot::SnapshotCheck>(const snapshot::EntryCallback&)>& read) {
   uint64_t entries = 0;
   for (auto _ : state) {
     uint64_t key_bytes = 0;
-    snapshot::SnapshotCheck check = snapshot::ParseSnapshot(
-        bytes, std::nullopt, [&](std::string_view key, std::string_view value) {
+    StatusOr<snapshot::SnapshotCheck> check =
+        read([&](std::string_view key, std::string_view value) {
           key_bytes += key.size() + value.size();
         });
-    if (check.problem.has_value()) {
-      state.SkipWithError(check.problem->reason.c_str());
+    if (!check.ok() || check->problem.has_value()) {
+      state.SkipWithError(check.ok() ? check->problem->reason.c_str()
+                                     : check.status().ToString().c_str());
       break;
     }
     benchmark::DoNotOptimize(key_bytes);
-    entries += check.entries;
+    entries += check->entries;
   }
-  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(bytes.size()));
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(file_bytes));
   state.SetItemsProcessed(static_cast<int64_t>(entries));
-  state.counters["file_bytes"] = static_cast<double>(bytes.size());
+  state.counters["file_bytes"] = static_cast<double>(file_bytes);
+}
+
+void BM_SnapshotParse(benchmark::State& state) {
+  const std::string path = OnlySnapshot(state);
+  if (path.empty()) return;
+  const std::string bytes = ReadFile(path);
+  ReadRepeatedly(state, bytes.size(), [&](const snapshot::EntryCallback& on_entry) {
+    return snapshot::ParseSnapshot(bytes, std::nullopt, on_entry);
+  });
+}
+
+void BM_SnapshotRead(benchmark::State& state) {
+  const std::string path = OnlySnapshot(state);
+  if (path.empty()) return;
+  auto size = Env::Posix()->GetFileSize(path);
+  CheckOk(size.status(), "GetFileSize");
+  ReadRepeatedly(state, *size, [&](const snapshot::EntryCallback& on_entry) {
+    return snapshot::ReadSnapshot(Env::Posix(), path, std::nullopt, on_entry);
+  });
 }
 
 // Opens (timed) and closes (untimed) an engine on `dir` once per iteration; reports the rates of
@@ -206,8 +236,14 @@ BENCHMARK(BM_SnapshotWrite)
     ->Arg(kKeys)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
-// Real time: ParseSnapshot inflates on a helper thread, whose CPU the main thread's clock misses.
+// Real time: the snapshot reader inflates on a helper thread, whose CPU the main thread's clock
+// misses.
 BENCHMARK(BM_SnapshotParse)
+    ->ArgName("keys")
+    ->Arg(kKeys)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SnapshotRead)
     ->ArgName("keys")
     ->Arg(kKeys)
     ->UseRealTime()

@@ -161,17 +161,18 @@ Status Planner::LoadBaseSnapshot() {
     return segments.empty() || segments.front().first_seq <= seq + 1;
   };
   for (auto it = snapshot_files_.rbegin(); it != snapshot_files_.rend(); ++it) {
-    std::string bytes;
-    WALKV_RETURN_IF_ERROR(ReadFileToString(env_, Path(it->file), &bytes));
-    snapshot::SnapshotCheck check = snapshot::ParseSnapshot(
-        bytes, it->seq, [&](std::string_view k, std::string_view v) { store_->Load(k, v); },
+    StatusOr<snapshot::SnapshotCheck> read = snapshot::ReadSnapshot(
+        env_, Path(it->file), it->seq,
+        [&](std::string_view k, std::string_view v) { store_->Load(k, v); },
         [&](uint64_t entries) { store_->Reserve(entries); });
+    WALKV_RETURN_IF_ERROR(read.status());
+    const snapshot::SnapshotCheck& check = *read;
     if (check.problem) {
       store_->Clear();
       if (!Found({.kind = DamageKind::kSnapshotDamaged,
                   .file = it->file,
                   .offset = check.problem->offset,
-                  .bytes = bytes.size() - std::min<uint64_t>(check.problem->offset, bytes.size()),
+                  .bytes = check.bytes - std::min<uint64_t>(check.problem->offset, check.bytes),
                   .detail = check.problem->reason})) {
         return Status::Ok();
       }
@@ -261,14 +262,14 @@ Status Planner::ReplayLog() {
 Status Planner::CheckUnneededFiles() {
   for (const SnapshotInfo& info : snapshot_files_) {
     if (state().base_snapshot && info.seq == state().base_snapshot->seq) continue;
-    std::string bytes;
-    WALKV_RETURN_IF_ERROR(ReadFileToString(env_, Path(info.file), &bytes));
-    snapshot::SnapshotCheck check = snapshot::ParseSnapshot(bytes, info.seq, nullptr);
-    if (check.problem && !Found({.kind = DamageKind::kSnapshotDamaged,
-                                 .file = info.file,
-                                 .offset = check.problem->offset,
-                                 .detail = check.problem->reason,
-                                 .needed = false})) {
+    StatusOr<snapshot::SnapshotCheck> check =
+        snapshot::ReadSnapshot(env_, Path(info.file), info.seq, nullptr);
+    WALKV_RETURN_IF_ERROR(check.status());
+    if (check->problem && !Found({.kind = DamageKind::kSnapshotDamaged,
+                                  .file = info.file,
+                                  .offset = check->problem->offset,
+                                  .detail = check->problem->reason,
+                                  .needed = false})) {
       return Status::Ok();
     }
   }

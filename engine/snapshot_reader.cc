@@ -1,226 +1,295 @@
 #include "engine/snapshot_reader.h"
 
-#include <zlib.h>
-
-#include <algorithm>
 #include <future>
-#include <vector>
+#include <memory>
+#include <utility>
 
+#include "engine/byte_source.h"
 #include "engine/coding.h"
 #include "engine/hash.h"
+#include "engine/inflater.h"
 #include "engine/snapshot_format.h"
+#include "engine/str_cat.h"
+#include "engine/string_file.h"
 
 namespace walkv::snapshot {
 namespace {
-
-struct Block {
-  uint64_t offset;  // of the block header
-  uint32_t raw_len;
-  uint32_t entries;
-  std::string_view data;  // the zlib stream
-};
-
-struct InflatedBlock {
-  bool ok = false;
-  std::string raw;
-};
-
-// Inflates `in` (one complete zlib stream, nothing after it) into exactly `raw_len` bytes.
-// The output grows with what inflate actually produces, so a lying raw_len cannot make us
-// allocate more than the stream really expands to.
-bool Inflate(std::string_view in, uint32_t raw_len, std::string* out) {
-  out->clear();
-  z_stream zs{};
-  if (inflateInit(&zs) != Z_OK) return false;
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());  // comp_len is a u32 and uInt is 32 bits
-  size_t produced = 0;
-  int rc = Z_OK;
-  while (true) {
-    if (produced == out->size()) {
-      if (out->size() == raw_len) break;  // full, but the stream has not ended: too long
-      const size_t grow = std::max<size_t>(out->size(), 64 * 1024);
-      out->resize(std::min<size_t>(raw_len, out->size() + grow));
-    }
-    zs.next_out = reinterpret_cast<Bytef*>(out->data() + produced);
-    zs.avail_out = static_cast<uInt>(out->size() - produced);
-    rc = inflate(&zs, Z_NO_FLUSH);
-    produced = out->size() - zs.avail_out;
-    if (rc == Z_STREAM_END) break;
-    if (rc != Z_OK) break;  // Z_DATA_ERROR, Z_BUF_ERROR (input ended early), Z_MEM_ERROR ...
-  }
-  const bool ok = rc == Z_STREAM_END && produced == raw_len && zs.avail_in == 0;
-  inflateEnd(&zs);
-  out->resize(produced);
-  return ok;
-}
 
 SnapshotProblem Problem(uint64_t offset, std::string reason) {
   return SnapshotProblem{offset, std::move(reason)};
 }
 
-}  // namespace
+// A block header (docs/format.md §4.2) as read from the file.
+struct BlockHeader {
+  uint64_t offset = 0;  // of the block header in the file
+  uint32_t raw_len = 0;
+  uint32_t comp_len = 0;
+  uint32_t entries = 0;
+  uint64_t hash = 0;
+  std::string_view hashed;  // the 12 bytes the hash covers first
+};
 
-SnapshotCheck ParseSnapshot(
-    std::string_view bytes, std::optional<uint64_t> expected_seq,
-    const std::function<void(std::string_view key, std::string_view value)>& on_entry,
-    const std::function<void(uint64_t entries)>& on_verified) {
+BlockHeader DecodeBlockHeader(uint64_t offset, std::string_view b) {
+  return BlockHeader{.offset = offset,
+                     .raw_len = DecodeFixed32(b.data()),
+                     .comp_len = DecodeFixed32(b.data() + 4),
+                     .entries = DecodeFixed32(b.data() + 8),
+                     .hash = DecodeFixed64(b.data() + 12),
+                     .hashed = b.substr(0, 12)};
+}
+
+// Steps 1-6 of docs/format.md §4.5: everything but inflating and decoding, in one pass over
+// `src` that keeps nothing but the source's buffer. Returns the check with `problem` set on the
+// first failure; blocks and entries are filled in only when every check passed.
+StatusOr<SnapshotCheck> CheckPass(ByteSource* src, std::optional<uint64_t> expected_seq) {
   SnapshotCheck check;
-  check.bytes = bytes.size();
-  if (bytes.size() < kHeaderSize + kFooterSize) {
-    check.problem = Problem(0, "file too short (" + std::to_string(bytes.size()) +
-                                   " bytes; a snapshot has at least " +
-                                   std::to_string(kHeaderSize + kFooterSize) + ")");
+  const uint64_t size = src->size();
+  check.bytes = size;
+  if (size < kHeaderSize + kFooterSize) {
+    check.problem = Problem(0, StrCat("file too short (", size, " bytes; a snapshot has at least ",
+                                      kHeaderSize + kFooterSize, ")"));
     return check;
   }
 
   // Header.
-  const char* h = bytes.data();
-  if (bytes.substr(0, kSnapshotMagic.size()) != kSnapshotMagic) {
+  Xxh64Stream file_hash;
+  std::string_view h;
+  WALKV_RETURN_IF_ERROR(src->Read(kHeaderSize, &h));
+  file_hash.Update(h);
+  if (h.substr(0, kSnapshotMagic.size()) != kSnapshotMagic) {
     check.problem = Problem(0, "bad snapshot magic");
     return check;
   }
-  const uint32_t version = DecodeFixed32(h + 8);
+  const uint32_t version = DecodeFixed32(h.data() + 8);
   if (version != kSnapshotFormatVersion) {
-    check.problem =
-        Problem(8, "unsupported snapshot format version " + std::to_string(version) +
-                       " (this build reads " + std::to_string(kSnapshotFormatVersion) + ")");
+    check.problem = Problem(8, StrCat("unsupported snapshot format version ", version,
+                                      " (this build reads ", kSnapshotFormatVersion, ")"));
     return check;
   }
-  if (Xxh64(bytes.substr(0, 24)) != DecodeFixed64(h + 24)) {
+  if (Xxh64(h.substr(0, 24)) != DecodeFixed64(h.data() + 24)) {
     check.problem = Problem(24, "snapshot header checksum mismatch");
     return check;
   }
-  const uint32_t flags = DecodeFixed32(h + 12);
+  const uint32_t flags = DecodeFixed32(h.data() + 12);
   if (flags != 0) {
-    check.problem = Problem(12, "unknown snapshot flags " + std::to_string(flags));
+    check.problem = Problem(12, StrCat("unknown snapshot flags ", flags));
     return check;
   }
-  check.seq = DecodeFixed64(h + 16);
+  check.seq = DecodeFixed64(h.data() + 16);
   if (expected_seq && check.seq != *expected_seq) {
-    check.problem = Problem(16, "snapshot header says sequence " + std::to_string(check.seq) +
-                                    " but its name says " + std::to_string(*expected_seq));
+    check.problem = Problem(16, StrCat("snapshot header says sequence ", check.seq,
+                                       " but its name says ", *expected_seq));
     return check;
+  }
+
+  // Blocks: framing and hashes only. Walking them before checking the whole-file hash lets a
+  // damaged file be blamed on the exact block that is bad. The footer magic comes first in
+  // §4.5's order but last in the file, so a block's problem waits until the footer is read.
+  const uint64_t footer_at = size - kFooterSize;
+  std::optional<SnapshotProblem> block_problem;
+  uint64_t blocks = 0;
+  uint64_t entries = 0;
+  while (src->offset() < footer_at) {
+    const uint64_t pos = src->offset();
+    const uint64_t remain = footer_at - pos;
+    if (remain < kBlockHeaderSize) {
+      block_problem = Problem(pos, StrCat("truncated block header (", remain, " of ",
+                                          kBlockHeaderSize, " bytes before footer)"));
+      break;
+    }
+    std::string_view b;
+    WALKV_RETURN_IF_ERROR(src->Read(kBlockHeaderSize, &b));
+    file_hash.Update(b);
+    const BlockHeader block = DecodeBlockHeader(pos, b);
+    if (block.comp_len > remain - kBlockHeaderSize) {
+      block_problem =
+          Problem(pos, StrCat("block length ", block.comp_len, " runs past the footer"));
+      break;
+    }
+    Xxh64Stream block_hash;
+    block_hash.Update(block.hashed);
+    WALKV_RETURN_IF_ERROR(src->Stream(block.comp_len, [&](std::string_view piece) {
+      block_hash.Update(piece);
+      file_hash.Update(piece);
+    }));
+    if (block_hash.Digest() != block.hash) {
+      block_problem = Problem(pos, "block checksum mismatch");
+      break;
+    }
+    if (block.raw_len > kMaxBlockRawBytes) {
+      block_problem =
+          Problem(pos, StrCat("block raw length ", block.raw_len, " exceeds the maximum"));
+      break;
+    }
+    if (block.entries == 0) {
+      block_problem = Problem(pos, "block with no entries");
+      break;
+    }
+    entries += block.entries;
+    ++blocks;
+  }
+  if (block_problem) {  // skip to the footer: its magic is checked first
+    WALKV_RETURN_IF_ERROR(src->Stream(footer_at - src->offset(), [](std::string_view) {}));
   }
 
   // Footer.
-  const size_t footer_at = bytes.size() - kFooterSize;
-  const char* f = bytes.data() + footer_at;
-  if (bytes.substr(footer_at, kFooterMagic.size()) != kFooterMagic) {
+  std::string_view f;
+  WALKV_RETURN_IF_ERROR(src->Read(kFooterSize, &f));
+  if (f.substr(0, kFooterMagic.size()) != kFooterMagic) {
     check.problem = Problem(footer_at, "bad footer magic (file truncated or not a snapshot)");
     return check;
   }
-  const uint64_t footer_blocks = DecodeFixed64(f + 8);
-  const uint64_t footer_entries = DecodeFixed64(f + 16);
-  const uint64_t file_hash = DecodeFixed64(f + 24);
-
-  // Blocks: framing and hashes only. Walking them before checking the whole-file hash lets a
-  // damaged file be blamed on the exact block that is bad.
-  std::vector<Block> blocks;
-  size_t pos = kHeaderSize;
-  uint64_t entries = 0;
-  while (pos < footer_at) {
-    const size_t remain = footer_at - pos;
-    if (remain < kBlockHeaderSize) {
-      check.problem = Problem(pos, "truncated block header (" + std::to_string(remain) + " of " +
-                                       std::to_string(kBlockHeaderSize) + " bytes before footer)");
-      return check;
-    }
-    const char* b = bytes.data() + pos;
-    Block block;
-    block.offset = pos;
-    block.raw_len = DecodeFixed32(b);
-    const uint32_t comp_len = DecodeFixed32(b + 4);
-    block.entries = DecodeFixed32(b + 8);
-    if (comp_len > remain - kBlockHeaderSize) {
-      check.problem =
-          Problem(pos, "block length " + std::to_string(comp_len) + " runs past the footer");
-      return check;
-    }
-    block.data = bytes.substr(pos + kBlockHeaderSize, comp_len);
-    Xxh64Stream hash;
-    hash.Update(bytes.substr(pos, 12));
-    hash.Update(block.data);
-    if (hash.Digest() != DecodeFixed64(b + 12)) {
-      check.problem = Problem(pos, "block checksum mismatch");
-      return check;
-    }
-    if (block.raw_len > kMaxBlockRawBytes) {
-      check.problem = Problem(
-          pos, "block raw length " + std::to_string(block.raw_len) + " exceeds the maximum");
-      return check;
-    }
-    if (block.entries == 0) {
-      check.problem = Problem(pos, "block with no entries");
-      return check;
-    }
-    entries += block.entries;
-    blocks.push_back(block);
-    pos += kBlockHeaderSize + comp_len;
+  if (block_problem) {
+    check.problem = std::move(block_problem);
+    return check;
   }
-  if (blocks.size() != footer_blocks) {
+  const uint64_t footer_blocks = DecodeFixed64(f.data() + 8);
+  const uint64_t footer_entries = DecodeFixed64(f.data() + 16);
+  if (blocks != footer_blocks) {
     check.problem =
-        Problem(footer_at + 8, "footer says " + std::to_string(footer_blocks) +
-                                   " blocks, file has " + std::to_string(blocks.size()));
+        Problem(footer_at + 8, StrCat("footer says ", footer_blocks, " blocks, file has ", blocks));
     return check;
   }
   if (entries != footer_entries) {
-    check.problem = Problem(footer_at + 16, "footer says " + std::to_string(footer_entries) +
-                                                " entries, blocks hold " + std::to_string(entries));
+    check.problem = Problem(
+        footer_at + 16, StrCat("footer says ", footer_entries, " entries, blocks hold ", entries));
     return check;
   }
-  if (Xxh64(bytes.substr(0, bytes.size() - 8)) != file_hash) {
-    check.problem = Problem(bytes.size() - 8, "file checksum mismatch");
+  file_hash.Update(f.substr(0, 24));
+  if (file_hash.Digest() != DecodeFixed64(f.data() + 24)) {
+    check.problem = Problem(size - 8, "file checksum mismatch");
     return check;
   }
-  check.blocks = blocks.size();
+  check.blocks = blocks;
   check.entries = entries;
+  return check;
+}
 
-  // Every checksum passed: inflate and decode. A failure here means a writer bug or a hash
-  // collision; the caller must discard the entries it already received.
-  if (on_verified) on_verified(entries);
-  // Block i+1 is inflated on a helper thread while block i is decoded and handed to on_entry:
-  // inflating is about half the cost of loading a snapshot, so the two halves overlap.
-  // Two buffers take turns (the one being decoded, the one being inflated into), so large blocks
-  // do not cost a fresh allocation and its page faults each.
-  auto inflate = [&blocks](size_t i, std::string buffer) {
-    InflatedBlock out;
-    out.raw = std::move(buffer);
-    out.ok = Inflate(blocks[i].data, blocks[i].raw_len, &out.raw);
+// The next block of the load pass, inflated.
+struct InflatedBlock {
+  Status status;  // not OK: an I/O error, or the block changed since the check pass
+  BlockHeader header;
+  bool inflated = false;  // the zlib stream inflated to exactly raw_len bytes, in `raw`
+  std::string raw;
+};
+
+// Reads the block at `src`'s offset, checks its hash again (the check pass read these bytes
+// once already; a mismatch now means the file changed in between) and inflates it into `buffer`,
+// whose capacity is reused. Memory: `buffer` (at most raw_len bytes) and the source's buffer.
+InflatedBlock InflateNextBlock(ByteSource* src, std::string buffer) {
+  InflatedBlock out;
+  out.raw = std::move(buffer);
+  std::string_view b;
+  out.status = src->Read(kBlockHeaderSize, &b);
+  if (!out.status.ok()) return out;
+  out.header = DecodeBlockHeader(src->offset() - kBlockHeaderSize, b);
+  Xxh64Stream hash;
+  hash.Update(out.header.hashed);
+  out.header.hashed = {};  // points into the source's buffer, which the next read reuses
+  Inflater inflater(out.header.raw_len, &out.raw);
+  out.status = src->Stream(out.header.comp_len, [&](std::string_view piece) {
+    hash.Update(piece);
+    inflater.Feed(piece);
+  });
+  if (!out.status.ok()) return out;
+  if (hash.Digest() != out.header.hash) {
+    out.status = Status::IOError(
+        StrCat(src->name(), ": block at ", out.header.offset, " changed while the file was read"));
     return out;
-  };
+  }
+  out.inflated = inflater.Finish();
+  return out;
+}
+
+// Step 7 of docs/format.md §4.5 over a file whose steps 1-6 passed (`check`): inflates and
+// decodes every block, calling on_entry in file order. Block i+1 is read and inflated on a
+// helper thread while block i is decoded and handed to on_entry: inflating is about half the
+// cost of loading a snapshot, so the two halves overlap. Two buffers take turns (the one being
+// decoded, the one being inflated into), so at most two blocks are in memory and large blocks do
+// not cost a fresh allocation and its page faults each.
+Status LoadPass(ByteSource* src, SnapshotCheck* check, const EntryCallback& on_entry) {
+  std::string_view header;
+  WALKV_RETURN_IF_ERROR(src->Read(kHeaderSize, &header));
+  // The helper uses `src`; on every return, ~future waits for it first.
   std::future<InflatedBlock> next;
   std::string spare;
-  for (size_t i = 0; i < blocks.size(); ++i) {
-    const Block& block = blocks[i];
-    InflatedBlock current = i == 0 ? inflate(0, std::string()) : next.get();
-    if (i + 1 < blocks.size()) {
-      next = std::async(std::launch::async, inflate, i + 1, std::move(spare));
+  for (uint64_t i = 0; i < check->blocks; ++i) {
+    InflatedBlock current = i == 0 ? InflateNextBlock(src, std::string()) : next.get();
+    WALKV_RETURN_IF_ERROR(current.status);
+    if (i + 1 < check->blocks) {
+      next = std::async(std::launch::async, InflateNextBlock, src, std::move(spare));
     }
-    if (!current.ok) {
-      check.problem = Problem(block.offset, "block does not inflate to its raw length " +
-                                                std::to_string(block.raw_len));
-      return check;  // ~future waits for the helper, which only touches `blocks`
+    const BlockHeader& block = current.header;
+    if (!current.inflated) {
+      check->problem =
+          Problem(block.offset, StrCat("block does not inflate to its raw length ", block.raw_len));
+      return Status::Ok();
     }
     std::string_view in = current.raw;
     uint32_t decoded = 0;
     while (!in.empty()) {
       std::string_view key, value;
       if (!GetLengthPrefixed(&in, &key) || !GetLengthPrefixed(&in, &value)) {
-        check.problem = Problem(block.offset, "bad entry framing in block");
-        return check;
+        check->problem = Problem(block.offset, "bad entry framing in block");
+        return Status::Ok();
       }
       ++decoded;
       if (on_entry) on_entry(key, value);
     }
     if (decoded != block.entries) {
-      check.problem = Problem(block.offset, "block header says " + std::to_string(block.entries) +
-                                                " entries, block holds " + std::to_string(decoded));
-      return check;
+      check->problem = Problem(block.offset, StrCat("block header says ", block.entries,
+                                                    " entries, block holds ", decoded));
+      return Status::Ok();
     }
     spare = std::move(current.raw);
   }
+  return Status::Ok();
+}
+
+// Both passes, over two handles on the same `size` bytes named `name`: `check_file` for steps
+// 1-6, `load_file` for step 7.
+StatusOr<SnapshotCheck> ReadSnapshotFrom(const std::string& name, SequentialFile* check_file,
+                                         SequentialFile* load_file, uint64_t size,
+                                         std::optional<uint64_t> expected_seq,
+                                         const EntryCallback& on_entry,
+                                         const VerifiedCallback& on_verified) {
+  StatusOr<SnapshotCheck> check = [&] {  // the first pass's buffer is gone before the second's
+    ByteSource src(check_file, size, name);
+    return CheckPass(&src, expected_seq);
+  }();
+  if (!check.ok() || check->problem) return check;
+  if (on_verified) on_verified(check->entries);
+  ByteSource load_src(load_file, size, name);
+  WALKV_RETURN_IF_ERROR(LoadPass(&load_src, &*check, on_entry));
   return check;
+}
+
+}  // namespace
+
+StatusOr<SnapshotCheck> ReadSnapshot(Env* env, const std::string& path,
+                                     std::optional<uint64_t> expected_seq,
+                                     const EntryCallback& on_entry,
+                                     const VerifiedCallback& on_verified) {
+  // Both handles are opened before the size is taken, so they name the same file even if a
+  // newer one is renamed over `path` meanwhile.
+  StatusOr<std::unique_ptr<SequentialFile>> check_file = env->NewSequentialFile(path);
+  if (!check_file.ok()) return check_file.status();
+  StatusOr<std::unique_ptr<SequentialFile>> load_file = env->NewSequentialFile(path);
+  if (!load_file.ok()) return load_file.status();
+  StatusOr<uint64_t> size = env->GetFileSize(path);
+  if (!size.ok()) return size.status();
+  return ReadSnapshotFrom(path, check_file->get(), load_file->get(), *size, expected_seq, on_entry,
+                          on_verified);
+}
+
+SnapshotCheck ParseSnapshot(std::string_view bytes, std::optional<uint64_t> expected_seq,
+                            const EntryCallback& on_entry, const VerifiedCallback& on_verified) {
+  StringFile check_file(bytes);
+  StringFile load_file(bytes);
+  // Reading memory never fails and the bytes cannot change between the passes: always a value.
+  return ReadSnapshotFrom("snapshot in memory", &check_file, &load_file, bytes.size(), expected_seq,
+                          on_entry, on_verified)
+      .value();
 }
 
 }  // namespace walkv::snapshot

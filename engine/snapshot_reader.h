@@ -1,5 +1,5 @@
-// Snapshot parsing: the one reader of the snapshot format, shared by recovery, `walkv verify` and
-// the fuzz target.
+// Snapshot reading: the one reader of the snapshot format, shared by recovery, `walkv verify`,
+// the fuzz target and the benchmarks. It streams: memory does not depend on the file's size.
 #pragma once
 
 #include <cstdint>
@@ -19,27 +19,45 @@ struct SnapshotProblem {
 };
 
 struct SnapshotCheck {
-  uint64_t seq = 0;       // from the header (0 if the header is unreadable)
+  uint64_t seq = 0;  // from the header (0 if the header is unreadable)
   uint64_t blocks = 0;
   uint64_t entries = 0;
-  uint64_t bytes = 0;     // file size
+  uint64_t bytes = 0;                      // file size
   std::optional<SnapshotProblem> problem;  // nullopt: every check passed
 };
 
-// Verifies and decodes a whole snapshot held in memory: header (magic, version, hash), footer
-// (magic, file hash), every block (hash, inflate, raw length, entry framing and count) and the
-// footer's totals. Calls on_entry for each entry in file order, but only once the header, footer,
-// whole-file hash and every block hash have checked out; on_entry may still be followed by a
-// problem found while inflating or decoding a block (a writer bug or an xxhash collision), in
-// which case the caller must discard what it received. `expected_seq`, when given, is checked
-// against the header (the file name's sequence number). on_verified, when given, is called once
-// with the total entry count after the checksums pass and before the first on_entry (recovery
-// sizes the store with it). Never fails on bad input: everything goes to the returned
-// SnapshotCheck. Inflating uses one helper thread besides the caller's when there are several
-// blocks; the callbacks always run on the calling thread, in file order.
-SnapshotCheck ParseSnapshot(
-    std::string_view bytes, std::optional<uint64_t> expected_seq,
-    const std::function<void(std::string_view key, std::string_view value)>& on_entry,
-    const std::function<void(uint64_t entries)>& on_verified = nullptr);
+// Called for each entry; key and value are valid only during the call.
+using EntryCallback = std::function<void(std::string_view key, std::string_view value)>;
+// Called with the total entry count.
+using VerifiedCallback = std::function<void(uint64_t entries)>;
+
+// Verifies and decodes the snapshot file at `path` (docs/format.md §4.5): header (magic, version,
+// hash), footer (magic, file hash), every block (hash, inflate, raw length, entry framing and
+// count) and the footer's totals. Reads the file twice, front to back, in chunks of
+// ByteSource::kChunkBytes: a first pass checks framing and every hash without keeping any block;
+// a second pass inflates and decodes. Memory: the read buffer, plus at most two inflated blocks
+// (kTargetBlockRawBytes each, or one entry's size when an entry is larger) and one zlib state.
+//
+// Calls on_entry for each entry in file order, but only once the header, footer, whole-file hash
+// and every block hash have checked out; on_entry may still be followed by a problem found while
+// inflating or decoding a block (a writer bug or an xxhash collision), in which case the caller
+// must discard what it received. `expected_seq`, when given, is checked against the header (the
+// file name's sequence number). on_verified, when given, is called once with the total entry
+// count after the checksums pass and before the first on_entry (recovery sizes the store with
+// it). Damage is never an error: it goes to the returned SnapshotCheck's problem. The Status is
+// not OK only if the file cannot be read (opening, sizing or reading fails; kNotFound if it does
+// not exist) or it changed between the two passes; entries already delivered must then be
+// discarded too. Inflating runs on one helper thread besides the caller's when there are several
+// blocks; the callbacks always run on the calling thread.
+StatusOr<SnapshotCheck> ReadSnapshot(Env* env, const std::string& path,
+                                     std::optional<uint64_t> expected_seq,
+                                     const EntryCallback& on_entry,
+                                     const VerifiedCallback& on_verified = nullptr);
+
+// The same checks and callbacks over a whole snapshot already in memory (`bytes`; the fuzz target
+// uses it). Never fails: everything goes to the returned SnapshotCheck.
+SnapshotCheck ParseSnapshot(std::string_view bytes, std::optional<uint64_t> expected_seq,
+                            const EntryCallback& on_entry,
+                            const VerifiedCallback& on_verified = nullptr);
 
 }  // namespace walkv::snapshot

@@ -184,19 +184,18 @@ StatusOr<VerifyReport> VerifyDataDir(Env* env, const std::string& dir,
   for (const auto& [seq, name] : listing->snapshots) {
     if (progress) progress(name, done, total);
     ++done;
-    std::string bytes;
-    Status s = ReadFileToString(env, JoinPath(dir, name), &bytes);
-    if (s.IsNotFound()) {
+    StatusOr<snapshot::SnapshotCheck> read =
+        snapshot::ReadSnapshot(env, JoinPath(dir, name), seq, nullptr);
+    if (read.status().IsNotFound()) {
       report.notes.push_back(StrCat(name, " was removed while verify ran (snapshot cleanup)"));
       continue;
     }
-    if (!s.ok()) return s;
-    snapshot::SnapshotCheck check =
-        snapshot::ParseSnapshot(bytes, seq, [](std::string_view, std::string_view) {});
-    report.files.push_back({name, "snapshot", bytes.size(), seq, seq, check.entries,
+    if (!read.ok()) return read.status();
+    const snapshot::SnapshotCheck& check = *read;
+    report.files.push_back({name, "snapshot", check.bytes, seq, seq, check.entries,
                             !check.problem.has_value()});
     ++report.snapshots;
-    report.bytes += bytes.size();
+    report.bytes += check.bytes;
     if (check.problem) {
       add_problem({.kind = DamageKind::kSnapshotDamaged,
                    .file = name,
