@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "cli/aliases.h"
 #include "rpc/methods.h"
 
 namespace walkv::cli {
@@ -31,7 +32,8 @@ CommandOutcome CliSession::Execute(const std::vector<std::string>& words) {
   nlohmann::json args = nlohmann::json::array();
   for (size_t i = 1; i < words.size(); ++i) args.push_back(words[i]);
 
-  StatusOr<nlohmann::json> response = client_->Call(words[0], std::move(args));
+  const std::string_view method = ResolveAlias(words[0]);
+  StatusOr<nlohmann::json> response = client_->Call(method, std::move(args));
   if (!response.ok()) {
     client_.reset();  // the stream is in an unknown state; reconnect next time
     return {Kind::kTransportError,
@@ -42,9 +44,9 @@ CommandOutcome CliSession::Execute(const std::vector<std::string>& words) {
   }
   nlohmann::json result = nullptr;
   if (auto it = response->find("result"); it != response->end()) result = *it;
-  const rpc::MethodSpec* method = rpc::FindMethod(words[0]);
+  const rpc::MethodSpec* spec = rpc::FindMethod(method);
   return {Kind::kResult,
-          FormatResult(result, mode_, method != nullptr && rpc::ResultMeansDone(*method))};
+          FormatResult(result, mode_, spec != nullptr && rpc::ResultMeansDone(*spec))};
 }
 
 }  // namespace walkv::cli

@@ -32,9 +32,9 @@ class CliSession {
   // "could not connect to 127.0.0.1:7379: Connection refused".
   Status Connect();
 
-  // Sends words[0] as the method and the other words as string arguments (words must not be
-  // empty). Connects first if needed; after a transport error the connection is dropped and the
-  // next call reconnects.
+  // Sends words[0] as the method (an alias, cli/aliases.h, replaced by its method) and the other
+  // words as string arguments (words must not be empty). Connects first if needed; after a
+  // transport error the connection is dropped and the next call reconnects.
   CommandOutcome Execute(const std::vector<std::string>& words);
 
   // "host:port", as shown in the prompt.

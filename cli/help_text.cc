@@ -2,17 +2,22 @@
 
 #include <algorithm>
 
+#include "cli/aliases.h"
 #include "rpc/methods.h"
 
 namespace walkv::cli {
 namespace {
 
-// "  set key value         Stores value under key.\n"
+// "  set key value         Stores value under key.\n", plus " Alias: del." for an aliased method.
 std::string Line(const rpc::MethodSpec& m) {
   std::string usage(m.name);
   if (const std::string params = rpc::Usage(m); !params.empty()) usage += " " + params;
   usage.resize(std::max<size_t>(usage.size() + 2, 22), ' ');
-  return "  " + usage + std::string(m.summary) + "\n";
+  std::string line = "  " + usage + std::string(m.summary);
+  for (const Alias& a : Aliases()) {
+    if (a.method == m.name) line += " Alias: " + std::string(a.alias) + ".";
+  }
+  return line + "\n";
 }
 
 }  // namespace
@@ -31,7 +36,7 @@ std::string HelpText() {
 }
 
 std::string HelpText(std::string_view method) {
-  const rpc::MethodSpec* m = rpc::FindMethod(method);
+  const rpc::MethodSpec* m = rpc::FindMethod(ResolveAlias(method));
   if (m == nullptr) {
     return "No help for '" + std::string(method) +
            "': not a method this client knows (the server may still know it).\n";

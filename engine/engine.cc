@@ -40,4 +40,23 @@ StatusOr<uint64_t> Engine::Append(std::string_view key, std::string_view value) 
 
 Status Engine::FlushAll() { return Write({MutationType::kFlushAll, {}, {}}).status(); }
 
+namespace {
+
+StatusOr<int64_t> WriteCounter(Engine& engine, std::string_view key, int64_t delta,
+                               MutationRequest request) {
+  auto r = engine.Write({MutationType::kSet, std::string(key), std::to_string(delta), request});
+  if (!r.ok()) return r.status();
+  return r->counter;
+}
+
+}  // namespace
+
+StatusOr<int64_t> Engine::IncrBy(std::string_view key, int64_t delta) {
+  return WriteCounter(*this, key, delta, MutationRequest::kIncrBy);
+}
+
+StatusOr<int64_t> Engine::DecrBy(std::string_view key, int64_t delta) {
+  return WriteCounter(*this, key, delta, MutationRequest::kDecrBy);
+}
+
 }  // namespace walkv

@@ -6,7 +6,7 @@
 //    (group commit).
 //  - Reads (Get/Keys) see only applied, hence durable, mutations; they never wait for a sync.
 //  - Mutations are applied in log (sequence) order by a single commit thread, so results such as
-//    APPEND's new length follow log order.
+//    APPEND's new length and a counter's new value follow log order.
 //  - If a write or sync ever fails, the engine is poisoned: that batch and every later mutation
 //    fail with a storage error (IsStorageFailure()), reads keep working, and a restart recovers
 //    from what is on disk.
@@ -88,6 +88,10 @@ class Engine {
   virtual std::optional<std::string> Get(std::string_view key) = 0;
   // Keys matching a Redis-style glob (* ? [abc] [^a] [a-z] \x), in no particular order.
   virtual std::vector<std::string> Keys(std::string_view pattern) = 0;
+  // The length in bytes of key's value, or nullopt if the key does not exist.
+  virtual std::optional<uint64_t> ValueLength(std::string_view key) = 0;
+  // The number of keys.
+  virtual uint64_t Size() = 0;
 
   // --- writes ---
   // Queues `m` for the next group commit; `done` runs once it is durable and applied.
@@ -98,6 +102,12 @@ class Engine {
   StatusOr<bool> Delete(std::string_view key);  // true if the key existed
   StatusOr<uint64_t> Append(std::string_view key, std::string_view value);  // new length
   Status FlushAll();
+  // Counters (engine/counter.h): the key's value after adding / subtracting `delta`. Atomic in log
+  // order like every mutation: the commit thread computes the result from the state left by every
+  // earlier mutation and logs it as a plain SET. A value that is not an integer, or a result out
+  // of int64 range, fails with kInvalidArgument and changes nothing.
+  StatusOr<int64_t> IncrBy(std::string_view key, int64_t delta);
+  StatusOr<int64_t> DecrBy(std::string_view key, int64_t delta);
 
   // Writes a snapshot of the current state while writers keep running; returns once it is durable
   // and obsolete log segments are removed. Concurrent calls share one snapshot.

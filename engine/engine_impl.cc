@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "engine/counter.h"
 #include "engine/file_names.h"
 #include "engine/log_format.h"
 #include "engine/log_head.h"
@@ -91,6 +92,12 @@ std::vector<std::string> EngineImpl::Keys(std::string_view pattern) {
   return store_.Keys(pattern);
 }
 
+std::optional<uint64_t> EngineImpl::ValueLength(std::string_view key) {
+  return store_.ValueLength(key);
+}
+
+uint64_t EngineImpl::Size() { return store_.Size(); }
+
 void EngineImpl::Submit(Mutation m, Callback done) {
   if (m.key.size() + m.value.size() + 5 > log::kMaxRecordPayload) {
     done(Status::InvalidArgument("key and value together exceed the 1 GiB record limit"));
@@ -176,6 +183,29 @@ void EngineImpl::GatherBatch() {
   gather_target_ = 0;
 }
 
+void EngineImpl::EncodeBatch(std::vector<PendingWrite>* batch,
+                             std::vector<MutationResult>* results) {
+  const bool has_counters = std::any_of(batch->begin(), batch->end(), [](const PendingWrite& w) {
+    return w.mutation.request != MutationRequest::kAsIs;
+  });
+  overlay_.Clear();
+  uint64_t seq = last_seq_.load();
+  for (size_t i = 0; i < batch->size(); ++i) {
+    Mutation& m = (*batch)[i].mutation;
+    if (m.request != MutationRequest::kAsIs) {
+      StatusOr<int64_t> value = ApplyCounter(overlay_.ValueOf(m.key), m.request, m.value);
+      if (!value.ok()) {
+        (*batch)[i].refused = value.status();
+        continue;
+      }
+      (*results)[i].counter = *value;
+      m = Mutation{MutationType::kSet, std::move(m.key), std::to_string(*value)};
+    }
+    if (has_counters) overlay_.Add(m);
+    log::EncodeRecord(++seq, m, &encode_buffer_);
+  }
+}
+
 void EngineImpl::CommitBatch(std::vector<PendingWrite>* batch) {
   Status status = PoisonStatus();
   // A segment without records is never rolled: the new one would have the same name.
@@ -188,11 +218,14 @@ void EngineImpl::CommitBatch(std::vector<PendingWrite>* batch) {
   // malloc consolidation on the hot path.
   std::string& encoded = encode_buffer_;
   encoded.clear();
-  uint64_t seq = last_seq_.load();
+  std::vector<MutationResult>& results = results_buffer_;
+  results.assign(batch->size(), MutationResult{});
   if (status.ok()) {
-    for (const PendingWrite& w : *batch) log::EncodeRecord(++seq, w.mutation, &encoded);
-    status = log_->AppendBatch(encoded);
-    if (status.ok() && options_.fsync_mode == FsyncMode::kAlways) status = SyncLog();
+    EncodeBatch(batch, &results);
+    if (!encoded.empty()) {  // empty when every mutation was a refused counter
+      status = log_->AppendBatch(encoded);
+      if (status.ok() && options_.fsync_mode == FsyncMode::kAlways) status = SyncLog();
+    }
     if (!status.ok()) Poison(status);
   }
   if (!status.ok()) {
@@ -200,26 +233,34 @@ void EngineImpl::CommitBatch(std::vector<PendingWrite>* batch) {
     for (PendingWrite& w : *batch) w.done(failure.ok() ? status : failure);
     return;
   }
-  if (options_.fsync_mode != FsyncMode::kAlways) log_unsynced_ = true;
+  if (options_.fsync_mode != FsyncMode::kAlways && !encoded.empty()) log_unsynced_ = true;
 
   // Durable (or written, in interval/never mode): apply in sequence order, then acknowledge.
-  std::vector<MutationResult>& results = results_buffer_;
-  results.assign(batch->size(), MutationResult{});
-  seq = last_seq_.load();
+  uint64_t seq = last_seq_.load();
+  size_t committed = 0;
   for (size_t i = 0; i < batch->size(); ++i) {
+    if (!(*batch)[i].refused.ok()) continue;
     results[i].seq = ++seq;
     store_.Apply((*batch)[i].mutation, &results[i]);
+    ++committed;
   }
   last_seq_.store(seq);
   total_wal_bytes_.fetch_add(encoded.size());
   if (encoded.capacity() > kMaxKeptBufferBytes) encoded = std::string();  // after a huge batch
   commit_batches_.fetch_add(1, std::memory_order_relaxed);
-  mutations_committed_.fetch_add(batch->size(), std::memory_order_relaxed);
+  mutations_committed_.fetch_add(committed, std::memory_order_relaxed);
   {
     MutexLock lock(&files_mu_);
     segments_.back().bytes = log_->size();
   }
-  for (size_t i = 0; i < batch->size(); ++i) (*batch)[i].done(std::move(results[i]));
+  for (size_t i = 0; i < batch->size(); ++i) {
+    PendingWrite& w = (*batch)[i];
+    if (w.refused.ok()) {
+      w.done(std::move(results[i]));
+    } else {
+      w.done(std::move(w.refused));
+    }
+  }
 
   if (options_.snapshot_wal_bytes > 0 &&
       total_wal_bytes_.load() - snapshot_wal_base_.load() >= options_.snapshot_wal_bytes) {

@@ -4,8 +4,9 @@
 // Threads and what they own:
 //  - Commit thread (CommitLoop): the ONLY user of log_, the only applier of mutations to store_,
 //    the only writer of last_seq_. It drains queue_ into batches: assigns sequence numbers, encodes
-//    the whole batch, writes it with one Append and (FsyncMode::kAlways) one fdatasync, and only
-//    then applies the batch to store_ in sequence order and runs the callbacks. It also performs the
+//    the whole batch (computing counter results as it goes), writes it with one Append and
+//    (FsyncMode::kAlways) one fdatasync, and only then applies the batch to store_ in sequence
+//    order and runs the callbacks. It also performs the
 //    "snapshot cut" between two batches (roll the log, start pre-image tracking in the store) when
 //    the snapshot thread asks, so the cut is exactly at a sequence number.
 //  - Snapshot thread (SnapshotLoop): waits for a trigger (timer, log bytes, Snapshot() call), asks
@@ -28,6 +29,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/batch_overlay.h"
 #include "engine/engine.h"
 #include "engine/env.h"
 #include "engine/latency_window.h"
@@ -49,6 +51,8 @@ class EngineImpl final : public Engine {
 
   std::optional<std::string> Get(std::string_view key) override;
   std::vector<std::string> Keys(std::string_view pattern) override;
+  std::optional<uint64_t> ValueLength(std::string_view key) override;
+  uint64_t Size() override;
   void Submit(Mutation m, Callback done) override;
   StatusOr<SnapshotInfo> Snapshot() override;
   StatusOr<SnapshotInfo> SnapshotKeeping(size_t keep_snapshots) override;
@@ -60,8 +64,9 @@ class EngineImpl final : public Engine {
 
  private:
   struct PendingWrite {
-    Mutation mutation;
+    Mutation mutation;  // a counter request becomes the kSet of its result in EncodeBatch
     Callback done;
+    Status refused;     // set by EncodeBatch: this one alone fails, without a log record
   };
   // The outcome of a snapshot cut, handed from the commit thread to the snapshot thread.
   struct CutResult {
@@ -79,6 +84,11 @@ class EngineImpl final : public Engine {
   // the expected number is queued, or on stop / cut requests. Single writers never wait.
   void GatherBatch() REQUIRES(queue_mu_);
   void CommitBatch(std::vector<PendingWrite>* batch);
+  // Encodes the batch's records into encode_buffer_ with sequence numbers from last_seq_ + 1.
+  // Counter requests are computed here, in log order, from the value their key will have after
+  // the earlier mutations (overlay_): each becomes the kSet of its result (results[i].counter),
+  // or, if it fails (not an integer, overflow), gets `refused` and no record or sequence number.
+  void EncodeBatch(std::vector<PendingWrite>* batch, std::vector<MutationResult>* results);
   // Syncs the current segment (if needed), starts a new one whose first record is first_seq and
   // points LOGHEAD at it. When it returns OK, both are durable.
   Status RollSegment(uint64_t first_seq);
@@ -130,6 +140,7 @@ class EngineImpl final : public Engine {
   size_t last_batch_size_ = 0;       // mutations in the previous batch
   std::string encode_buffer_;                  // CommitBatch's encoded records, reused
   std::vector<MutationResult> results_buffer_;  // CommitBatch's results, reused
+  BatchOverlay overlay_{&store_};  // EncodeBatch: the batch's pending values, for counters
   uint64_t fsync_ewma_micros_ = 0;   // moving average of fdatasync latency (GatherBatch)
 
   std::atomic<uint64_t> last_seq_{0};

@@ -1,6 +1,8 @@
 #include "engine/log_writer.h"
 
 #include <cassert>
+#include <cstdio>
+#include <cstdlib>
 
 #include "engine/coding.h"
 #include "engine/crc.h"
@@ -19,6 +21,12 @@ void EncodeSegmentHeader(uint64_t first_seq, std::string* dst) {
 }
 
 void EncodeRecord(uint64_t seq, const Mutation& m, std::string* dst) {
+  if (m.request != MutationRequest::kAsIs) {
+    // Its type would say SET and its value would be the delta: a record that was never the
+    // state. Stop before it can reach the disk.
+    std::fputs("walkv: bug: an unresolved counter request reached the log writer\n", stderr);
+    std::abort();
+  }
   const size_t start = dst->size();
   // crc and length are filled in once the payload is in place.
   dst->append(8, '\0');

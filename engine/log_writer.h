@@ -17,6 +17,9 @@ namespace walkv::log {
 
 // Appends the framed record for (seq, m) to *dst. Encoding many records into one buffer and
 // writing it with one AppendBatch is how group commit gets one write per batch.
+// Only plain mutations have a record: m.request must be kAsIs (the commit thread resolves a
+// counter request into the kSet of its result first); anything else aborts the process rather
+// than log a value that was never the state.
 void EncodeRecord(uint64_t seq, const Mutation& m, std::string* dst);
 
 // Appends the 24-byte segment header for `first_seq` to *dst.

@@ -22,13 +22,26 @@ void Store::AddAccounting(int64_t entries, int64_t bytes) {
   memory_.fetch_add(static_cast<uint64_t>(bytes), std::memory_order_relaxed);
 }
 
-std::optional<std::string> Store::Get(std::string_view key) const {
+template <typename F>
+auto Store::ReadEntry(std::string_view key, F&& read) const {
   uint64_t hash = HashKey(key);
   const Shard& shard = shards_[ShardIndex(hash)];
   ReaderLock lock(&shard.mu);
-  const StoreEntry* entry = shard.table.Find(key, hash);
-  if (entry == nullptr) return std::nullopt;
-  return std::string(entry->value());
+  return read(shard.table.Find(key, hash));
+}
+
+std::optional<std::string> Store::Get(std::string_view key) const {
+  return ReadEntry(key, [](const StoreEntry* e) -> std::optional<std::string> {
+    if (e == nullptr) return std::nullopt;
+    return std::string(e->value());
+  });
+}
+
+std::optional<uint64_t> Store::ValueLength(std::string_view key) const {
+  return ReadEntry(key, [](const StoreEntry* e) -> std::optional<uint64_t> {
+    if (e == nullptr) return std::nullopt;
+    return e->value().size();
+  });
 }
 
 std::vector<std::string> Store::Keys(std::string_view pattern) const {

@@ -35,6 +35,13 @@
 
 namespace walkv {
 
+// Lets an unordered_map keyed by std::string find/contains a string_view without building a
+// std::string (with std::equal_to<>).
+struct TransparentStringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
 class Store {
  public:
   static constexpr size_t kShardCount = 64;
@@ -45,6 +52,8 @@ class Store {
 
   // --- readers ---
   std::optional<std::string> Get(std::string_view key) const;
+  // The length in bytes of key's value (nullopt: absent), without copying the value.
+  std::optional<uint64_t> ValueLength(std::string_view key) const;
   std::vector<std::string> Keys(std::string_view pattern) const;
   uint64_t Size() const { return size_.load(std::memory_order_relaxed); }
   // Keys, values and a per-entry overhead estimate; not malloc-exact.
@@ -74,13 +83,8 @@ class Store {
   void EndSnapshot();
 
  private:
-  // Lets find/contains take a string_view without building a std::string.
-  struct KeyHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  using PreImageMap =
-      std::unordered_map<std::string, std::optional<std::string>, KeyHash, std::equal_to<>>;
+  using PreImageMap = std::unordered_map<std::string, std::optional<std::string>,
+                                         TransparentStringHash, std::equal_to<>>;
 
   struct Shard {
     mutable SharedMutex mu;
@@ -93,6 +97,9 @@ class Store {
 
   // The shard is chosen by the hash's low bits; the shard's table uses its high bits.
   static size_t ShardIndex(uint64_t hash) { return hash % kShardCount; }
+  // Returns read(key's entry, or nullptr), called with the key's shard locked in shared mode.
+  template <typename F>
+  auto ReadEntry(std::string_view key, F&& read) const;
   // Records the pre-image of `key` if tracking and not yet recorded. Caller holds shard.mu.
   static void SavePreImage(Shard& shard, std::string_view key, uint64_t hash) REQUIRES(shard.mu);
   void AddAccounting(int64_t entries, int64_t bytes);

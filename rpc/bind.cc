@@ -1,14 +1,14 @@
 #include "rpc/bind.h"
 
+#include <algorithm>
 #include <array>
 #include <utility>
+
+#include "rpc/unknown_method.h"
 
 namespace walkv::rpc {
 
 namespace {
-
-// Method names longer than this are cut in UNKNOWN_METHOD messages.
-constexpr size_t kMaxShownMethodBytes = 64;
 
 ErrorResponse BadArgument(const std::string& id, std::string message) {
   return ErrorResponse{id, ErrorCode::kInvalidArgument, std::move(message)};
@@ -19,6 +19,7 @@ std::string Plural(size_t n, std::string_view what) {
 }
 
 std::string ArityText(const MethodSpec& m) {
+  if (m.max_args == kUnlimited) return "at least " + Plural(m.min_args, "argument");
   if (m.min_args == m.max_args) return Plural(m.max_args, "argument");
   return std::to_string(m.min_args) + " to " + Plural(m.max_args, "argument");
 }
@@ -28,10 +29,8 @@ std::string ArityText(const MethodSpec& m) {
 std::variant<Call, ErrorResponse> Bind(CallParts parts) {
   const MethodSpec* m = FindMethod(parts.method);
   if (m == nullptr) {
-    std::string shown(parts.method.substr(0, kMaxShownMethodBytes));
-    if (parts.method.size() > kMaxShownMethodBytes) shown += "...";
     return ErrorResponse{std::move(parts.id), ErrorCode::kUnknownMethod,
-                         "unknown method \"" + shown + "\""};
+                         UnknownMethodMessage(parts.method)};
   }
   const std::string& id = parts.id;
   const std::string name(m->name);
@@ -44,16 +43,18 @@ std::variant<Call, ErrorResponse> Bind(CallParts parts) {
     return BadArgument(id, name + " takes no keyword arguments");
   }
 
-  // Slot i holds parameter i, from args or from kwargs.
+  // Slot i holds argument i, from args or from kwargs (a repeated parameter: args only, beyond
+  // the slots).
   std::array<const ArgValue*, kMaxParams> slots{};
-  for (size_t i = 0; i < positional; ++i) slots[i] = &parts.args[i];
+  const size_t slot_count = std::min(m->max_args, kMaxParams);
+  for (size_t i = 0; i < std::min(positional, kMaxParams); ++i) slots[i] = &parts.args[i];
   for (const KeywordArg& kw : parts.kwargs) {
-    size_t index = m->max_args;
-    for (size_t i = 0; i < m->max_args; ++i) {
+    size_t index = slot_count;
+    for (size_t i = 0; i < slot_count; ++i) {
       if (m->params[i].name == kw.name) index = i;
     }
     const std::string kw_name(kw.name);
-    if (index == m->max_args) {
+    if (index == slot_count) {
       return BadArgument(id, name + " has no parameter named \"" + kw_name + "\"");
     }
     if (slots[index] != nullptr) {
@@ -62,8 +63,8 @@ std::variant<Call, ErrorResponse> Bind(CallParts parts) {
     slots[index] = &kw.value;
   }
   size_t given = 0;
-  while (given < m->max_args && slots[given] != nullptr) ++given;
-  for (size_t i = given; i < m->max_args; ++i) {
+  while (given < slot_count && slots[given] != nullptr) ++given;
+  for (size_t i = given; i < slot_count; ++i) {
     if (slots[i] != nullptr) {
       return BadArgument(id, name + ": \"" + std::string(m->params[i].name) +
                                  "\" given without \"" + std::string(m->params[given].name) + "\"");
@@ -73,9 +74,11 @@ std::variant<Call, ErrorResponse> Bind(CallParts parts) {
     return BadArgument(id, name + " takes " + ArityText(*m) + ", got " + std::to_string(given) +
                                " (missing \"" + std::string(m->params[given].name) + "\")");
   }
+  given = std::max(given, positional);  // the repeated parameter's arguments beyond the slots
+  auto arg_at = [&](size_t i) { return i < kMaxParams ? slots[i] : &parts.args[i]; };
   for (size_t i = 0; i < given; ++i) {
-    const ParamSpec& p = m->params[i];
-    const ArgValue& arg = *slots[i];
+    const ParamSpec& p = ParamAt(*m, i);
+    const ArgValue& arg = *arg_at(i);
     if (arg.text == nullptr) {
       return BadArgument(id, name + ": " + std::string(p.name) + " must be a string, got " +
                                  std::string(arg.type_name));
@@ -92,7 +95,7 @@ std::variant<Call, ErrorResponse> Bind(CallParts parts) {
   call.method = m;
   call.method_index = static_cast<size_t>(m - MethodTable().data());
   call.args.reserve(given);
-  for (size_t i = 0; i < given; ++i) call.args.push_back(std::move(*slots[i]->text));
+  for (size_t i = 0; i < given; ++i) call.args.push_back(std::move(*arg_at(i)->text));
   return call;
 }
 

@@ -20,6 +20,29 @@ MethodResult Get(MethodContext& ctx, std::vector<std::string>& args) {
   return value.has_value() ? json(std::move(*value)) : json(nullptr);
 }
 
+MethodResult Exists(MethodContext& ctx, std::vector<std::string>& args) {
+  uint64_t count = 0;  // like Redis: a key named twice counts twice
+  for (const std::string& key : args) count += ctx.engine.ValueLength(key).has_value() ? 1 : 0;
+  return json(count);
+}
+
+MethodResult DbSize(MethodContext& ctx, std::vector<std::string>&) {
+  return json(ctx.engine.Size());
+}
+
+MethodResult StrLen(MethodContext& ctx, std::vector<std::string>& args) {
+  return json(ctx.engine.ValueLength(args[0]).value_or(0));
+}
+
+MethodResult MGet(MethodContext& ctx, std::vector<std::string>& args) {
+  json values = json::array();
+  for (const std::string& key : args) {
+    std::optional<std::string> value = ctx.engine.Get(key);
+    values.push_back(value.has_value() ? json(std::move(*value)) : json(nullptr));
+  }
+  return values;
+}
+
 MethodResult Keys(MethodContext& ctx, std::vector<std::string>& args) {
   std::vector<std::string> keys = ctx.engine.Keys(args.empty() ? "*" : args[0]);
   std::sort(keys.begin(), keys.end());
@@ -89,14 +112,35 @@ Mutation AppendMutation(std::vector<std::string>& args) {
 Mutation FlushAllMutation(std::vector<std::string>&) {
   return Mutation{MutationType::kFlushAll, "", ""};
 }
+// Counters: the engine computes the new value in log order (engine/counter.h) and checks the
+// delta, so that every counter error comes from one place.
+Mutation Counter(std::string& key, std::string delta, MutationRequest request) {
+  return Mutation{MutationType::kSet, std::move(key), std::move(delta), request};
+}
+Mutation IncrMutation(std::vector<std::string>& args) {
+  return Counter(args[0], "1", MutationRequest::kIncrBy);
+}
+Mutation DecrMutation(std::vector<std::string>& args) {
+  return Counter(args[0], "1", MutationRequest::kDecrBy);
+}
+Mutation IncrByMutation(std::vector<std::string>& args) {
+  return Counter(args[0], std::move(args[1]), MutationRequest::kIncrBy);
+}
+Mutation DecrByMutation(std::vector<std::string>& args) {
+  return Counter(args[0], std::move(args[1]), MutationRequest::kDecrBy);
+}
 
 json True(const MutationResult&) { return json(true); }
 json Existed(const MutationResult& r) { return json(r.existed); }
 json NewLength(const MutationResult& r) { return json(r.new_length); }
+json CounterValue(const MutationResult& r) { return json(r.counter); }
 
 constexpr ParamSpec kKey{"key", kMaxKeyBytes};
 constexpr ParamSpec kValue{"value", kUnlimited};
 constexpr ParamSpec kPattern{"pattern", kMaxKeyBytes};
+// A decimal integer; anything longer than int64's 20 characters is out of range anyway, and the
+// limit keeps a huge argument out of the error path.
+constexpr ParamSpec kDelta{"delta", 64};
 
 // The table. Keep it sorted by name; info() reports ops in this order, and `walkv cli help` lists
 // the methods in this order.
@@ -104,21 +148,38 @@ constexpr MethodSpec kMethods[] = {
     // name, min, max, params, kwargs, kind, run, mutation, write_result, summary
     {"append", 2, 2, {kKey, kValue}, true, MethodKind::kWrite, nullptr, &AppendMutation,
      &NewLength, "Appends value to key's value; returns the new length in bytes."},
+    {"dbsize", 0, 0, {}, false, MethodKind::kRead, &DbSize, nullptr, nullptr,
+     "Returns the number of keys."},
+    {"decr", 1, 1, {kKey}, true, MethodKind::kWrite, nullptr, &DecrMutation, &CounterValue,
+     "Subtracts 1 from the integer at key (missing = 0); returns the new value."},
+    {"decrby", 2, 2, {kKey, kDelta}, true, MethodKind::kWrite, nullptr, &DecrByMutation,
+     &CounterValue,
+     "Subtracts delta from the integer at key (missing = 0); returns the new value."},
     {"delete", 1, 1, {kKey}, true, MethodKind::kWrite, nullptr, &DeleteMutation, &Existed,
      "Removes key; (true) if it existed, else (false)."},
+    {"exists", 1, kUnlimited, {kKey}, false, MethodKind::kRead, &Exists, nullptr, nullptr,
+     "Counts how many of the keys exist (a key named twice counts twice)."},
     {"flushall", 0, 0, {}, false, MethodKind::kWrite, nullptr, &FlushAllMutation, &True,
      "Removes every key."},
     {"get", 1, 1, {kKey}, true, MethodKind::kRead, &Get, nullptr, nullptr,
      "Returns the value of key, or (nil)."},
+    {"incr", 1, 1, {kKey}, true, MethodKind::kWrite, nullptr, &IncrMutation, &CounterValue,
+     "Adds 1 to the integer at key (missing = 0); returns the new value."},
+    {"incrby", 2, 2, {kKey, kDelta}, true, MethodKind::kWrite, nullptr, &IncrByMutation,
+     &CounterValue, "Adds delta to the integer at key (missing = 0); returns the new value."},
     {"info", 0, 0, {}, false, MethodKind::kRead, &Info, nullptr, nullptr,
      "Server counters: keys, memory, log bytes, snapshots, fsyncs, ops."},
     {"keys", 0, 1, {kPattern}, true, MethodKind::kRead, &Keys, nullptr, nullptr,
      "Keys matching a glob (* ? [abc] [^a] [a-z] \\x); default *."},
+    {"mget", 1, kUnlimited, {kKey}, false, MethodKind::kRead, &MGet, nullptr, nullptr,
+     "Returns the value of each key, (nil) for a missing one."},
     {"ping", 0, 0, {}, false, MethodKind::kRead, &Ping, nullptr, nullptr, "Answers \"PONG\"."},
     {"set", 2, 2, {kKey, kValue}, true, MethodKind::kWrite, nullptr, &SetMutation, &True,
      "Stores value under key."},
     {"snapshot", 0, 0, {}, false, MethodKind::kBlocking, &Snapshot, nullptr, nullptr,
      "Writes a snapshot and returns once it is durable."},
+    {"strlen", 1, 1, {kKey}, true, MethodKind::kRead, &StrLen, nullptr, nullptr,
+     "Returns the length in bytes of key's value (0 if missing)."},
 };
 static_assert(std::size(kMethods) <= Metrics::kMaxMethods);
 
@@ -134,13 +195,22 @@ const MethodSpec* FindMethod(std::string_view name) {
 }
 
 std::string Usage(const MethodSpec& method) {
+  const bool repeats = method.max_args == kUnlimited;
   std::string usage;
-  for (size_t i = 0; i < method.max_args; ++i) {
+  for (size_t i = 0; i < (repeats ? method.min_args + 1 : method.max_args); ++i) {
     if (i > 0) usage += ' ';
-    const std::string name(method.params[i].name);
-    usage += i < method.min_args ? name : "[" + name + "]";
+    const std::string name(ParamAt(method, i).name);
+    if (i < method.min_args) {
+      usage += name;
+    } else {
+      usage += "[" + name + (repeats ? " ...]" : "]");
+    }
   }
   return usage;
+}
+
+const ParamSpec& ParamAt(const MethodSpec& method, size_t i) {
+  return method.params[method.max_args == kUnlimited ? std::min(i, method.min_args - 1) : i];
 }
 
 bool ResultMeansDone(const MethodSpec& method) { return method.write_result == &True; }

@@ -7,7 +7,8 @@
 // submit and a `write_result` function turning the engine's MutationResult into the JSON result.
 // Parameters are strings (keys, values, patterns); a JSON string argument is passed as the exact
 // bytes of its UTF-8 encoding. Every parameter may be passed positionally or, if kwargs_allowed,
-// by name in kwargs.
+// by name in kwargs. A method with max_args == kUnlimited (exists, mget) takes its last required
+// parameter any number of times, positionally only.
 #pragma once
 
 #include <array>
@@ -64,7 +65,7 @@ struct ParamSpec {
 struct MethodSpec {
   std::string_view name;  // lower case; lookup is case-insensitive
   size_t min_args;        // required parameters (the first min_args of params)
-  size_t max_args;
+  size_t max_args;        // kUnlimited: params[min_args - 1] repeats; then kwargs_allowed is false
   std::array<ParamSpec, kMaxParams> params;
   bool kwargs_allowed;
   MethodKind kind;
@@ -82,8 +83,12 @@ std::span<const MethodSpec> MethodTable();
 const MethodSpec* FindMethod(std::string_view name);
 
 // The parameters for people: required ones by name, optional ones in brackets ("key value",
-// "[pattern]"); empty for none.
+// "[pattern]", "key [key ...]"); empty for none.
 std::string Usage(const MethodSpec& method);
+
+// The spec of the method's i-th argument (i < max_args): a repeated parameter's for every i past
+// the fixed ones.
+const ParamSpec& ParamAt(const MethodSpec& method, size_t i);
 
 // True if the method's result is always `true`, meaning "done" (set, flushall): `walkv cli`
 // shows it as OK.

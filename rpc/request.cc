@@ -1,8 +1,11 @@
 #include "rpc/request.h"
 
 #include <cstdint>
+#include <cstdio>
 #include <optional>
 #include <utility>
+
+#include "rpc/json_text.h"
 
 namespace walkv::rpc {
 
@@ -124,6 +127,44 @@ std::string CleanParseMessage(const std::string& what) {
   return msg.empty() ? "invalid JSON" : msg;
 }
 
+// The offset of the first byte of `s` that is not part of a well-formed UTF-8 sequence.
+std::optional<size_t> FirstInvalidUtf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    const size_t n = Utf8SequenceLength(s.substr(i));
+    if (n == 0) return i;
+    i += n;
+  }
+  return std::nullopt;
+}
+
+// A request to show people who sent something else.
+constexpr std::string_view kExampleRequest = R"({"id":1,"method":"get","args":["k"]})";
+
+// For a line that is not JSON: what is wrong with it in the words of the protocol, and what to
+// send instead, for the mistakes people make; else nlohmann's description.
+std::string ParseErrorMessage(std::string_view line, const std::string& parser_error) {
+  if (std::optional<size_t> bad = FirstInvalidUtf8(line)) {
+    char byte[8];
+    std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned char>(line[*bad]));
+    return "request is not valid UTF-8: byte " + std::string(byte) + " at offset " +
+           std::to_string(*bad) + " is not part of a UTF-8 character; send UTF-8 text";
+  }
+  const size_t first = line.find_first_not_of(" \t\r");
+  const char c = first == std::string_view::npos ? '\0' : line[first];
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+    return "request is not valid JSON: requests are JSON objects, one per line, e.g. " +
+           std::string(kExampleRequest);
+  }
+  if (c == '{') {
+    const size_t next = line.find_first_not_of(" \t\r", first + 1);
+    if (next != std::string_view::npos && line[next] != '"' && line[next] != '}') {
+      return "request is not valid JSON: member names and strings are in double quotes, e.g. " +
+             std::string(kExampleRequest);
+    }
+  }
+  return "request is not valid JSON: " + CleanParseMessage(parser_error);
+}
+
 }  // namespace
 
 std::variant<Request, ErrorResponse> ParseRequest(std::string_view line) {
@@ -132,8 +173,7 @@ std::variant<Request, ErrorResponse> ParseRequest(std::string_view line) {
   const bool ok = json::sax_parse(line.begin(), line.end(), &sax, json::input_format_t::json,
                                   /*strict=*/true, /*ignore_comments=*/false);
   if (!ok) {
-    return ErrorResponse{"null", ErrorCode::kParseError,
-                         "request is not valid JSON: " + CleanParseMessage(sax.error())};
+    return ErrorResponse{"null", ErrorCode::kParseError, ParseErrorMessage(line, sax.error())};
   }
   if (sax.too_deep()) {
     return Invalid("null",

@@ -39,7 +39,9 @@ struct ErrorResponse {
 // the limit also bounds the memory a hostile line can make the parser build.
 inline constexpr int kMaxRequestDepth = 32;
 
-// Parses one line (without its '\n'). Errors: PARSE_ERROR (not JSON / not UTF-8),
+// Parses one line (without its '\n'). Errors: PARSE_ERROR (not JSON / not UTF-8; the message
+// names the first byte that is not UTF-8, and for a line that starts with a letter or a '{' not
+// followed by '"' shows a request to send instead),
 // INVALID_REQUEST (not an object, missing or non-string method, args not an array, kwargs not an
 // object, id not a scalar, nesting deeper than kMaxRequestDepth). Unknown top-level members are
 // ignored. A duplicated member: the last one counts.

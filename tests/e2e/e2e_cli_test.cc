@@ -68,6 +68,37 @@ TEST_F(CliTest, ArgumentsStayStringsEvenIfTheyLookLikeNumbersOrFlags) {
   EXPECT_EQ(Cli({"append", "n", "8"}).out, "4\n");
 }
 
+TEST_F(CliTest, DelIsAnAliasOfDelete) {
+  EXPECT_EQ(Cli({"set", "k", "v"}).exit, 0);
+  ProcessResult del = Cli({"del", "k"});
+  EXPECT_EQ(del.exit, 0) << del.err;
+  EXPECT_EQ(del.out, "true\n");
+  EXPECT_EQ(Cli({"DEL", "k"}).out, "false\n");
+  EXPECT_THAT(Cli({"help", "del"}).out, HasSubstr("delete key"));
+}
+
+TEST_F(CliTest, CountersAndMultiKeyReads) {
+  EXPECT_EQ(Cli({"incr", "n"}).out, "1\n");
+  EXPECT_EQ(Cli({"incrby", "n", "-11"}).out, "-10\n");
+  EXPECT_EQ(Cli({"--json", "decrby", "n", "5"}).out, "-15\n");
+  EXPECT_EQ(Cli({"set", "s", "abc"}).exit, 0);
+  ProcessResult not_integer = Cli({"incr", "s"});
+  EXPECT_EQ(not_integer.exit, 1);
+  EXPECT_EQ(not_integer.err,
+            "(error) INVALID_ARGUMENT value is not an integer or out of range\n");
+  EXPECT_EQ(Cli({"exists", "n", "s", "nope", "n"}).out, "3\n");
+  EXPECT_EQ(Cli({"dbsize"}).out, "2\n");
+  EXPECT_EQ(Cli({"strlen", "s"}).out, "3\n");
+  EXPECT_EQ(Cli({"--json", "mget", "s", "nope", "n"}).out, "[\"abc\",null,\"-15\"]\n");
+}
+
+TEST_F(CliTest, UnknownMethodSuggestsTheClosest) {
+  ProcessResult typo = Cli({"icnr", "n"});
+  EXPECT_EQ(typo.exit, 1);
+  EXPECT_THAT(typo.err, HasSubstr("(error) UNKNOWN_METHOD unknown method \"icnr\"; did you mean "
+                                  "\"incr\"? Methods: append, dbsize,"));
+}
+
 TEST_F(CliTest, ServerErrorGoesToStderrWithExitOne) {
   ProcessResult unknown = Cli({"frobnicate", "x"});
   EXPECT_EQ(unknown.exit, 1);

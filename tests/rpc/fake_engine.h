@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/counter.h"
 #include "engine/engine.h"
 
 namespace walkv::testing {
@@ -75,6 +76,17 @@ class FakeEngine : public Engine {
     return it->second;
   }
 
+  std::optional<uint64_t> ValueLength(std::string_view key) override {
+    std::optional<std::string> value = Get(key);
+    if (!value) return std::nullopt;
+    return value->size();
+  }
+
+  uint64_t Size() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return map_.size();
+  }
+
   std::vector<std::string> Keys(std::string_view pattern) override {
     std::lock_guard<std::mutex> lock(mu_);
     std::vector<std::string> out;
@@ -98,9 +110,9 @@ class FakeEngine : public Engine {
       cv_.notify_all();
       return;
     }
-    MutationResult r = Apply(m);
+    StatusOr<MutationResult> r = Apply(m);
     lock.unlock();
-    done(r);
+    done(std::move(r));
   }
 
   StatusOr<SnapshotInfo> Snapshot() override {
@@ -142,7 +154,7 @@ class FakeEngine : public Engine {
   }
   // Applies every held mutation in order and runs its callback; returns how many.
   size_t ReleaseWrites() {
-    std::deque<std::pair<MutationResult, Callback>> done;
+    std::deque<std::pair<StatusOr<MutationResult>, Callback>> done;
     {
       std::lock_guard<std::mutex> lock(mu_);
       while (!held_.empty()) {
@@ -180,8 +192,19 @@ class FakeEngine : public Engine {
   }
 
  private:
-  MutationResult Apply(const Mutation& m) {
+  StatusOr<MutationResult> Apply(const Mutation& m) {
     MutationResult r;
+    if (m.request != MutationRequest::kAsIs) {  // counters: the engine's own rules
+      auto it = map_.find(m.key);
+      std::optional<std::string_view> current;
+      if (it != map_.end()) current = it->second;
+      StatusOr<int64_t> value = ApplyCounter(current, m.request, m.value);
+      if (!value.ok()) return value.status();
+      r.counter = *value;
+      map_[m.key] = std::to_string(*value);
+      r.seq = ++seq_;
+      return r;
+    }
     r.seq = ++seq_;
     switch (m.type) {
       case MutationType::kSet:

@@ -90,7 +90,7 @@ TEST(FastRequestTest, DecodesRequestsThatBindRefuses) {
       {R"({"id":1,"method":"get","args":["a","b"]})", ErrorCode::kInvalidArgument},
       {R"({"id":1,"method":"get"})", ErrorCode::kInvalidArgument},
       {R"({"id":1,"method":"ping","args":["x"]})", ErrorCode::kInvalidArgument},
-      {R"({"id":1,"method":"incr","args":["k"]})", ErrorCode::kUnknownMethod},
+      {R"({"id":1,"method":"frob","args":["k"]})", ErrorCode::kUnknownMethod},
       {R"({"id":1,"method":"get","args":[")" + std::string(kMaxKeyBytes + 1, 'k') + R"("]})",
        ErrorCode::kInvalidArgument},
   };

@@ -4,7 +4,9 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <variant>
+#include <vector>
 
 #include "rpc/ascii.h"
 #include "rpc/line_framer.h"
@@ -177,6 +179,85 @@ TEST(RequestParserTest, UnknownMethodIsUnknownMethod) {
   EXPECT_EQ(MustFail(R"({"method":""})").code, ErrorCode::kUnknownMethod);
 }
 
+TEST(RequestParserTest, UnknownMethodSuggestsTheClosestAndListsAll) {
+  for (auto [sent, suggested] : {std::pair{"incrr", "incr"}, std::pair{"GTE", "get"},
+                                 std::pair{"del", "delete"}, std::pair{"exist", "exists"},
+                                 std::pair{"DBSIZ", "dbsize"}, std::pair{"mgte", "mget"}}) {
+    ErrorResponse e = MustFail(R"({"method":")" + std::string(sent) + R"("})");
+    EXPECT_EQ(e.code, ErrorCode::kUnknownMethod);
+    EXPECT_NE(e.message.find("; did you mean \"" + std::string(suggested) + "\"?"),
+              std::string::npos)
+        << e.message;
+  }
+  ErrorResponse far = MustFail(R"({"method":"frobnicate"})");
+  EXPECT_EQ(far.message.find("did you mean"), std::string::npos) << far.message;
+  std::string all;
+  for (const MethodSpec& m : MethodTable()) all += (all.empty() ? "" : ", ") + std::string(m.name);
+  EXPECT_EQ(far.message, "unknown method \"frobnicate\". Methods: " + all);
+}
+
+TEST(RequestParserTest, NotJsonSaysWhatToSendInstead) {
+  const std::string example = R"(e.g. {"id":1,"method":"get","args":["k"]})";
+  for (const char* line : {"GET k", "  ping", "set a b"}) {
+    ErrorResponse e = MustFail(line);
+    EXPECT_EQ(e.code, ErrorCode::kParseError);
+    EXPECT_EQ(e.message, "request is not valid JSON: requests are JSON objects, one per line, " +
+                             example);
+  }
+  for (const char* line : {"{'method':'get'}", "{method:\"get\"}", "{ 'id': 1}"}) {
+    ErrorResponse e = MustFail(line);
+    EXPECT_EQ(e.code, ErrorCode::kParseError);
+    EXPECT_EQ(e.message, "request is not valid JSON: member names and strings are in double "
+                         "quotes, " + example) << line;
+  }
+  // Other syntax errors keep the parser's own description.
+  EXPECT_NE(MustFail("[1,]").message.find("syntax error"), std::string::npos);
+}
+
+TEST(RequestParserTest, InvalidUtf8NamesTheByte) {
+  ErrorResponse e = MustFail("{\"method\":\"set\",\"args\":[\"k\",\"ab\xff\"]}");
+  EXPECT_EQ(e.code, ErrorCode::kParseError);
+  EXPECT_EQ(e.message, "request is not valid UTF-8: byte 0xFF at offset 31 is not part of a "
+                       "UTF-8 character; send UTF-8 text");
+  EXPECT_NE(MustFail("\xc3\x28").message.find("byte 0xC3 at offset 0"), std::string::npos);
+}
+
+TEST(RequestParserTest, RepeatedKeyMethodsTakeAnyNumberOfKeys) {
+  for (const char* method : {"exists", "mget"}) {
+    std::string keys;
+    for (int i = 0; i < 10; ++i) keys += (i ? ",\"k" : "\"k") + std::to_string(i) + "\"";
+    Call c = MustBind(R"({"method":")" + std::string(method) + R"(","args":[)" + keys + "]}");
+    ASSERT_EQ(c.args.size(), 10u);
+    EXPECT_EQ(c.args[9], "k9");
+    EXPECT_EQ(MustBind(R"({"method":")" + std::string(method) + R"(","args":["a"]})").args,
+              std::vector<std::string>{"a"});
+    ErrorResponse none = MustFail(R"({"method":")" + std::string(method) + R"("})");
+    EXPECT_EQ(none.code, ErrorCode::kInvalidArgument);
+    EXPECT_EQ(none.message,
+              std::string(method) + " takes at least 1 argument, got 0 (missing \"key\")");
+    EXPECT_EQ(MustFail(R"({"method":")" + std::string(method) +
+                       R"(","args":["a","b","c","d","e",7]})")
+                  .message,
+              std::string(method) + ": key must be a string, got number");
+    EXPECT_EQ(MustFail(R"({"method":")" + std::string(method) + R"(","kwargs":{"key":"a"}})")
+                  .message,
+              std::string(method) + " takes no keyword arguments");
+  }
+}
+
+TEST(RequestParserTest, CounterMethodsCheckArityAndTypes) {
+  EXPECT_EQ(MustBind(R"({"method":"incrby","kwargs":{"key":"k","delta":"5"}})").args,
+            (std::vector<std::string>{"k", "5"}));
+  EXPECT_EQ(MustFail(R"({"method":"incr","args":["k","1"]})").message,
+            "incr takes 1 argument, got 2");
+  EXPECT_EQ(MustFail(R"({"method":"decrby","args":["k"]})").message,
+            "decrby takes 2 arguments, got 1 (missing \"delta\")");
+  EXPECT_EQ(MustFail(R"({"method":"incrby","args":["k",5]})").message,
+            "incrby: delta must be a string, got number");
+  EXPECT_EQ(MustFail(R"({"method":"strlen","args":[]})").code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(MustFail(R"({"method":"dbsize","args":["k"]})").code, ErrorCode::kInvalidArgument);
+}
+
 TEST(RequestParserTest, WrongArityIsInvalidArgument) {
   EXPECT_EQ(MustFail(R"({"method":"get"})").code, ErrorCode::kInvalidArgument);
   EXPECT_EQ(MustFail(R"({"method":"get","args":["a","b"]})").code, ErrorCode::kInvalidArgument);
@@ -252,8 +333,16 @@ TEST(RequestParserTest, EveryTableMethodIsFoundAndConsistent) {
   for (const MethodSpec& m : MethodTable()) {
     EXPECT_EQ(FindMethod(m.name), &m);
     EXPECT_LE(m.min_args, m.max_args);
-    EXPECT_LE(m.max_args, kMaxParams);
-    for (size_t i = 0; i < m.max_args; ++i) EXPECT_FALSE(m.params[i].name.empty());
+    if (m.max_args == kUnlimited) {  // the last required parameter repeats, positionally only
+      EXPECT_GE(m.min_args, 1u) << m.name;
+      EXPECT_LE(m.min_args, kMaxParams) << m.name;
+      EXPECT_FALSE(m.kwargs_allowed) << m.name;
+    } else {
+      EXPECT_LE(m.max_args, kMaxParams) << m.name;
+    }
+    for (size_t i = 0; i < std::min(m.max_args, kMaxParams); ++i) {
+      EXPECT_FALSE(ParamAt(m, i).name.empty()) << m.name;
+    }
     EXPECT_FALSE(m.summary.empty()) << m.name;
   }
 }
@@ -263,6 +352,8 @@ TEST(RequestParserTest, UsageNamesRequiredAndOptionalParameters) {
   EXPECT_EQ(Usage(*FindMethod("get")), "key");
   EXPECT_EQ(Usage(*FindMethod("keys")), "[pattern]");
   EXPECT_EQ(Usage(*FindMethod("ping")), "");
+  EXPECT_EQ(Usage(*FindMethod("mget")), "key [key ...]");
+  EXPECT_EQ(Usage(*FindMethod("incrby")), "key delta");
 }
 
 TEST(RequestParserTest, OnlySetAndFlushallAnswerDone) {

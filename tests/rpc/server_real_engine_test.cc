@@ -130,6 +130,41 @@ TEST(ServerRealEngineTest, ConcurrentClientsAppendExactly) {
   EXPECT_EQ((*served.Connect()->Get("shared"))->size(), static_cast<size_t>(kClients * kOps));
 }
 
+TEST(ServerRealEngineTest, CountersAndMultiKeyReads) {
+  walkv::testing::TempDir dir;
+  EngineOptions options;
+  options.data_dir = dir.Sub("data");
+  Served served(options);
+  ASSERT_TRUE(served.ok());
+  auto c = served.Connect();
+  auto result = [&](std::string_view method, json args) {
+    auto r = c->Call(method, std::move(args));
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : json();
+  };
+  EXPECT_EQ(result("incr", {"n"})["result"], 1);
+  EXPECT_EQ(result("INCRBY", {"n", "41"})["result"], 42);
+  EXPECT_EQ(result("decr", {"n"})["result"], 41);
+  EXPECT_EQ(result("decrby", {"n", "-9"})["result"], 50);
+  EXPECT_EQ(result("get", {"n"})["result"], "50");
+  ASSERT_TRUE(c->Set("s", "hello").ok());
+  EXPECT_EQ(result("incr", {"s"})["error"],
+            json({{"code", "INVALID_ARGUMENT"},
+                  {"message", "value is not an integer or out of range"}}));
+  EXPECT_EQ(result("incrby", {"n", "1.5"})["error"]["message"],
+            "increment is not an integer or out of range");
+  ASSERT_TRUE(c->Set("max", "9223372036854775807").ok());
+  EXPECT_EQ(result("incr", {"max"})["error"]["message"], "increment or decrement would overflow");
+  EXPECT_EQ(result("get", {"s"})["result"], "hello");
+
+  EXPECT_EQ(result("exists", {"n", "s", "n", "missing"})["result"], 3);
+  EXPECT_EQ(result("dbsize", json::array())["result"], 3);
+  EXPECT_EQ(result("strlen", {"s"})["result"], 5);
+  EXPECT_EQ(result("strlen", {"missing"})["result"], 0);
+  EXPECT_EQ(result("mget", {"s", "missing", "n", "s", "a", "b"})["result"],
+            json({"hello", nullptr, "50", "hello", nullptr, nullptr}));
+}
+
 TEST(ServerRealEngineTest, FailedSyncIsStorageErrorAndReadsKeepWorking) {
   FaultInjectionEnv env;
   EngineOptions options;

@@ -150,8 +150,8 @@ TEST(ServerTest, ErrorResponsesCarryCodesAndIds) {
                   .ok());
   EXPECT_EQ(*c->ReceiveLine(),
             R"({"id":null,"error":{"code":"PARSE_ERROR","message":"request is not valid JSON: )"
-            R"(parse error at line 1, column 2: syntax error while parsing value - )"
-            R"(invalid literal; last read: 'no'"}})");
+            R"(requests are JSON objects, one per line, e.g. )"
+            R"({\"id\":1,\"method\":\"get\",\"args\":[\"k\"]}"}})");
   EXPECT_EQ(ErrorCodeOf(*c->Receive()), "INVALID_REQUEST");
   std::string unknown = *c->ReceiveLine();
   EXPECT_EQ(
