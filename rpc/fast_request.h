@@ -13,7 +13,8 @@
 // most once, only these members:
 //   "id":     a string, an integer of at most 18 digits, true, false or null
 //   "method": a string
-//   "args":   null or a list of at most kMaxParams strings (no method takes more)
+//   "args":   null or a list of at most kMaxParams strings (longer lists, e.g. mget with many
+//             keys, go to the generic parser)
 //   "kwargs": null or {}
 // Strings may hold any escape (\uXXXX surrogate pairs included) and any well-formed UTF-8.
 // Everything else (floats, huge integers, other members, duplicated members, non-empty kwargs,
