@@ -64,14 +64,17 @@ std::string WhyRefused(RecoveryMode mode, const Finding& f) {
   return StrCat("refusing to start (", ModeFlag(mode), ")");
 }
 
-// What point-in-time would do instead, when it would start.
-std::string PointInTimeHint(const Finding& f) {
+// The least intrusive mode that would start instead (per the decision table), and what it does.
+std::string OtherModeHint(RecoveryMode mode, const Finding& f) {
   if (f.kind == DamageKind::kNoBase || !f.needed) return "";
+  const Decision tolerant = Decide(RecoveryMode::kTolerateTail, f.kind);
+  if (mode == RecoveryMode::kAbsolute && tolerant != Decision::kRefuse) {
+    return StrCat(" --recovery-mode tolerate-tail (the default) would ",
+                  tolerant == Decision::kFallBack ? "fall back to an older snapshot."
+                                                  : "drop the torn tail.");
+  }
   std::string_view serves = IsLogHeadKind(f.kind) ? "the log that is there"
-                            : (f.kind == DamageKind::kSnapshotDamaged ||
-                               f.kind == DamageKind::kSnapshotUncovered)
-                                ? "the state from an older snapshot"
-                                : "the state before the damage";
+                                                  : "the state before the damage";
   return StrCat(" --recovery-mode point-in-time would serve ", serves, ".", kCopyFirst);
 }
 
@@ -189,7 +192,8 @@ std::string DescribeRefusal(const RecoveryPlan& plan) {
   if (f.kind == DamageKind::kNoBase) {
     return StrCat(DescribeDamage(f), "; refusing to start.", kVerifyHint);
   }
-  return StrCat(Subject(f), "; ", WhyRefused(plan.mode, f), ".", PointInTimeHint(f), kVerifyHint);
+  return StrCat(Subject(f), "; ", WhyRefused(plan.mode, f), ".", OtherModeHint(plan.mode, f),
+                kVerifyHint);
 }
 
 std::string DescribeDecision(const RecoveryPlan& plan, size_t index) {
