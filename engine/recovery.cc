@@ -136,21 +136,7 @@ void Planner::CheckLogHead() {
   std::optional<log::LogHeadProblem> problem =
       log::FindLogHeadProblem(head_, snapshot_files_.size(), segment_seqs);
   if (!problem) return;
-  Finding f{.file = LogHeadFileName(), .offset = problem->offset, .detail = problem->detail};
-  switch (problem->kind) {
-    case log::LogHeadProblem::Kind::kDamaged:
-      f.kind = DamageKind::kLogHeadDamaged;
-      break;
-    case log::LogHeadProblem::Kind::kMissing:
-      f.kind = DamageKind::kLogHeadMissing;
-      break;
-    case log::LogHeadProblem::Kind::kSegmentMissing:
-      f.kind = DamageKind::kNamedSegmentMissing;
-      f.file = LogFileName(problem->newest);
-      f.found_seq = problem->newest;
-      break;
-  }
-  Found(std::move(f));  // a repair here changes nothing on disk: the engine rewrites LOGHEAD
+  Found(LogHeadFinding(*problem));  // a repair here changes nothing on disk: the engine rewrites LOGHEAD
 }
 
 Status Planner::LoadBaseSnapshot() {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "engine/log_head.h"
 #include "engine/log_reader.h"
 #include "engine/options.h"
 
@@ -83,6 +84,10 @@ struct Finding {
   // kSnapshotUncovered: the oldest segment there is.
   std::string oldest_segment;
 };
+
+// The finding for a LOGHEAD problem (log_head.h), for recovery and verify alike; its decision is
+// left for the caller's mode.
+Finding LogHeadFinding(const log::LogHeadProblem& problem);
 
 enum class ActionKind {
   kRemoveTemp,  // remove an unfinished *.tmp file: it was never part of the state

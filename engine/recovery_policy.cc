@@ -2,6 +2,7 @@
 // --recovery-mode does with each kind of damage.
 #include "engine/recovery_plan.h"
 
+#include "engine/file_names.h"
 #include "engine/log_format.h"
 
 namespace walkv {
@@ -39,6 +40,24 @@ DamageKind ClassifySegmentDamage(const log::SegmentScan& scan, uint64_t file_byt
   if (tail && (scan.header_ok || creation_cut_short)) return DamageKind::kTornTail;
   if (!scan.header_ok) return DamageKind::kSegmentHeaderDamaged;
   return DamageKind::kMidLogDamage;
+}
+
+Finding LogHeadFinding(const log::LogHeadProblem& problem) {
+  Finding f{.file = LogHeadFileName(), .offset = problem.offset, .detail = problem.detail};
+  switch (problem.kind) {
+    case log::LogHeadProblem::Kind::kDamaged:
+      f.kind = DamageKind::kLogHeadDamaged;
+      break;
+    case log::LogHeadProblem::Kind::kMissing:
+      f.kind = DamageKind::kLogHeadMissing;
+      break;
+    case log::LogHeadProblem::Kind::kSegmentMissing:
+      f.kind = DamageKind::kNamedSegmentMissing;
+      f.file = LogFileName(problem.newest);
+      f.found_seq = problem.newest;
+      break;
+  }
+  return f;
 }
 
 }  // namespace walkv

@@ -63,24 +63,11 @@ std::optional<VerifyProblem> CheckLogHead(Env* env, const std::string& dir,
   // A directory that never got past wal-1 may have no LOGHEAD yet: that is ok too.
   file->ok = !found || found->kind == log::LogHeadProblem::Kind::kSegmentMissing;
   if (!found) return std::nullopt;
-  Finding f{.file = name, .offset = found->offset, .detail = found->detail};
-  switch (found->kind) {
-    case log::LogHeadProblem::Kind::kDamaged:
-      f.kind = DamageKind::kLogHeadDamaged;
-      break;
-    case log::LogHeadProblem::Kind::kMissing:
-      f.kind = DamageKind::kLogHeadMissing;
-      break;
-    case log::LogHeadProblem::Kind::kSegmentMissing: {
-      auto again = log::ReadLogHead(env, dir);
-      if (again.ok() && again->newest != head.newest) return std::nullopt;  // a live server moved on
-      f.kind = DamageKind::kNamedSegmentMissing;
-      f.file = LogFileName(found->newest);
-      f.found_seq = found->newest;
-      break;
-    }
+  if (found->kind == log::LogHeadProblem::Kind::kSegmentMissing) {
+    auto again = log::ReadLogHead(env, dir);
+    if (again.ok() && again->newest != head.newest) return std::nullopt;  // a live server moved on
   }
-  return ProblemFrom(f);
+  return ProblemFrom(LogHeadFinding(*found));
 }
 
 // True if the directory changed under `plan` in a way that makes it wrong: a live server rolled
