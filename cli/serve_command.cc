@@ -33,6 +33,8 @@ struct ServeFlags {
   std::string recovery_mode{RecoveryModeName(engine.recovery_mode)};
   size_t threads = rpc::DefaultIoThreads();
   std::string log_level = "info";
+  int resp_port = -1;  // -1: no RESP listener
+  std::string auth_token_file;
 };
 
 // The names of a mode table (engine/options.h), for CLI11's choices.
@@ -68,18 +70,35 @@ rpc::ServerOptions ToServerOptions(const ServeFlags& flags) {
   rpc::ServerOptions options = flags.server;
   options.port = static_cast<uint16_t>(flags.port);
   options.threads = flags.threads;
+  if (flags.resp_port >= 0) options.resp_port = static_cast<uint16_t>(flags.resp_port);
   return options;
 }
 
-void LogStartup(const std::string& address, const ServeFlags& flags,
+// True for an address only this machine can reach: 127.0.0.0/8, ::1, "localhost".
+bool IsLoopbackHost(const std::string& host) {
+  if (host == "localhost" || host == "::1") return true;
+  return host.rfind("127.", 0) == 0;
+}
+
+void LogStartup(const rpc::Server& server, const ServeFlags& flags,
                 const RecoverySummary& summary) {
   // Recovery's warnings were already logged by the engine's log sink as they happened.
-  // The one startup line (contract §1); tests wait for "listening on HOST:PORT".
+  // The one startup line (contract §1); tests wait for "listening on HOST:PORT", and find the
+  // RESP port as "RESP on HOST:PORT" in the same line.
+  const std::string resp =
+      flags.resp_port >= 0 ? ", RESP on " + server.resp_address() : std::string();
   spdlog::info(
       "listening on {} (walkv {}, data dir {}, {} keys loaded, {} bytes replayed, recovery "
-      "{:.1f} ms, fsync {})",
-      address, WALKV_VERSION, flags.engine.data_dir, summary.keys, summary.bytes_replayed,
-      static_cast<double>(summary.duration_micros) / 1000.0, flags.fsync);
+      "{:.1f} ms, fsync {}{}{})",
+      server.address(), WALKV_VERSION, flags.engine.data_dir, summary.keys,
+      summary.bytes_replayed, static_cast<double>(summary.duration_micros) / 1000.0, flags.fsync,
+      resp, flags.auth_token_file.empty() ? "" : ", auth token required");
+  if (flags.auth_token_file.empty() && !IsLoopbackHost(flags.server.host)) {
+    spdlog::warn(
+        "listening on non-loopback address {} without --auth-token-file: anyone who can reach "
+        "it can read and change every key",
+        flags.server.host);
+  }
 }
 
 int RunServe(const ServeFlags& flags) {
@@ -100,9 +119,21 @@ int RunServe(const ServeFlags& flags) {
   }
   std::unique_ptr<Engine> engine = std::move(opened).value();
 
+  rpc::ServerOptions server_options = ToServerOptions(flags);
+  if (!flags.auth_token_file.empty()) {
+    StatusOr<rpc::AuthToken> token = rpc::AuthToken::FromFile(flags.auth_token_file);
+    if (!token.ok()) {
+      std::fprintf(stderr, "walkv: cannot read --auth-token-file: %s\n",
+                   token.status().message().c_str());
+      engine->Close().IgnoreError();
+      return kExitFailure;
+    }
+    server_options.auth = std::move(token).value();
+  }
+
   int exit_code = kExitOk;
   {
-    rpc::Server server(*engine, ToServerOptions(flags));
+    rpc::Server server(*engine, std::move(server_options));
     Status started = server.Start();
     if (!started.ok()) {
       // The message names the address, e.g. "127.0.0.1:7379: address already in use".
@@ -110,7 +141,7 @@ int RunServe(const ServeFlags& flags) {
       engine->Close().IgnoreError();  // the listen failure is what the operator needs to see
       return kExitFailure;
     }
-    LogStartup(server.address(), flags, engine->recovery_summary());
+    LogStartup(server, flags, engine->recovery_summary());
     {
       ShutdownSignalWatcher watcher([&server](int) { server.Shutdown(); });
       server.Run();  // returns once Shutdown() has stopped accepting and drained connections
@@ -150,6 +181,19 @@ void AddServeCommand(CLI::App& app, CommandAction* action) {
       ->type_name("PORT")
       ->check(CLI::Range(0, 65535).description(""));
 
+  serve
+      ->add_option("--resp-port", flags->resp_port,
+                   "Also serve the Redis protocol (RESP2/RESP3) on this TCP port of --host; 0 "
+                   "picks a free port (logged at startup as RESP on HOST:PORT); -1, the "
+                   "default, turns it off.")
+      ->type_name("PORT")
+      ->check(CLI::Range(-1, 65535).description(""));
+  serve
+      ->add_option("--auth-token-file", flags->auth_token_file,
+                   "File holding a secret token (trailing newline ignored); every connection, "
+                   "JSON or RESP, must then authenticate (auth / AUTH) before anything but "
+                   "ping. Without it, binding a non-loopback --host logs a warning.")
+      ->type_name("FILE");
   serve
       ->add_option("--fsync", flags->fsync,
                    "When a write is acknowledged: 'always' after fdatasync (group commit), "

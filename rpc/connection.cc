@@ -10,6 +10,7 @@
 #include <utility>
 #include <variant>
 
+#include "rpc/auth_gate.h"
 #include "rpc/methods.h"
 #include "rpc/parse_call.h"
 
@@ -55,7 +56,8 @@ Connection::Connection(asio::ip::tcp::socket socket, Service& service,
       completions_(completions),
       limits_(limits),
       on_released_(std::move(on_released)),
-      framer_(limits.max_request_bytes) {}
+      framer_(limits.max_request_bytes),
+      authenticated_(!service.auth().required()) {}
 
 Connection::~Connection() = default;
 
@@ -170,6 +172,10 @@ void Connection::HandleLine(std::string_view line) {
     return;
   }
   Call& call = std::get<Call>(parsed);
+  if (auto answer = GateJsonCall(call, authenticated_, service_)) {  // --auth-token-file
+    Complete(seq, [&](std::string& out) { out += *answer; });
+    return;
+  }
   if (shutting_down_) {
     Reject(seq, call.id, ErrorCode::kShuttingDown, "the server is shutting down");
     return;

@@ -116,6 +116,7 @@ class Connection : public std::enable_shared_from_this<Connection>, public Compl
   std::function<void()> on_released_;
 
   LineFramer framer_;
+  bool authenticated_;  // see rpc/auth_gate.h
   std::vector<Slot> slots_;  // slots_[head_..] are unflushed; slots_[head_] has sequence base_seq_
   size_t head_ = 0;
   uint64_t base_seq_ = 0;

@@ -16,9 +16,10 @@ enum class ErrorCode {
   kShuttingDown,        // SHUTTING_DOWN: the server (or engine) is closing
   kTooManyConnections,  // TOO_MANY_CONNECTIONS: sent once on a refused connection
   kInternalError,       // INTERNAL_ERROR: an engine failure that fits no other code
+  kUnauthenticated,     // UNAUTHENTICATED: --auth-token-file is set and auth() was not (yet) OK
 };
 
-inline constexpr size_t kNumErrorCodes = 9;
+inline constexpr size_t kNumErrorCodes = 10;
 
 constexpr std::string_view ErrorCodeName(ErrorCode code) {
   switch (code) {
@@ -40,6 +41,8 @@ constexpr std::string_view ErrorCodeName(ErrorCode code) {
       return "TOO_MANY_CONNECTIONS";
     case ErrorCode::kInternalError:
       return "INTERNAL_ERROR";
+    case ErrorCode::kUnauthenticated:
+      return "UNAUTHENTICATED";
   }
   return "INTERNAL_ERROR";
 }

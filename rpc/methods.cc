@@ -15,6 +15,12 @@ using json = nlohmann::json;
 
 MethodResult Ping(MethodContext&, std::vector<std::string>&) { return json("PONG"); }
 
+// auth is answered by the connection before execution (rpc/auth_gate.h); this entry gives it
+// its arity, its limits and its line in `walkv cli help`.
+MethodResult AuthAtConnection(MethodContext&, std::vector<std::string>&) {
+  return Failure{ErrorCode::kInternalError, "auth is answered by the connection"};
+}
+
 MethodResult Get(MethodContext& ctx, std::vector<std::string>& args) {
   std::optional<std::string> value = ctx.engine.Get(args[0]);
   return value.has_value() ? json(std::move(*value)) : json(nullptr);
@@ -148,6 +154,9 @@ constexpr MethodSpec kMethods[] = {
     // name, min, max, params, kwargs, kind, run, mutation, write_result, summary
     {"append", 2, 2, {kKey, kValue}, true, MethodKind::kWrite, nullptr, &AppendMutation,
      &NewLength, "Appends value to key's value; returns the new length in bytes."},
+    {"auth", 1, 1, {ParamSpec{"token", 4096}}, true, MethodKind::kRead, &AuthAtConnection,
+     nullptr, nullptr,
+     "Authenticates this connection with the --auth-token-file token; returns true."},
     {"dbsize", 0, 0, {}, false, MethodKind::kRead, &DbSize, nullptr, nullptr,
      "Returns the number of keys."},
     {"decr", 1, 1, {kKey}, true, MethodKind::kWrite, nullptr, &DecrMutation, &CounterValue,

@@ -23,6 +23,7 @@
 #include "rpc/ascii.h"
 #include "rpc/completion_queue.h"
 #include "rpc/connection.h"
+#include "rpc/resp_connection.h"
 #include "rpc/response.h"
 #include "rpc/service.h"
 
@@ -99,52 +100,38 @@ class Server::Impl {
         completions_(io_),
         accept_strand_(asio::make_strand(io_)),
         acceptor_(accept_strand_),
+        resp_acceptor_(accept_strand_),
         retry_timer_(accept_strand_),
         grace_timer_(accept_strand_),
-        service_(engine) {}
+        service_(engine, options_.auth) {}
 
   ~Impl() { Shutdown(); }
 
   Status Start() {
-    const std::string where = options_.host + ":" + std::to_string(options_.port);
-    asio::error_code ec;
-    tcp::resolver resolver(io_);
-    const auto endpoints =
-        resolver.resolve(options_.host, std::to_string(options_.port),
-                         tcp::resolver::passive | tcp::resolver::numeric_service, ec);
-    if (ec) return Status::InvalidArgument(where + ": cannot resolve host: " + ec.message());
-    asio::error_code last = asio::error::host_not_found;
-    for (const auto& entry : endpoints) {
-      asio::error_code ignored;
-      acceptor_.close(ignored);
-      acceptor_.open(entry.endpoint().protocol(), last);
-      if (last) continue;
-      acceptor_.set_option(tcp::acceptor::reuse_address(true), ignored);
-      acceptor_.bind(entry.endpoint(), last);
-      if (last) continue;
-      acceptor_.listen(kListenBacklog, last);
-      if (last) continue;
-      const tcp::endpoint bound = acceptor_.local_endpoint(last);
-      if (last) continue;
-      port_ = bound.port();
-      address_ = FormatAddress(bound);
-      work_.emplace(io_.get_executor());
-      started_ = true;
-      return Status::Ok();
+    Status status = Listen(acceptor_, options_.port, &port_, &address_);
+    if (!status.ok()) return status;
+    if (options_.resp_port.has_value()) {
+      status = Listen(resp_acceptor_, *options_.resp_port, &resp_port_, &resp_address_);
+      if (!status.ok()) {
+        asio::error_code ignored;
+        acceptor_.close(ignored);
+        return status;
+      }
     }
-    asio::error_code ignored;
-    acceptor_.close(ignored);
-    std::string message = where + ": " + Lowercased(last.message());
-    if (last == asio::error::address_in_use) return Status::Busy(std::move(message));
-    return Status::IOError(std::move(message));
+    work_.emplace(io_.get_executor());
+    started_ = true;
+    return Status::Ok();
   }
 
   uint16_t port() const { return port_; }
   const std::string& address() const { return address_; }
+  uint16_t resp_port() const { return resp_port_; }
+  const std::string& resp_address() const { return resp_address_; }
 
   void Run() {
     if (!started_ || ran_.exchange(true)) return;
     asio::post(accept_strand_, [this] { Accept(); });
+    if (resp_acceptor_.is_open()) asio::post(accept_strand_, [this] { AcceptResp(); });
     std::vector<std::thread> threads;
     for (size_t i = 1; i < threads_; ++i) threads.emplace_back([this] { RunLoop(); });
     RunLoop();
@@ -159,6 +146,40 @@ class Server::Impl {
   }
 
  private:
+  // Resolves options_.host, binds and listens on `port` with `acceptor`.
+  Status Listen(tcp::acceptor& acceptor, uint16_t port, uint16_t* bound_port,
+                std::string* bound_address) {
+    const std::string where = options_.host + ":" + std::to_string(port);
+    asio::error_code ec;
+    tcp::resolver resolver(io_);
+    const auto endpoints =
+        resolver.resolve(options_.host, std::to_string(port),
+                         tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+    if (ec) return Status::InvalidArgument(where + ": cannot resolve host: " + ec.message());
+    asio::error_code last = asio::error::host_not_found;
+    for (const auto& entry : endpoints) {
+      asio::error_code ignored;
+      acceptor.close(ignored);
+      acceptor.open(entry.endpoint().protocol(), last);
+      if (last) continue;
+      acceptor.set_option(tcp::acceptor::reuse_address(true), ignored);
+      acceptor.bind(entry.endpoint(), last);
+      if (last) continue;
+      acceptor.listen(kListenBacklog, last);
+      if (last) continue;
+      const tcp::endpoint bound = acceptor.local_endpoint(last);
+      if (last) continue;
+      *bound_port = bound.port();
+      *bound_address = FormatAddress(bound);
+      return Status::Ok();
+    }
+    asio::error_code ignored;
+    acceptor.close(ignored);
+    std::string message = where + ": " + Lowercased(last.message());
+    if (last == asio::error::address_in_use) return Status::Busy(std::move(message));
+    return Status::IOError(std::move(message));
+  }
+
   void RunLoop() {
     for (;;) {
       try {
@@ -202,16 +223,11 @@ class Server::Impl {
     std::shared_ptr<Connection> conn;
     {
       MutexLock lock(&mu_);
-      if (connections_.size() >= options_.max_connections) {
+      if (connections_.size() + resp_connections_.size() >= options_.max_connections) {
         Refuse(std::move(socket));
       } else {
         const uint64_t id = next_id_++;
-        const ConnectionLimits limits{
-            .max_request_bytes = options_.max_request_bytes,
-            .max_pending_output_bytes = std::max<size_t>(1, options_.max_pending_output_bytes),
-            .max_pending_requests = std::max<size_t>(1, options_.max_pending_requests),
-        };
-        conn = std::make_shared<Connection>(std::move(socket), service_, completions_, limits,
+        conn = std::make_shared<Connection>(std::move(socket), service_, completions_, Limits(),
                                             [this, id] { OnReleased(id); });
         connections_.emplace(id, conn);
         metrics.connections_current.fetch_add(1, std::memory_order_relaxed);
@@ -222,7 +238,56 @@ class Server::Impl {
     Accept();
   }
 
-  void Refuse(tcp::socket socket) {
+  ConnectionLimits Limits() const {
+    return ConnectionLimits{
+        .max_request_bytes = options_.max_request_bytes,
+        .max_pending_output_bytes = std::max<size_t>(1, options_.max_pending_output_bytes),
+        .max_pending_requests = std::max<size_t>(1, options_.max_pending_requests),
+    };
+  }
+
+  // The RESP listener's accept loop: the same as Accept()/OnAccept(), with RespConnections.
+  void AcceptResp() EXCLUDES(mu_) {
+    if (ShuttingDown() || !resp_acceptor_.is_open()) return;
+    resp_acceptor_.async_accept(asio::make_strand(io_),
+                                [this](const asio::error_code& ec, tcp::socket socket) {
+                                  OnAcceptResp(ec, std::move(socket));
+                                });
+  }
+
+  void OnAcceptResp(const asio::error_code& ec, tcp::socket socket) EXCLUDES(mu_) {
+    if (ShuttingDown() || ec == asio::error::operation_aborted) return;
+    if (ec) {
+      LogRateLimited(last_accept_error_log_, [&] {
+        spdlog::warn("rpc server: accept failed on {}: {}", resp_address_, ec.message());
+      });
+      resp_retry_timer_.expires_after(kAcceptRetryDelay);
+      resp_retry_timer_.async_wait([this](const asio::error_code& e) {
+        if (!e) AcceptResp();
+      });
+      return;
+    }
+    Metrics& metrics = service_.metrics();
+    std::shared_ptr<RespConnection> conn;
+    {
+      MutexLock lock(&mu_);
+      if (connections_.size() + resp_connections_.size() >= options_.max_connections) {
+        Refuse(std::move(socket), "-ERR max number of clients reached\r\n");
+      } else {
+        const uint64_t id = next_id_++;
+        conn = std::make_shared<RespConnection>(std::move(socket), service_, completions_,
+                                                Limits(), options_.resp_limits, id + 1,
+                                                [this, id] { OnReleased(id, /*resp=*/true); });
+        resp_connections_.emplace(id, conn);
+        metrics.connections_current.fetch_add(1, std::memory_order_relaxed);
+        metrics.connections_total.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+    if (conn) conn->Start();
+    AcceptResp();
+  }
+
+  void Refuse(tcp::socket socket, std::string resp_refusal = "") {
     Metrics& metrics = service_.metrics();
     metrics.connections_refused.fetch_add(1, std::memory_order_relaxed);
     metrics.CountError(ErrorCode::kTooManyConnections);
@@ -234,9 +299,11 @@ class Server::Impl {
     });
     std::make_shared<Refusal>(
         std::move(socket),
-        EncodeError("null", ErrorCode::kTooManyConnections,
-                    "too many connections: the server allows --max-connections=" +
-                        std::to_string(options_.max_connections)))
+        !resp_refusal.empty()
+            ? std::move(resp_refusal)
+            : EncodeError("null", ErrorCode::kTooManyConnections,
+                          "too many connections: the server allows --max-connections=" +
+                              std::to_string(options_.max_connections)))
         ->Start();
   }
 
@@ -250,19 +317,26 @@ class Server::Impl {
 
   void DoShutdown() EXCLUDES(mu_) {
     std::vector<std::shared_ptr<Connection>> live;
+    std::vector<std::shared_ptr<RespConnection>> live_resp;
     {
       MutexLock lock(&mu_);
       shutting_down_ = true;
       for (auto& [id, weak] : connections_) {
         if (auto conn = weak.lock()) live.push_back(std::move(conn));
       }
+      for (auto& [id, weak] : resp_connections_) {
+        if (auto conn = weak.lock()) live_resp.push_back(std::move(conn));
+      }
     }
     // Connections first: once a client sees the port closed, every connection's shutdown is
     // already queued on its strand ahead of any later event.
     for (auto& conn : live) conn->BeginShutdown();
+    for (auto& conn : live_resp) conn->BeginShutdown();
     asio::error_code ignored;
     acceptor_.close(ignored);
+    resp_acceptor_.close(ignored);
     retry_timer_.cancel();
+    resp_retry_timer_.cancel();
     if (options_.shutdown_grace_ms > 0) {
       grace_timer_.expires_after(std::chrono::milliseconds(options_.shutdown_grace_ms));
       grace_timer_.async_wait([this](const asio::error_code& ec) {
@@ -274,23 +348,30 @@ class Server::Impl {
 
   void ForceCloseAll() EXCLUDES(mu_) {
     std::vector<std::shared_ptr<Connection>> live;
+    std::vector<std::shared_ptr<RespConnection>> live_resp;
     {
       MutexLock lock(&mu_);
       for (auto& [id, weak] : connections_) {
         if (auto conn = weak.lock()) live.push_back(std::move(conn));
       }
+      for (auto& [id, weak] : resp_connections_) {
+        if (auto conn = weak.lock()) live_resp.push_back(std::move(conn));
+      }
     }
-    if (!live.empty()) {
+    if (!live.empty() || !live_resp.empty()) {
       spdlog::warn("rpc server: closing {} connection(s) that did not drain within {} ms",
-                   live.size(), options_.shutdown_grace_ms);
+                   live.size() + live_resp.size(), options_.shutdown_grace_ms);
     }
     for (auto& conn : live) conn->ForceClose();
+    for (auto& conn : live_resp) conn->ForceClose();
   }
 
   void CheckDrained() EXCLUDES(mu_) {
     {
       MutexLock lock(&mu_);
-      if (!shutting_down_ || drained_ || !connections_.empty()) return;
+      if (!shutting_down_ || drained_ || !connections_.empty() || !resp_connections_.empty()) {
+        return;
+      }
       drained_ = true;
     }
     grace_timer_.cancel();
@@ -298,11 +379,15 @@ class Server::Impl {
   }
 
   // On the released connection's strand.
-  void OnReleased(uint64_t id) EXCLUDES(mu_) {
+  void OnReleased(uint64_t id, bool resp = false) EXCLUDES(mu_) {
     bool shutting_down;
     {
       MutexLock lock(&mu_);
-      connections_.erase(id);
+      if (resp) {
+        resp_connections_.erase(id);
+      } else {
+        connections_.erase(id);
+      }
       shutting_down = shutting_down_;
     }
     service_.metrics().connections_current.fetch_sub(1, std::memory_order_relaxed);
@@ -315,13 +400,17 @@ class Server::Impl {
   CompletionQueue completions_;  // write results from the engine's commit thread (connection.h)
   asio::strand<asio::io_context::executor_type> accept_strand_;
   tcp::acceptor acceptor_;          // accept_strand_ (and Start(), before Run())
+  tcp::acceptor resp_acceptor_;     // the same; open only with options_.resp_port
   asio::steady_timer retry_timer_;  // accept_strand_
+  asio::steady_timer resp_retry_timer_{accept_strand_};
   asio::steady_timer grace_timer_;  // accept_strand_
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   Service service_;  // declared after io_: destroyed first, while io_ still exists
 
   uint16_t port_ = 0;
   std::string address_;
+  uint16_t resp_port_ = 0;
+  std::string resp_address_;
   std::atomic<bool> started_{false};
   std::atomic<bool> ran_{false};
   std::atomic<bool> shutdown_requested_{false};
@@ -335,6 +424,7 @@ class Server::Impl {
   // accept strand and by every connection's strand when it is released.
   Mutex mu_;
   std::unordered_map<uint64_t, std::weak_ptr<Connection>> connections_ GUARDED_BY(mu_);
+  std::unordered_map<uint64_t, std::weak_ptr<RespConnection>> resp_connections_ GUARDED_BY(mu_);
   uint64_t next_id_ GUARDED_BY(mu_) = 0;
   bool shutting_down_ GUARDED_BY(mu_) = false;  // written by DoShutdown only
   bool drained_ GUARDED_BY(mu_) = false;
@@ -348,6 +438,8 @@ Server::~Server() = default;
 Status Server::Start() { return impl_->Start(); }
 uint16_t Server::port() const { return impl_->port(); }
 std::string Server::address() const { return impl_->address(); }
+uint16_t Server::resp_port() const { return impl_->resp_port(); }
+std::string Server::resp_address() const { return impl_->resp_address(); }
 void Server::Run() { impl_->Run(); }
 void Server::Shutdown() { impl_->Shutdown(); }
 

@@ -16,10 +16,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "engine/engine.h"
 #include "engine/status.h"
+#include "rpc/auth.h"
+#include "rpc/resp_parser.h"
 
 namespace walkv::rpc {
 
@@ -45,6 +48,17 @@ struct ServerOptions {
   // After Shutdown(), connections whose responses still cannot be flushed (a peer that never
   // reads) are closed forcibly once this much time has passed.
   uint32_t shutdown_grace_ms = 10000;
+
+  // RESP (docs/protocol.md, "RESP"): a second listener on the same host, off unless set; 0 = an
+  // ephemeral port (see Server::resp_port()). Its connections share the method table, the
+  // engine, the CompletionQueue, the I/O threads, the backpressure bounds above and
+  // max_connections (counted over both protocols) with the JSON ones.
+  std::optional<uint16_t> resp_port;
+  RespLimits resp_limits;
+
+  // --auth-token-file: with a token, connections of both protocols must authenticate before
+  // anything but ping (rpc/auth.h).
+  AuthToken auth;
 };
 
 class Server {
@@ -56,12 +70,16 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Resolves host, binds (SO_REUSEADDR) and listens. On failure returns a one-line Status such
-  // as "127.0.0.1:7379: address already in use". After OK, port() is the bound port.
+  // Resolves host, binds (SO_REUSEADDR) and listens, on port and (if set) resp_port. On failure
+  // returns a one-line Status such as "127.0.0.1:7379: address already in use", and nothing is
+  // left listening. After OK, port() (and resp_port()) are the bound ports.
   Status Start();
 
   uint16_t port() const;
   std::string address() const;  // "127.0.0.1:43211" (IPv6: "[::1]:43211")
+  // The RESP listener's, after OK from Start() with resp_port set; else 0 and "".
+  uint16_t resp_port() const;
+  std::string resp_address() const;
 
   // Serves on the I/O thread pool (the calling thread is one of them) until Shutdown() has
   // drained every connection; then returns. Call at most once, after a successful Start().

@@ -20,8 +20,9 @@ std::vector<std::string_view> MethodNames() {
 
 }  // namespace
 
-Service::Service(Engine& engine)
+Service::Service(Engine& engine, AuthToken auth)
     : engine_(engine),
+      auth_(std::move(auth)),
       metrics_(MethodNames()),
       context_{engine_, metrics_},
       blocking_pool_(std::make_unique<asio::thread_pool>(kBlockingThreads)) {}
@@ -50,17 +51,61 @@ void Service::AppendOutcome(std::string& out, std::string_view id, const MethodR
   }
 }
 
-void Service::RunAndAppend(Call& call, std::string& out) {
+MethodResult Service::Run(Call& call) {
   metrics_.CountOp(call.method_index);
   // An exception (std::bad_alloc, a bug) must not take the server down or leave the request
   // unanswered.
-  MethodResult result;
   try {
-    result = call.method->run(context_, call.args);
+    return call.method->run(context_, call.args);
   } catch (const std::exception& e) {
-    result = Failure{ErrorCode::kInternalError, e.what()};
+    return Failure{ErrorCode::kInternalError, e.what()};
   }
-  AppendOutcome(out, call.id, result);
+}
+
+void Service::RunAndAppend(Call& call, std::string& out) {
+  AppendOutcome(out, call.id, Run(call));
+}
+
+void Service::CountRejected(ErrorCode code) {
+  metrics_.CountError(code);
+  metrics_.requests_total.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Service::CountAnswered() { metrics_.requests_total.fetch_add(1, std::memory_order_relaxed); }
+
+void Service::CountOutcome(const MethodResult& result) {
+  if (const auto* failure = std::get_if<Failure>(&result)) {
+    CountRejected(failure->code);
+  } else {
+    CountAnswered();
+  }
+}
+
+MethodResult Service::RunRead(Call& call) {
+  MethodResult result = Run(call);
+  CountOutcome(result);
+  return result;
+}
+
+MethodResult Service::WriteOutcome(const PendingWrite& w) {
+  MethodResult result;
+  if (!w.exception.empty()) {
+    result = Failure{ErrorCode::kInternalError, w.exception};
+  } else if (!w.status.ok()) {
+    result = FailureFromStatus(w.status);
+  } else {
+    result = w.method->write_result(w.result);
+  }
+  CountOutcome(result);
+  return result;
+}
+
+void Service::ExecuteBlockingOutcome(Call call, std::function<void(MethodResult)> done) {
+  asio::post(*blocking_pool_, [this, call = std::move(call), done = std::move(done)]() mutable {
+    MethodResult result = Run(call);
+    CountOutcome(result);
+    done(std::move(result));
+  });
 }
 
 void Service::ExecuteRead(Call& call, std::string& out) { RunAndAppend(call, out); }

@@ -19,6 +19,7 @@
 #include <string_view>
 
 #include "engine/engine.h"
+#include "rpc/auth.h"
 #include "rpc/completion_queue.h"
 #include "rpc/bind.h"
 #include "rpc/methods.h"
@@ -37,7 +38,8 @@ class Service {
 
   static constexpr size_t kBlockingThreads = 2;
 
-  explicit Service(Engine& engine);
+  // `auth`: the --auth-token-file token, checked by the connections (rpc/auth.h).
+  explicit Service(Engine& engine, AuthToken auth = {});
   ~Service();  // waits for running blocking calls
   Service(const Service&) = delete;
   Service& operator=(const Service&) = delete;
@@ -61,13 +63,28 @@ class Service {
   std::string Reject(std::string_view id_json, ErrorCode code, std::string_view message);
 
   Metrics& metrics() { return metrics_; }
+  const AuthToken& auth() const { return auth_; }
+
+  // The same three ways for a front end that does not answer in JSON lines (RESP,
+  // rpc/resp_connection.h): the method's outcome is returned (or passed to `done`) instead of
+  // encoded; ops and outcomes are counted exactly as above.
+  MethodResult RunRead(Call& call);
+  MethodResult WriteOutcome(const PendingWrite& w);
+  void ExecuteBlockingOutcome(Call call, std::function<void(MethodResult)> done);
+  // Counts an error answered without executing a call (RESP protocol, arity, NOAUTH errors), or
+  // a reply computed without the method table (RESP's ECHO, HELLO, ...).
+  void CountRejected(ErrorCode code);
+  void CountAnswered();
 
  private:
   // Runs a kRead/kBlocking method, turning exceptions into INTERNAL_ERROR, and appends the line.
   void RunAndAppend(Call& call, std::string& out);
+  MethodResult Run(Call& call);       // counts the op; exceptions become INTERNAL_ERROR
+  void CountOutcome(const MethodResult& result);
   void AppendOutcome(std::string& out, std::string_view id, const MethodResult& result);
 
   Engine& engine_;
+  const AuthToken auth_;
   Metrics metrics_;
   MethodContext context_;
   std::unique_ptr<asio::thread_pool> blocking_pool_;

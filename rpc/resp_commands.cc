@@ -1,0 +1,607 @@
+#include "rpc/resp_commands.h"
+
+#include <algorithm>
+#include <charconv>
+#include <optional>
+#include <utility>
+
+#include "engine/glob.h"
+#include "rpc/ascii.h"
+#include "rpc/resp_encoder.h"
+
+namespace walkv::rpc {
+
+namespace {
+
+using json = nlohmann::json;
+using Args = std::vector<std::string>;
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = AsciiLower(c);
+  return out;
+}
+
+std::string Upper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  return out;
+}
+
+RespImmediate Reply(std::string bytes, bool close_after = false) {
+  return RespImmediate{std::move(bytes), close_after};
+}
+
+RespImmediate Error(std::string_view text) {
+  std::string out;
+  AppendRespError(out, text);
+  return Reply(std::move(out));
+}
+
+RespImmediate Ok() { return Reply("+OK\r\n"); }
+
+RespImmediate Bulk(std::string_view bytes) {
+  std::string out;
+  AppendRespBulk(out, bytes);
+  return Reply(std::move(out));
+}
+
+RespImmediate Integer(int64_t n) {
+  std::string out;
+  AppendRespInteger(out, n);
+  return Reply(std::move(out));
+}
+
+RespImmediate WrongArity(std::string_view full_name) {
+  return Error("ERR wrong number of arguments for '" + std::string(full_name) + "' command");
+}
+
+RespImmediate SyntaxError() { return Error("ERR syntax error"); }
+RespImmediate NotAnInteger() { return Error("ERR value is not an integer or out of range"); }
+
+std::optional<int64_t> ParseInt64(std::string_view text) {
+  int64_t value = 0;
+  if (text.empty()) return std::nullopt;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+// Redis 7: "ERR unknown command 'x', with args beginning with: 'a' 'b' ".
+RespImmediate UnknownCommand(const Args& args) {
+  std::string shown;
+  for (size_t i = 1; i < args.size() && shown.size() < 128; ++i) {
+    shown += "'" + args[i].substr(0, 128 - shown.size()) + "' ";
+  }
+  return Error("ERR unknown command '" + args[0].substr(0, 128) +
+               "', with args beginning with: " + shown);
+}
+
+RespImmediate UnknownSubcommand(std::string_view sub, std::string_view command) {
+  return Error("ERR unknown subcommand '" + std::string(sub.substr(0, 128)) + "'. Try " +
+               Upper(command) + " HELP.");
+}
+
+// A Call of the method table with arguments args[first..]; an argument over its parameter's
+// limit is an error reply instead.
+std::variant<Call, RespImmediate> MethodCall(std::string_view method_name, Args& args,
+                                             size_t first) {
+  const MethodSpec* method = FindMethod(method_name);
+  if (method == nullptr) return Error("ERR internal: no method " + std::string(method_name));
+  Call call;
+  call.method = method;
+  call.method_index = static_cast<size_t>(method - MethodTable().data());
+  for (size_t i = first; i < args.size(); ++i) {
+    const ParamSpec& param = ParamAt(*method, i - first);
+    if (args[i].size() > param.max_bytes) {
+      return Error("ERR " + std::string(param.name) + " is longer than walkv's limit of " +
+                   std::to_string(param.max_bytes) + " bytes");
+    }
+    call.args.push_back(std::move(args[i]));
+  }
+  return call;
+}
+
+RespPlan Method(std::string_view method_name, Args& args, RespReply reply, size_t first = 1) {
+  auto call = MethodCall(method_name, args, first);
+  if (auto* error = std::get_if<RespImmediate>(&call)) return std::move(*error);
+  RespMethodCalls calls{{}, reply};
+  calls.calls.push_back(std::move(std::get<Call>(call)));
+  return calls;
+}
+
+// --- commands -------------------------------------------------------------------------------
+
+struct Env {
+  RespSession& session;
+  const AuthToken& auth;
+};
+
+RespPlan Ping(Args& args, Env&) {
+  if (args.size() == 2) return Bulk(args[1]);
+  return Method("ping", args, RespReply::kStatus);
+}
+
+RespPlan Echo(Args& args, Env&) { return Bulk(args[1]); }
+
+RespPlan Quit(Args&, Env&) { return Reply("+OK\r\n", /*close_after=*/true); }
+
+RespPlan Select(Args& args, Env&) {
+  const std::optional<int64_t> db = ParseInt64(args[1]);
+  if (!db) return NotAnInteger();
+  if (*db != 0) return Error("ERR DB index is out of range");
+  return Ok();
+}
+
+RespPlan Set(Args& args, Env&) {
+  if (args.size() > 3) {
+    static constexpr std::string_view kOptions[] = {"EX",   "PX",  "EXAT", "PXAT",
+                                                    "NX",   "XX",  "GET",  "KEEPTTL"};
+    const std::string option = Upper(args[3]);
+    if (std::find(std::begin(kOptions), std::end(kOptions), option) != std::end(kOptions)) {
+      return Error("ERR SET option '" + option +
+                   "' is not supported by walkv yet (no expiry or conditional set); use plain "
+                   "SET key value");
+    }
+    return SyntaxError();
+  }
+  return Method("set", args, RespReply::kOk);
+}
+
+RespPlan Get(Args& args, Env&) { return Method("get", args, RespReply::kBulkOrNull); }
+
+RespPlan Del(Args& args, Env&) {
+  RespMethodCalls calls{{}, RespReply::kInteger};
+  for (size_t i = 1; i < args.size(); ++i) {
+    Args one = {std::move(args[i])};
+    auto call = MethodCall("delete", one, 0);
+    if (auto* error = std::get_if<RespImmediate>(&call)) return std::move(*error);
+    calls.calls.push_back(std::move(std::get<Call>(call)));
+  }
+  return calls;
+}
+
+RespPlan Exists(Args& args, Env&) { return Method("exists", args, RespReply::kInteger); }
+RespPlan MGet(Args& args, Env&) { return Method("mget", args, RespReply::kArrayOfBulks); }
+RespPlan Incr(Args& args, Env&) { return Method("incr", args, RespReply::kInteger); }
+RespPlan Decr(Args& args, Env&) { return Method("decr", args, RespReply::kInteger); }
+
+RespPlan IncrBy(Args& args, Env&) {
+  if (!ParseInt64(args[2])) return NotAnInteger();
+  return Method("incrby", args, RespReply::kInteger);
+}
+
+RespPlan DecrBy(Args& args, Env&) {
+  if (!ParseInt64(args[2])) return NotAnInteger();
+  return Method("decrby", args, RespReply::kInteger);
+}
+
+RespPlan Append(Args& args, Env&) { return Method("append", args, RespReply::kInteger); }
+RespPlan StrLen(Args& args, Env&) { return Method("strlen", args, RespReply::kInteger); }
+RespPlan Keys(Args& args, Env&) { return Method("keys", args, RespReply::kArrayOfBulks); }
+RespPlan DbSize(Args& args, Env&) { return Method("dbsize", args, RespReply::kInteger); }
+
+RespPlan FlushAll(Args& args, Env&) {
+  if (args.size() > 2) return SyntaxError();
+  if (args.size() == 2) {
+    const std::string mode = Upper(args[1]);
+    if (mode != "SYNC" && mode != "ASYNC") return SyntaxError();
+  }
+  return Method("flushall", args, RespReply::kOk, args.size());
+}
+
+RespPlan Info(Args& args, Env&) {
+  return Method("info", args, RespReply::kInfoText, args.size());  // sections: all of them
+}
+
+// CONFIG GET: the few parameters clients and redis-benchmark ask for, with values that describe
+// walkv (no RDB saves, every write logged, no memory limit, one database).
+RespPlan Config(Args& args, Env& env) {
+  const std::string sub = Lower(args[1]);
+  if (sub == "get") {
+    if (args.size() < 3) return WrongArity("config|get");
+    static constexpr std::pair<std::string_view, std::string_view> kParameters[] = {
+        {"appendfsync", "always"},
+        {"appendonly", "yes"},
+        {"databases", "1"},
+        {"maxclients", "10000"},
+        {"maxmemory", "0"},
+        {"maxmemory-policy", "noeviction"},
+        {"proto-max-bulk-len", "536870912"},
+        {"save", ""},
+        {"timeout", "0"},
+    };
+    std::vector<std::pair<std::string_view, std::string_view>> found;
+    for (const auto& [name, value] : kParameters) {
+      for (size_t i = 2; i < args.size(); ++i) {
+        if (GlobMatch(Lower(args[i]), name)) {
+          found.emplace_back(name, value);
+          break;
+        }
+      }
+    }
+    std::string out;
+    AppendRespMapHeader(out, found.size(), env.session.protocol);
+    for (const auto& [name, value] : found) {
+      AppendRespBulk(out, name);
+      AppendRespBulk(out, value);
+    }
+    return Reply(std::move(out));
+  }
+  if (sub == "set" || sub == "resetstat" || sub == "rewrite") {
+    return Error("ERR CONFIG " + Upper(sub) +
+                 " is not supported by walkv: configure it with `walkv serve` flags");
+  }
+  return UnknownSubcommand(args[1], "config");
+}
+
+RespPlan Client(Args& args, Env& env) {
+  const std::string sub = Lower(args[1]);
+  if (sub == "id") {
+    if (args.size() != 2) return WrongArity("client|id");
+    return Integer(static_cast<int64_t>(env.session.id));
+  }
+  if (sub == "getname") {
+    if (args.size() != 2) return WrongArity("client|getname");
+    if (env.session.name.empty()) {
+      std::string out;
+      AppendRespNull(out, env.session.protocol);
+      return Reply(std::move(out));
+    }
+    return Bulk(env.session.name);
+  }
+  if (sub == "setname") {
+    if (args.size() != 3) return WrongArity("client|setname");
+    for (char c : args[2]) {
+      if (c < '!' || c > '~') {
+        return Error("ERR Client names cannot contain spaces, newlines or special characters.");
+      }
+    }
+    env.session.name = args[2];
+    return Ok();
+  }
+  if (sub == "setinfo") {
+    if (args.size() != 4) return WrongArity("client|setinfo");
+    const std::string attr = Lower(args[2]);
+    if (attr != "lib-name" && attr != "lib-ver") {
+      return Error("ERR Unrecognized option '" + args[2] + "'");
+    }
+    return Ok();
+  }
+  return UnknownSubcommand(args[1], "client");
+}
+
+// Shared by AUTH and HELLO ... AUTH: the user must be "default" (walkv has no ACL users).
+std::optional<RespImmediate> Authenticate(std::string_view user, std::string_view password,
+                                          Env& env) {
+  if (!env.auth.required()) {
+    return Error(
+        "ERR AUTH <password> called without any password configured for the default user. Are "
+        "you sure your configuration is correct?");
+  }
+  // The token is compared whatever the user name is, so the time does not tell which was wrong.
+  const bool token_ok = env.auth.Matches(password);
+  if (!token_ok || user != "default") {
+    return Error("WRONGPASS invalid username-password pair or user is disabled.");
+  }
+  env.session.authenticated = true;
+  return std::nullopt;
+}
+
+RespPlan Auth(Args& args, Env& env) {
+  if (args.size() > 3) return SyntaxError();
+  const std::string_view user = args.size() == 3 ? std::string_view(args[1]) : "default";
+  if (auto error = Authenticate(user, args.back(), env)) return std::move(*error);
+  return Ok();
+}
+
+RespPlan Hello(Args& args, Env& env) {
+  int protocol = env.session.protocol;
+  size_t i = 1;
+  if (args.size() >= 2) {
+    const std::optional<int64_t> version = ParseInt64(args[1]);
+    if (!version) return Error("ERR Protocol version is not an integer or out of range");
+    if (*version != 2 && *version != 3) return Error("NOPROTO unsupported protocol version");
+    protocol = static_cast<int>(*version);
+    i = 2;
+  }
+  std::string name;
+  bool set_name = false;
+  for (; i < args.size(); ++i) {
+    const std::string option = Upper(args[i]);
+    if (option == "AUTH" && i + 2 < args.size()) {
+      if (auto error = Authenticate(args[i + 1], args[i + 2], env)) return std::move(*error);
+      i += 2;
+    } else if (option == "SETNAME" && i + 1 < args.size()) {
+      name = args[++i];
+      set_name = true;
+    } else {
+      return Error("ERR Syntax error in HELLO option '" + args[i] + "'");
+    }
+  }
+  if (env.auth.required() && !env.session.authenticated) {
+    return Error("NOAUTH HELLO must be called with the client already authenticated, otherwise "
+                 "the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the "
+                 "client and select the RESP protocol version at the same time");
+  }
+  env.session.protocol = protocol;
+  if (set_name) env.session.name = name;
+  std::string out;
+  AppendRespMapHeader(out, 7, protocol);
+  AppendRespBulk(out, "server");
+  AppendRespBulk(out, "redis");
+  AppendRespBulk(out, "version");
+  AppendRespBulk(out, kRespCompatibleVersion);
+  AppendRespBulk(out, "proto");
+  AppendRespInteger(out, protocol);
+  AppendRespBulk(out, "id");
+  AppendRespInteger(out, static_cast<int64_t>(env.session.id));
+  AppendRespBulk(out, "mode");
+  AppendRespBulk(out, "standalone");
+  AppendRespBulk(out, "role");
+  AppendRespBulk(out, "master");
+  AppendRespBulk(out, "modules");
+  AppendRespArrayHeader(out, 0);
+  return Reply(std::move(out));
+}
+
+RespPlan Command(Args& args, Env& env);
+
+// --- the table --------------------------------------------------------------------------------
+
+using Handler = RespPlan (*)(Args& args, Env& env);
+
+struct RespCommand {
+  std::string_view name;  // lower case
+  int arity;              // Redis's: N = exactly N words (name included), -N = at least N
+  bool write;
+  bool before_auth;       // allowed before AUTH
+  Handler handler;
+  int first_key, last_key, key_step;  // COMMAND's key positions
+};
+
+constexpr RespCommand kCommands[] = {
+    {"append", 3, true, false, &Append, 1, 1, 1},
+    {"auth", -2, false, true, &Auth, 0, 0, 0},
+    {"client", -2, false, false, &Client, 0, 0, 0},
+    {"command", -1, false, false, &Command, 0, 0, 0},
+    {"config", -2, false, false, &Config, 0, 0, 0},
+    {"dbsize", 1, false, false, &DbSize, 0, 0, 0},
+    {"decr", 2, true, false, &Decr, 1, 1, 1},
+    {"decrby", 3, true, false, &DecrBy, 1, 1, 1},
+    {"del", -2, true, false, &Del, 1, -1, 1},
+    {"echo", 2, false, false, &Echo, 0, 0, 0},
+    {"exists", -2, false, false, &Exists, 1, -1, 1},
+    {"flushall", -1, true, false, &FlushAll, 0, 0, 0},
+    {"flushdb", -1, true, false, &FlushAll, 0, 0, 0},
+    {"get", 2, false, false, &Get, 1, 1, 1},
+    {"hello", -1, false, true, &Hello, 0, 0, 0},
+    {"incr", 2, true, false, &Incr, 1, 1, 1},
+    {"incrby", 3, true, false, &IncrBy, 1, 1, 1},
+    {"info", -1, false, false, &Info, 0, 0, 0},
+    {"keys", 2, false, false, &Keys, 0, 0, 0},
+    {"mget", -2, false, false, &MGet, 1, -1, 1},
+    {"ping", -1, false, true, &Ping, 0, 0, 0},
+    {"quit", -1, false, true, &Quit, 0, 0, 0},
+    {"select", 2, false, false, &Select, 0, 0, 0},
+    {"set", -3, true, false, &Set, 1, 1, 1},
+    {"strlen", 2, false, false, &StrLen, 1, 1, 1},
+};
+
+const RespCommand* FindCommand(std::string_view name) {
+  for (const RespCommand& c : kCommands) {
+    if (EqualsIgnoreAsciiCase(c.name, name)) return &c;
+  }
+  return nullptr;
+}
+
+void AppendCommandInfo(std::string& out, const RespCommand& c) {
+  AppendRespArrayHeader(out, 6);
+  AppendRespBulk(out, c.name);
+  AppendRespInteger(out, c.arity);
+  AppendRespArrayHeader(out, 1);
+  AppendRespSimple(out, c.write ? "write" : "readonly");
+  AppendRespInteger(out, c.first_key);
+  AppendRespInteger(out, c.last_key);
+  AppendRespInteger(out, c.key_step);
+}
+
+RespPlan Command(Args& args, Env& env) {
+  if (args.size() == 1) {
+    std::string out;
+    AppendRespArrayHeader(out, std::size(kCommands));
+    for (const RespCommand& c : kCommands) AppendCommandInfo(out, c);
+    return Reply(std::move(out));
+  }
+  const std::string sub = Lower(args[1]);
+  if (sub == "count") {
+    if (args.size() != 2) return WrongArity("command|count");
+    return Integer(static_cast<int64_t>(std::size(kCommands)));
+  }
+  if (sub == "info" || sub == "docs") {
+    std::vector<const RespCommand*> chosen;
+    if (args.size() == 2) {
+      for (const RespCommand& c : kCommands) chosen.push_back(&c);
+    } else {
+      for (size_t i = 2; i < args.size(); ++i) chosen.push_back(FindCommand(args[i]));
+    }
+    std::string out;
+    if (sub == "info") {
+      AppendRespArrayHeader(out, chosen.size());
+      for (const RespCommand* c : chosen) {
+        if (c == nullptr) {
+          AppendRespNull(out, env.session.protocol);
+        } else {
+          AppendCommandInfo(out, *c);
+        }
+      }
+      return Reply(std::move(out));
+    }
+    // DOCS: name -> {summary, since, group}; unknown names are left out, like Redis.
+    std::erase(chosen, nullptr);
+    AppendRespMapHeader(out, chosen.size(), env.session.protocol);
+    for (const RespCommand* c : chosen) {
+      AppendRespBulk(out, c->name);
+      AppendRespMapHeader(out, 3, env.session.protocol);
+      AppendRespBulk(out, "summary");
+      const MethodSpec* method = FindMethod(c->name == "del" ? "delete" : c->name);
+      AppendRespBulk(out, method != nullptr ? method->summary : "walkv connection command");
+      AppendRespBulk(out, "since");
+      AppendRespBulk(out, "1.0.0");
+      AppendRespBulk(out, "group");
+      AppendRespBulk(out, method != nullptr ? "string" : "connection");
+    }
+    return Reply(std::move(out));
+  }
+  if (sub == "list") {
+    std::string out;
+    AppendRespArrayHeader(out, std::size(kCommands));
+    for (const RespCommand& c : kCommands) AppendRespBulk(out, c.name);
+    return Reply(std::move(out));
+  }
+  return UnknownSubcommand(args[1], "command");
+}
+
+// --- INFO's text --------------------------------------------------------------------------------
+
+std::string ScalarText(const json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_null()) return "";
+  return v.dump();
+}
+
+// name:value lines for every scalar of `object`, nested objects flattened as parent_child.
+void AppendFlattened(std::string& text, const json& object, const std::string& prefix) {
+  for (auto it = object.begin(); it != object.end(); ++it) {
+    const std::string name = prefix + it.key();
+    if (it->is_object()) {
+      AppendFlattened(text, *it, name + "_");
+    } else if (it->is_array()) {
+      text += name + ":" + std::to_string(it->size()) + "\r\n";
+    } else {
+      std::string value = ScalarText(*it);
+      std::replace(value.begin(), value.end(), '\r', ' ');
+      std::replace(value.begin(), value.end(), '\n', ' ');
+      text += name + ":" + value + "\r\n";
+    }
+  }
+}
+
+std::string InfoText(const json& info) {
+  auto number = [&](const json& object, const char* name) -> std::string {
+    return object.is_object() && object.contains(name) ? ScalarText(object[name]) : "0";
+  };
+  const json& server = info.contains("server") ? info["server"] : json::object();
+  std::string t;
+  t += "# Server\r\n";
+  t += "redis_version:" + std::string(kRespCompatibleVersion) + "\r\n";
+  t += "redis_mode:standalone\r\n";
+  t += "server_name:walkv\r\n";
+  t += "uptime_in_seconds:" + number(info, "uptime_seconds") + "\r\n";
+  t += "\r\n# Clients\r\n";
+  t += "connected_clients:" + number(server, "connections_current") + "\r\n";
+  t += "\r\n# Memory\r\n";
+  t += "used_memory:" + number(info, "approx_memory_bytes") + "\r\n";
+  t += "maxmemory:0\r\n";
+  t += "\r\n# Persistence\r\n";
+  t += "loading:0\r\n";
+  t += "aof_enabled:1\r\n";
+  t += "\r\n# Stats\r\n";
+  t += "total_connections_received:" + number(server, "connections_total") + "\r\n";
+  t += "total_commands_processed:" + number(server, "requests_total") + "\r\n";
+  t += "\r\n# Replication\r\n";
+  t += "role:master\r\n";
+  t += "connected_slaves:0\r\n";
+  t += "\r\n# Keyspace\r\n";
+  const std::string keys = number(info, "keys");
+  if (keys != "0") t += "db0:keys=" + keys + ",expires=0,avg_ttl=0\r\n";
+  t += "\r\n# Walkv\r\n";
+  AppendFlattened(t, info, "");
+  return t;
+}
+
+}  // namespace
+
+RespPlan PlanCommand(std::vector<std::string>& args, RespSession& session, const AuthToken& auth) {
+  Env env{session, auth};
+  const RespCommand* command = FindCommand(args[0]);
+  if (auth.required() && !session.authenticated && (command == nullptr || !command->before_auth)) {
+    return Error("NOAUTH Authentication required.");
+  }
+  if (command == nullptr) return UnknownCommand(args);
+  const size_t n = args.size();
+  if ((command->arity > 0 && n != static_cast<size_t>(command->arity)) ||
+      (command->arity < 0 && n < static_cast<size_t>(-command->arity))) {
+    return WrongArity(command->name);
+  }
+  return command->handler(args, env);
+}
+
+void AppendRespFailure(std::string& out, const Failure& failure) {
+  switch (failure.code) {
+    case ErrorCode::kInvalidArgument:
+      AppendRespError(out, "ERR " + failure.message);
+      return;
+    case ErrorCode::kUnauthenticated:
+      AppendRespError(out, "NOAUTH " + failure.message);
+      return;
+    default:
+      AppendRespError(out, std::string(ErrorCodeName(failure.code)) + " " + failure.message);
+      return;
+  }
+}
+
+void AppendRespOutcome(std::string& out, RespReply reply, const MethodResult& outcome,
+                       int protocol) {
+  if (const auto* failure = std::get_if<Failure>(&outcome)) {
+    AppendRespFailure(out, *failure);
+    return;
+  }
+  const json& result = std::get<json>(outcome);
+  auto bulk_or_null = [&](const json& v) {
+    if (v.is_string()) {
+      AppendRespBulk(out, v.get_ref<const std::string&>());
+    } else {
+      AppendRespNull(out, protocol);
+    }
+  };
+  switch (reply) {
+    case RespReply::kOk:
+      AppendRespSimple(out, "OK");
+      return;
+    case RespReply::kStatus:
+      AppendRespSimple(out, result.is_string() ? result.get<std::string>() : result.dump());
+      return;
+    case RespReply::kInteger:
+      if (result.is_boolean()) {
+        AppendRespInteger(out, result.get<bool>() ? 1 : 0);
+      } else if (result.is_number_unsigned()) {
+        AppendRespInteger(out, static_cast<int64_t>(result.get<uint64_t>()));
+      } else {
+        AppendRespInteger(out, result.is_number() ? result.get<int64_t>() : 0);
+      }
+      return;
+    case RespReply::kBulkOrNull:
+      bulk_or_null(result);
+      return;
+    case RespReply::kArrayOfBulks:
+      AppendRespArrayHeader(out, result.is_array() ? result.size() : 0);
+      if (result.is_array()) {
+        for (const json& v : result) bulk_or_null(v);
+      }
+      return;
+    case RespReply::kInfoText:
+      AppendRespBulk(out, InfoText(result));
+      return;
+  }
+}
+
+std::vector<std::string_view> RespCommandNames() {
+  std::vector<std::string_view> names;
+  for (const RespCommand& c : kCommands) names.push_back(c.name);
+  return names;
+}
+
+}  // namespace walkv::rpc
