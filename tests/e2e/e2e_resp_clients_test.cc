@@ -1,0 +1,237 @@
+// RESP with real clients against a real `walkv serve --resp-port 0`: redis-cli (one-shot
+// commands, --pipe, --scan), redis-benchmark, python3-redis pipelines; RESP writes surviving
+// kill -9; malformed input and limits answered with an error and a close. The tools come from
+// scripts/setup; a missing one fails the test (RequireTool), it is never skipped.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "tests/e2e/line_socket.h"
+#include "tests/e2e/resp_helpers.h"
+#include "tests/e2e/server_process.h"
+#include "tests/e2e/subprocess.h"
+#include "tests/util/temp_dir.h"
+
+namespace walkv::e2e {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr auto kTimeout = std::chrono::seconds(120);
+
+class RespClientsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(RequireTool("/usr/bin/redis-cli", "redis-tools"));
+    s_ = StartRespServer(dir_.path());
+    ASSERT_NE(s_.server, nullptr);
+  }
+
+  std::string Cli(const std::vector<std::string>& args) {
+    ProcessResult r = RedisCli(s_.resp_port, args);
+    EXPECT_EQ(r.exit, 0) << r.err;
+    return r.out;
+  }
+
+  walkv::testing::TempDir dir_;
+  RespServer s_;
+};
+
+TEST_F(RespClientsTest, RedisCliOneShotCommands) {
+  EXPECT_EQ(Cli({"PING"}), "PONG\n");
+  EXPECT_EQ(Cli({"SET", "greeting", "hello world"}), "OK\n");
+  EXPECT_EQ(Cli({"GET", "greeting"}), "hello world\n");
+  EXPECT_EQ(Cli({"APPEND", "greeting", "!"}), "12\n");
+  EXPECT_EQ(Cli({"STRLEN", "greeting"}), "12\n");
+  EXPECT_EQ(Cli({"INCR", "n"}), "1\n");
+  EXPECT_EQ(Cli({"INCRBY", "n", "41"}), "42\n");
+  EXPECT_EQ(Cli({"DECRBY", "n", "2"}), "40\n");
+  EXPECT_EQ(Cli({"DECR", "n"}), "39\n");
+  EXPECT_EQ(Cli({"EXISTS", "n", "greeting", "nope"}), "2\n");
+  EXPECT_EQ(Cli({"MGET", "n", "nope"}), "39\n\n");
+  EXPECT_EQ(Cli({"KEYS", "*"}), "greeting\nn\n");
+  EXPECT_EQ(Cli({"DBSIZE"}), "2\n");
+  EXPECT_EQ(Cli({"DEL", "n", "greeting", "nope"}), "2\n");
+  EXPECT_EQ(Cli({"GET", "greeting"}), "\n");
+  EXPECT_EQ(Cli({"ECHO", "x y"}), "x y\n");
+  EXPECT_EQ(Cli({"SELECT", "0"}), "OK\n");
+  EXPECT_EQ(Cli({"SET", "k", "v"}), "OK\n");
+  EXPECT_EQ(Cli({"FLUSHDB"}), "OK\n");
+  EXPECT_EQ(Cli({"DBSIZE"}), "0\n");
+  EXPECT_THAT(Cli({"INFO"}), AllOf(HasSubstr("redis_version:"), HasSubstr("role:master")));
+  EXPECT_EQ(Cli({"CONFIG", "GET", "appendonly"}), "appendonly\nyes\n");
+  EXPECT_EQ(Cli({"INCR", "x"}), "1\n");
+  EXPECT_EQ(Cli({"SET", "s", "text"}), "OK\n");
+  // Errors: redis-cli prints them as "(error) ..." on a tty, and as the text otherwise.
+  EXPECT_EQ(Cli({"INCR", "s"}), "ERR value is not an integer or out of range\n\n");
+  EXPECT_EQ(Cli({"GET"}), "ERR wrong number of arguments for 'get' command\n\n");
+  EXPECT_EQ(Cli({"LPUSH", "l", "a"}),
+            "ERR unknown command 'LPUSH', with args beginning with: 'l' 'a' \n\n");
+  EXPECT_THAT(Cli({"-3", "HELLO", "3"}), AllOf(HasSubstr("proto 3"), HasSubstr("role master")));
+}
+
+TEST_F(RespClientsTest, RedisCliPipeLoadsEveryCommandWithoutErrors) {
+  std::string input;
+  for (int i = 0; i < 2000; ++i) {
+    input += RespCommand({"SET", "key:" + std::to_string(i), "value " + std::to_string(i)});
+  }
+  input += RespCommand({"INCRBY", "counter", "5"});
+  ProcessResult r = RedisCli(s_.resp_port, {"--pipe"}, input, kTimeout);
+  ASSERT_EQ(r.exit, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("errors: 0, replies: 2001")) << r.out;
+  EXPECT_EQ(Cli({"DBSIZE"}), "2001\n");
+  EXPECT_EQ(Cli({"GET", "key:1999"}), "value 1999\n");
+}
+
+TEST_F(RespClientsTest, RedisCliScanErrorsCleanlyBecauseScanDoesNotExistYet) {
+  Cli({"SET", "a", "1"});
+  ProcessResult r = RedisCli(s_.resp_port, {"--scan"}, "", kTimeout);
+  ASSERT_TRUE(r.exit.has_value()) << "redis-cli --scan did not finish";
+  EXPECT_NE(*r.exit, 0);
+  EXPECT_THAT(r.out + r.err, HasSubstr("ERR unknown command 'SCAN'"));
+}
+
+TEST_F(RespClientsTest, RedisBenchmarkSupportedCommandsHaveNoErrors) {
+  ASSERT_TRUE(RequireTool("/usr/bin/redis-benchmark", "redis-tools"));
+  ProcessResult r = RunProcess({"/usr/bin/redis-benchmark", "-p", std::to_string(s_.resp_port),
+                                "-t", "ping,set,get,incr", "-n", "2000", "-c", "10", "--csv"},
+                               "", kTimeout);
+  ASSERT_EQ(r.exit, 0) << r.out << r.err;
+  EXPECT_THAT(r.out + r.err, Not(HasSubstr("Error")));
+  for (const char* test : {"\"PING_INLINE\"", "\"PING_MBULK\"", "\"SET\"", "\"GET\"", "\"INCR\""}) {
+    EXPECT_THAT(r.out, HasSubstr(test));
+  }
+  // Every INCR reached the engine: 2000 increments of the one key redis-benchmark uses.
+  EXPECT_EQ(Cli({"GET", "counter:__rand_int__"}), "2000\n");
+}
+
+// redis-benchmark stops at the first error reply ("Error from server: ..."), so each
+// unsupported test runs on its own.
+TEST_F(RespClientsTest, RedisBenchmarkUnsupportedCommandsErrorCleanlyAndFinish) {
+  ASSERT_TRUE(RequireTool("/usr/bin/redis-benchmark", "redis-tools"));
+  for (const std::string test : {"mset", "lpush"}) {
+    ProcessResult r = RunProcess({"/usr/bin/redis-benchmark", "-p", std::to_string(s_.resp_port),
+                                  "-t", test, "-n", "2000", "-c", "10", "--csv"},
+                                 "", kTimeout);
+    ASSERT_TRUE(r.exit.has_value()) << "redis-benchmark -t " << test << " did not finish";
+    EXPECT_THAT(r.out + r.err, HasSubstr("Error from server: ERR unknown command '" +
+                                         std::string(test == "mset" ? "MSET" : "LPUSH") + "'"));
+  }
+  EXPECT_EQ(Cli({"PING"}), "PONG\n");  // the server is fine afterwards
+}
+
+TEST_F(RespClientsTest, PythonRedisPipelinesWithBinaryKeysAndValues) {
+  ASSERT_TRUE(RequireTool("/usr/bin/python3", "python3"));
+  const std::string script = R"(
+import sys
+try:
+    import redis
+except ImportError:
+    sys.exit("python3-redis is missing: scripts/setup installs it")
+r = redis.Redis(host="127.0.0.1", port=int(sys.argv[1]))
+assert r.ping()
+p = r.pipeline(transaction=False)
+for i in range(500):
+    p.set(b"bin\x00key\xff" + str(i).encode(), bytes([i % 256]) * i + b"\r\n\x00")
+p.incrby("total", 7)
+p.get(b"bin\x00key\xff499")
+p.mget([b"bin\x00key\xff1", "missing"])
+p.exists(b"bin\x00key\xff0", "missing")
+res = p.execute()
+assert res[:500] == [True] * 500, res[:3]
+assert res[500] == 7, res[500]
+assert res[501] == bytes([499 % 256]) * 499 + b"\r\n\x00", res[501][:10]
+assert res[502] == [b"\x01\r\n\x00", None], res[502]
+assert res[503] == 1, res[503]
+assert r.dbsize() == 501
+assert r.delete(b"bin\x00key\xff0", b"bin\x00key\xff1", "missing") == 2
+assert r.dbsize() == 499
+try:
+    r.incr(b"bin\x00key\xff3")
+    sys.exit("incr of a non-integer succeeded")
+except redis.ResponseError as e:
+    assert str(e) == "value is not an integer or out of range", str(e)
+print("ok")
+)";
+  ProcessResult r = RunProcess(
+      {"/usr/bin/python3", "-c", script, std::to_string(s_.resp_port)}, "", kTimeout);
+  EXPECT_EQ(r.exit, 0) << r.out << r.err;
+  EXPECT_EQ(r.out, "ok\n") << r.err;
+}
+
+TEST_F(RespClientsTest, AcknowledgedRespWritesSurviveKill9AndAreVisibleOverJson) {
+  std::string input;
+  for (int i = 0; i < 300; ++i) input += RespCommand({"SET", "k" + std::to_string(i), "v"});
+  input += RespCommand({"INCRBY", "c", "300"});
+  ProcessResult r = RedisCli(s_.resp_port, {"--pipe"}, input, kTimeout);
+  ASSERT_THAT(r.out, HasSubstr("errors: 0, replies: 301"));
+  s_.server->Kill();
+  std::unique_ptr<ServerProcess> again = ServerProcess::Start(dir_.path());
+  ASSERT_NE(again, nullptr);
+  auto sock = LineSocket::Connect(again->host(), again->port());
+  ASSERT_NE(sock, nullptr);
+  ASSERT_TRUE(sock->SendAll("{\"id\":1,\"method\":\"dbsize\"}\n{\"id\":2,\"method\":\"get\","
+                            "\"args\":[\"c\"]}\n",
+                            Within(kTimeout)));
+  EXPECT_EQ(sock->ReadLine(Within(kTimeout)), "{\"id\":1,\"result\":301}");
+  EXPECT_EQ(sock->ReadLine(Within(kTimeout)), "{\"id\":2,\"result\":\"300\"}");
+}
+
+// Raw bytes: a malformed frame or a limit gets Redis's error, then the connection closes.
+TEST_F(RespClientsTest, ProtocolErrorsAndLimitsAnswerThenClose) {
+  struct Case {
+    std::string input;
+    std::string reply;
+  };
+  const Case cases[] = {
+      {"*1\r\n$x\r\n", "-ERR Protocol error: invalid bulk length\r"},
+      {"*1\r\n$536870913\r\n", "-ERR Protocol error: invalid bulk length\r"},
+      {"*1048577\r\n", "-ERR Protocol error: invalid multibulk length\r"},
+      {"*1\r\nGET\r\n", "-ERR Protocol error: expected '$', got 'G'\r"},
+      {std::string(70000, 'a'), "-ERR Protocol error: too big inline request\r"},
+      {"GET \"open\r\n", "-ERR Protocol error: unbalanced quotes in request\r"},
+  };
+  for (const Case& c : cases) {
+    auto sock = LineSocket::Connect("127.0.0.1", s_.resp_port);
+    ASSERT_NE(sock, nullptr);
+    ASSERT_TRUE(sock->SendAll(RespCommand({"PING"}) + c.input, Within(kTimeout)));
+    EXPECT_EQ(sock->ReadLine(Within(kTimeout)), "+PONG\r");
+    EXPECT_EQ(sock->ReadLine(Within(kTimeout)), c.reply) << c.input.substr(0, 20);
+    EXPECT_TRUE(sock->WaitForEof(Within(kTimeout))) << c.input.substr(0, 20);
+  }
+  EXPECT_EQ(Cli({"PING"}), "PONG\n");
+}
+
+TEST_F(RespClientsTest, QuitAnswersOkThenCloses) {
+  auto sock = LineSocket::Connect("127.0.0.1", s_.resp_port);
+  ASSERT_NE(sock, nullptr);
+  ASSERT_TRUE(sock->SendAll("SET a 1\r\nQUIT\r\nGET a\r\n", Within(kTimeout)));
+  EXPECT_EQ(sock->ReadLine(Within(kTimeout)), "+OK\r");
+  EXPECT_EQ(sock->ReadLine(Within(kTimeout)), "+OK\r");
+  EXPECT_TRUE(sock->WaitForEof(Within(kTimeout)));
+}
+
+// Pipelined SET then GET on one connection: the GET sees the SET (read-your-writes), and the
+// replies come back in order.
+TEST_F(RespClientsTest, PipelinedWritesThenReadsAnswerInOrder) {
+  auto sock = LineSocket::Connect("127.0.0.1", s_.resp_port);
+  ASSERT_NE(sock, nullptr);
+  std::string input;
+  for (int i = 0; i < 100; ++i) {
+    input += RespCommand({"SET", "p", std::to_string(i)}) + RespCommand({"GET", "p"}) +
+             RespCommand({"INCR", "c"});
+  }
+  ASSERT_TRUE(sock->SendAll(input, Within(kTimeout)));
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_EQ(sock->ReadLine(Within(kTimeout)), "+OK\r");
+    ASSERT_EQ(sock->ReadLine(Within(kTimeout)), "$" + std::to_string(std::to_string(i).size()) + "\r");
+    ASSERT_EQ(sock->ReadLine(Within(kTimeout)), std::to_string(i) + "\r");
+    ASSERT_EQ(sock->ReadLine(Within(kTimeout)), ":" + std::to_string(i + 1) + "\r");
+  }
+}
+
+}  // namespace
+}  // namespace walkv::e2e

@@ -1,0 +1,229 @@
+// PlanCommand and AppendRespOutcome (rpc/resp_commands.h): which method of the one table a RESP
+// command becomes, Redis's error texts, the reply mapping, AUTH/NOAUTH; AuthToken (rpc/auth.h).
+#include "rpc/resp_commands.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "rpc/auth.h"
+#include "tests/util/temp_dir.h"
+
+namespace walkv::rpc {
+namespace {
+
+using json = nlohmann::json;
+using ::testing::HasSubstr;
+
+struct Planned {
+  RespPlan plan;
+  const RespImmediate* immediate() const { return std::get_if<RespImmediate>(&plan); }
+  const RespMethodCalls* calls() const { return std::get_if<RespMethodCalls>(&plan); }
+};
+
+Planned PlanFor(std::vector<std::string> args, RespSession& session,
+                const AuthToken& auth = AuthToken()) {
+  return Planned{PlanCommand(args, session, auth)};
+}
+
+std::string ReplyTo(std::vector<std::string> args, RespSession& session,
+                    const AuthToken& auth = AuthToken()) {
+  Planned p = PlanFor(std::move(args), session, auth);
+  return p.immediate() != nullptr ? p.immediate()->reply : "<method call>";
+}
+
+class RespCommandsTest : public ::testing::Test {
+ protected:
+  RespSession session_{.id = 7, .protocol = 2, .authenticated = true, .name = ""};
+};
+
+TEST_F(RespCommandsTest, DataCommandsAreCallsOfTheMethodTable) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string method;
+    std::vector<std::string> call_args;
+    RespReply reply;
+  };
+  const std::string binary("\xff\x00\r\n", 4);
+  const Case cases[] = {
+      {{"PING"}, "ping", {}, RespReply::kStatus},
+      {{"set", binary, binary}, "set", {binary, binary}, RespReply::kOk},
+      {{"GET", "k"}, "get", {"k"}, RespReply::kBulkOrNull},
+      {{"exists", "a", "b", "a"}, "exists", {"a", "b", "a"}, RespReply::kInteger},
+      {{"MGET", "a", "b"}, "mget", {"a", "b"}, RespReply::kArrayOfBulks},
+      {{"incr", "c"}, "incr", {"c"}, RespReply::kInteger},
+      {{"incrby", "c", "-5"}, "incrby", {"c", "-5"}, RespReply::kInteger},
+      {{"decr", "c"}, "decr", {"c"}, RespReply::kInteger},
+      {{"decrby", "c", "5"}, "decrby", {"c", "5"}, RespReply::kInteger},
+      {{"append", "k", "v"}, "append", {"k", "v"}, RespReply::kInteger},
+      {{"strlen", "k"}, "strlen", {"k"}, RespReply::kInteger},
+      {{"keys", "a*"}, "keys", {"a*"}, RespReply::kArrayOfBulks},
+      {{"dbsize"}, "dbsize", {}, RespReply::kInteger},
+      {{"flushall"}, "flushall", {}, RespReply::kOk},
+      {{"FLUSHDB", "async"}, "flushall", {}, RespReply::kOk},
+      {{"info", "server"}, "info", {}, RespReply::kInfoText},
+  };
+  for (const Case& c : cases) {
+    Planned p = PlanFor(c.args, session_);
+    ASSERT_NE(p.calls(), nullptr) << c.args[0] << ": " << p.immediate()->reply;
+    ASSERT_EQ(p.calls()->calls.size(), 1u);
+    const Call& call = p.calls()->calls[0];
+    EXPECT_EQ(call.method->name, c.method);
+    EXPECT_EQ(&MethodTable()[call.method_index], call.method);
+    EXPECT_EQ(call.args, c.call_args) << c.args[0];
+    EXPECT_EQ(p.calls()->reply, c.reply) << c.args[0];
+  }
+}
+
+TEST_F(RespCommandsTest, DelOfSeveralKeysIsOneDeleteCallPerKey) {
+  Planned p = PlanFor({"DEL", "a", "b", "c"}, session_);
+  ASSERT_NE(p.calls(), nullptr);
+  ASSERT_EQ(p.calls()->calls.size(), 3u);
+  for (const Call& call : p.calls()->calls) EXPECT_EQ(call.method->name, "delete");
+  EXPECT_EQ(p.calls()->calls[2].args, std::vector<std::string>{"c"});
+}
+
+TEST_F(RespCommandsTest, RedisErrorTexts) {
+  EXPECT_EQ(ReplyTo({"GET"}, session_), "-ERR wrong number of arguments for 'get' command\r\n");
+  EXPECT_EQ(ReplyTo({"get", "a", "b"}, session_),
+            "-ERR wrong number of arguments for 'get' command\r\n");
+  EXPECT_EQ(ReplyTo({"LPUSH", "list", "x"}, session_),
+            "-ERR unknown command 'LPUSH', with args beginning with: 'list' 'x' \r\n");
+  EXPECT_EQ(ReplyTo({"nope"}, session_),
+            "-ERR unknown command 'nope', with args beginning with: \r\n");
+  EXPECT_EQ(ReplyTo({"SET", "k", "v", "bogus"}, session_), "-ERR syntax error\r\n");
+  EXPECT_THAT(ReplyTo({"SET", "k", "v", "EX", "10"}, session_),
+              HasSubstr("-ERR SET option 'EX' is not supported by walkv yet"));
+  EXPECT_EQ(ReplyTo({"INCRBY", "k", "x"}, session_),
+            "-ERR value is not an integer or out of range\r\n");
+  EXPECT_EQ(ReplyTo({"SELECT", "x"}, session_),
+            "-ERR value is not an integer or out of range\r\n");
+  EXPECT_EQ(ReplyTo({"SELECT", "1"}, session_), "-ERR DB index is out of range\r\n");
+  EXPECT_EQ(ReplyTo({"SELECT", "0"}, session_), "+OK\r\n");
+  EXPECT_EQ(ReplyTo({"FLUSHALL", "later"}, session_), "-ERR syntax error\r\n");
+  EXPECT_EQ(ReplyTo({"CONFIG", "nope"}, session_),
+            "-ERR unknown subcommand 'nope'. Try CONFIG HELP.\r\n");
+  EXPECT_EQ(ReplyTo({"HELLO", "4"}, session_), "-NOPROTO unsupported protocol version\r\n");
+  // An unknown command's arguments are shown up to 128 bytes.
+  const std::string reply = ReplyTo({"x", std::string(300, 'a')}, session_);
+  EXPECT_LT(reply.size(), 220u);
+}
+
+TEST_F(RespCommandsTest, KeyOverTheMethodTablesLimitIsAnError) {
+  EXPECT_THAT(ReplyTo({"GET", std::string(kMaxKeyBytes + 1, 'k')}, session_),
+              HasSubstr("-ERR key is longer than walkv's limit of 65536 bytes"));
+}
+
+TEST_F(RespCommandsTest, ConnectionCommands) {
+  EXPECT_EQ(ReplyTo({"ECHO", "hi"}, session_), "$2\r\nhi\r\n");
+  EXPECT_EQ(ReplyTo({"PING", "hi"}, session_), "$2\r\nhi\r\n");
+  EXPECT_EQ(ReplyTo({"CLIENT", "ID"}, session_), ":7\r\n");
+  EXPECT_EQ(ReplyTo({"CLIENT", "GETNAME"}, session_), "$-1\r\n");
+  EXPECT_EQ(ReplyTo({"CLIENT", "SETNAME", "app"}, session_), "+OK\r\n");
+  EXPECT_EQ(ReplyTo({"CLIENT", "GETNAME"}, session_), "$3\r\napp\r\n");
+  EXPECT_EQ(ReplyTo({"CLIENT", "SETINFO", "lib-name", "redis-py"}, session_), "+OK\r\n");
+  EXPECT_EQ(ReplyTo({"CONFIG", "GET", "save"}, session_), "*2\r\n$4\r\nsave\r\n$0\r\n\r\n");
+  EXPECT_EQ(ReplyTo({"CONFIG", "GET", "appendonly", "nothing-like-this"}, session_),
+            "*2\r\n$10\r\nappendonly\r\n$3\r\nyes\r\n");
+  EXPECT_EQ(ReplyTo({"COMMAND", "COUNT"}, session_),
+            ":" + std::to_string(RespCommandNames().size()) + "\r\n");
+  EXPECT_THAT(ReplyTo({"COMMAND", "DOCS", "get"}, session_), HasSubstr("summary"));
+  Planned quit = PlanFor({"QUIT"}, session_);
+  ASSERT_NE(quit.immediate(), nullptr);
+  EXPECT_TRUE(quit.immediate()->close_after);
+}
+
+TEST_F(RespCommandsTest, Hello3SwitchesTheSessionToResp3) {
+  const std::string reply = ReplyTo({"HELLO", "3"}, session_);
+  EXPECT_EQ(session_.protocol, 3);
+  EXPECT_THAT(reply, ::testing::StartsWith("%7\r\n"));
+  EXPECT_THAT(reply, HasSubstr("$4\r\nrole\r\n$6\r\nmaster\r\n"));
+  EXPECT_EQ(ReplyTo({"CLIENT", "GETNAME"}, session_), "_\r\n");
+  std::string out;
+  AppendRespOutcome(out, RespReply::kBulkOrNull, json(nullptr), session_.protocol);
+  EXPECT_EQ(out, "_\r\n");
+}
+
+TEST_F(RespCommandsTest, MethodResultsBecomeRespReplies) {
+  auto reply = [](RespReply kind, const MethodResult& r) {
+    std::string out;
+    AppendRespOutcome(out, kind, r, 2);
+    return out;
+  };
+  EXPECT_EQ(reply(RespReply::kOk, json(true)), "+OK\r\n");
+  EXPECT_EQ(reply(RespReply::kStatus, json("PONG")), "+PONG\r\n");
+  EXPECT_EQ(reply(RespReply::kInteger, json(true)), ":1\r\n");
+  EXPECT_EQ(reply(RespReply::kInteger, json(-3)), ":-3\r\n");
+  EXPECT_EQ(reply(RespReply::kInteger, json(uint64_t{5})), ":5\r\n");
+  EXPECT_EQ(reply(RespReply::kBulkOrNull, json(std::string("\xff\0", 2))),
+            std::string("$2\r\n\xff\0\r\n", 8));
+  EXPECT_EQ(reply(RespReply::kBulkOrNull, json(nullptr)), "$-1\r\n");
+  EXPECT_EQ(reply(RespReply::kArrayOfBulks, json::array({"a", nullptr})),
+            "*2\r\n$1\r\na\r\n$-1\r\n");
+  EXPECT_EQ(reply(RespReply::kInteger,
+                  Failure{ErrorCode::kInvalidArgument, "value is not an integer or out of range"}),
+            "-ERR value is not an integer or out of range\r\n");
+  EXPECT_EQ(reply(RespReply::kOk, Failure{ErrorCode::kStorageError, "fdatasync: EIO"}),
+            "-STORAGE_ERROR fdatasync: EIO\r\n");
+  const std::string info = reply(RespReply::kInfoText, json{{"keys", 3}, {"uptime_seconds", 9}});
+  EXPECT_THAT(info, HasSubstr("redis_version:7.0.0\r\n"));
+  EXPECT_THAT(info, HasSubstr("role:master\r\n"));
+  EXPECT_THAT(info, HasSubstr("db0:keys=3,"));
+}
+
+TEST_F(RespCommandsTest, WithATokenOnlyPingAuthHelloAndQuitBeforeAuth) {
+  const AuthToken auth("s3cret");
+  RespSession fresh{.id = 1, .protocol = 2, .authenticated = false, .name = ""};
+  EXPECT_EQ(ReplyTo({"GET", "k"}, fresh, auth), "-NOAUTH Authentication required.\r\n");
+  EXPECT_EQ(ReplyTo({"nosuch"}, fresh, auth), "-NOAUTH Authentication required.\r\n");
+  EXPECT_NE(PlanFor({"PING"}, fresh, auth).calls(), nullptr);
+  EXPECT_THAT(ReplyTo({"HELLO", "3"}, fresh, auth), ::testing::StartsWith("-NOAUTH"));
+  EXPECT_EQ(fresh.protocol, 2);
+  EXPECT_EQ(ReplyTo({"AUTH", "wrong"}, fresh, auth),
+            "-WRONGPASS invalid username-password pair or user is disabled.\r\n");
+  EXPECT_EQ(ReplyTo({"AUTH", "someone", "s3cret"}, fresh, auth),
+            "-WRONGPASS invalid username-password pair or user is disabled.\r\n");
+  EXPECT_FALSE(fresh.authenticated);
+  EXPECT_EQ(ReplyTo({"AUTH", "s3cret"}, fresh, auth), "+OK\r\n");
+  EXPECT_TRUE(fresh.authenticated);
+  EXPECT_NE(PlanFor({"GET", "k"}, fresh, auth).calls(), nullptr);
+
+  RespSession other{.id = 2, .protocol = 2, .authenticated = false, .name = ""};
+  EXPECT_THAT(ReplyTo({"HELLO", "3", "AUTH", "default", "s3cret"}, other, auth),
+              ::testing::StartsWith("%7"));
+  EXPECT_TRUE(other.authenticated);
+}
+
+TEST_F(RespCommandsTest, AuthWithoutATokenIsRedisError) {
+  EXPECT_THAT(ReplyTo({"AUTH", "x"}, session_),
+              ::testing::StartsWith("-ERR AUTH <password> called without any password configured"));
+}
+
+TEST(AuthTokenTest, MatchesOnlyTheExactToken) {
+  const AuthToken token("abc123");
+  EXPECT_TRUE(token.required());
+  EXPECT_TRUE(token.Matches("abc123"));
+  for (std::string_view wrong : {"", "abc12", "abc1234", "abc124", "ABC123", "xbc123"}) {
+    EXPECT_FALSE(token.Matches(wrong)) << wrong;
+  }
+  EXPECT_FALSE(AuthToken().required());
+  EXPECT_FALSE(AuthToken().Matches(""));
+}
+
+TEST(AuthTokenTest, FromFileStripsTheTrailingNewlineAndRefusesEmptyOrMissingFiles) {
+  walkv::testing::TempDir dir;
+  std::ofstream(dir.Sub("token")) << "t0ken\r\n";
+  StatusOr<AuthToken> token = AuthToken::FromFile(dir.Sub("token"));
+  ASSERT_TRUE(token.ok()) << token.status().ToString();
+  EXPECT_TRUE(token->Matches("t0ken"));
+  std::ofstream(dir.Sub("empty")) << "\n";
+  EXPECT_EQ(AuthToken::FromFile(dir.Sub("empty")).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_FALSE(AuthToken::FromFile(dir.Sub("missing")).ok());
+}
+
+}  // namespace
+}  // namespace walkv::rpc
