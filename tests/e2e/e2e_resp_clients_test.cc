@@ -235,3 +235,37 @@ TEST_F(RespClientsTest, PipelinedWritesThenReadsAnswerInOrder) {
 
 }  // namespace
 }  // namespace walkv::e2e
+
+namespace walkv::e2e {
+namespace {
+
+// A RESP client that pipelines big reads and never reads the replies is paused (backpressure),
+// not buffered without bound, and the server keeps serving everyone else.
+TEST_F(RespClientsTest, AClientThatNeverReadsIsPausedNotBufferedForever) {
+  const std::string big(1 << 20, 'x');
+  ASSERT_EQ(RedisCli(s_.resp_port, {"-x", "SET", "big"}, big).out, "OK\n");
+  auto hog = LineSocket::Connect("127.0.0.1", s_.resp_port);
+  ASSERT_NE(hog, nullptr);
+  std::string gets;
+  for (int i = 0; i < 200; ++i) gets += RespCommand({"GET", "big"});  // 200 MiB of replies
+  ASSERT_TRUE(hog->SendAll(gets, Within(kTimeout)));
+
+  auto json = LineSocket::Connect(s_.server->host(), s_.server->port());
+  ASSERT_NE(json, nullptr);
+  // Poll info (each answer is a fresh reading) until the hog's connection shows as paused.
+  bool paused = false;
+  const auto deadline = Within(kTimeout);
+  while (!paused && Clock::now() < deadline) {
+    ASSERT_TRUE(json->SendAll("{\"method\":\"info\"}\n", deadline));
+    const std::optional<std::string> line = json->ReadLine(deadline);
+    ASSERT_TRUE(line.has_value());
+    paused = line->find("\"connections_paused\":1") != std::string::npos;
+  }
+  EXPECT_TRUE(paused) << "the connection that does not read was never paused";
+  EXPECT_EQ(RedisCli(s_.resp_port, {"PING"}).out, "PONG\n");
+  hog->Abort();
+  EXPECT_EQ(RedisCli(s_.resp_port, {"STRLEN", "big"}).out, "1048576\n");
+}
+
+}  // namespace
+}  // namespace walkv::e2e
