@@ -6,6 +6,7 @@
 
 #include "engine/mutation.h"
 #include "rpc/ascii.h"
+#include "rpc/keyspace_methods.h"
 
 namespace walkv::rpc {
 
@@ -41,12 +42,6 @@ MethodResult MGet(MethodContext& ctx, std::vector<std::string>& args) {
     values.push_back(value.has_value() ? json(std::move(*value)) : json(nullptr));
   }
   return values;
-}
-
-MethodResult Keys(MethodContext& ctx, std::vector<std::string>& args) {
-  std::vector<std::string> keys = ctx.engine.Keys(args.empty() ? "*" : args[0]);
-  std::sort(keys.begin(), keys.end());
-  return json(std::move(keys));
 }
 
 json SnapshotJson(const SnapshotInfo& s) {
@@ -141,6 +136,9 @@ constexpr ParamSpec kPattern{"pattern", kMaxKeyBytes};
 // A decimal integer; anything longer than int64's 20 characters is out of range anyway, and the
 // limit keeps a huge argument out of the error path.
 constexpr ParamSpec kDelta{"delta", 64};
+constexpr ParamSpec kCursor{"cursor", 64};
+constexpr ParamSpec kMatch{"match", kMaxKeyBytes};
+constexpr ParamSpec kCount{"count", 64};
 
 // The table. Keep it sorted by name; info() reports ops in this order, and `walkv cli help` lists
 // the methods in this order.
@@ -169,11 +167,15 @@ constexpr MethodSpec kMethods[] = {
      &CounterValue, "Adds delta to the integer at key (missing = 0); returns the new value."},
     {"info", 0, 0, {}, false, MethodKind::kRead, &Info, nullptr, nullptr,
      "Server counters: keys, memory, log bytes, snapshots, fsyncs, ops."},
-    {"keys", 0, 1, {kPattern}, true, MethodKind::kRead, &Keys, nullptr, nullptr,
-     "Keys matching a glob (* ? [abc] [^a] [a-z] \\x); default *."},
+    {"keys", 0, 1, {kPattern}, true, MethodKind::kRead, &RunKeys, nullptr, nullptr,
+     "Keys matching a glob (* ? [abc] [^a] [a-z] \\x); default *. Bounded by the server's "
+     "--max-keys-reply: use scan for more."},
     {"mget", 1, kUnlimited, {kKey}, false, MethodKind::kRead, &MGet, nullptr, nullptr,
      "Returns the value of each key, (nil) for a missing one."},
     {"ping", 0, 0, {}, false, MethodKind::kRead, &Ping, nullptr, nullptr, "Answers \"PONG\"."},
+    {"scan", 1, 3, {kCursor, kMatch, kCount}, true, MethodKind::kRead, &RunScan, nullptr, nullptr,
+     "Iterates over the keys: [next cursor, [keys]]; start with \"0\", stop when \"0\" comes "
+     "back. Every key present throughout is returned at least once."},
     {"set", 2, 2, {kKey, kValue}, true, MethodKind::kWrite, nullptr, &SetMutation, &True,
      "Stores value under key."},
     {"snapshot", 0, 0, {}, false, MethodKind::kBlocking, &Snapshot, nullptr, nullptr,

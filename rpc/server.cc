@@ -128,6 +128,7 @@ class Server::Impl {
       if (last) continue;
       port_ = bound.port();
       address_ = FormatAddress(bound);
+      service_.SetServerFacts({options_.host, port_, options_.max_keys_reply});
       work_.emplace(io_.get_executor());
       started_ = true;
       return Status::Ok();

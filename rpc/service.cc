@@ -23,7 +23,7 @@ std::vector<std::string_view> MethodNames() {
 Service::Service(Engine& engine)
     : engine_(engine),
       metrics_(MethodNames()),
-      context_{engine_, metrics_},
+      context_{engine_, metrics_, facts_},
       blocking_pool_(std::make_unique<asio::thread_pool>(kBlockingThreads)) {}
 
 Service::~Service() { blocking_pool_->join(); }

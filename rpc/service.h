@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "engine/engine.h"
 #include "rpc/completion_queue.h"
@@ -62,6 +63,9 @@ class Service {
 
   Metrics& metrics() { return metrics_; }
 
+  // Call before any request is executed (Server::Start does, once the port is bound).
+  void SetServerFacts(ServerFacts facts) { facts_ = std::move(facts); }
+
  private:
   // Runs a kRead/kBlocking method, turning exceptions into INTERNAL_ERROR, and appends the line.
   void RunAndAppend(Call& call, std::string& out);
@@ -69,6 +73,7 @@ class Service {
 
   Engine& engine_;
   Metrics metrics_;
+  ServerFacts facts_;
   MethodContext context_;
   std::unique_ptr<asio::thread_pool> blocking_pool_;
 };
