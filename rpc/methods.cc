@@ -6,6 +6,7 @@
 
 #include "engine/mutation.h"
 #include "rpc/ascii.h"
+#include "rpc/info_method.h"
 #include "rpc/keyspace_methods.h"
 
 namespace walkv::rpc {
@@ -58,43 +59,6 @@ MethodResult Snapshot(MethodContext& ctx, std::vector<std::string>&) {
   return SnapshotJson(*info);
 }
 
-MethodResult Info(MethodContext& ctx, std::vector<std::string>&) {
-  const EngineStats s = ctx.engine.Stats();
-  const RecoverySummary& r = ctx.engine.recovery_summary();
-  json out = {
-      {"keys", s.keys},
-      {"approx_memory_bytes", s.approx_memory_bytes},
-      {"log_bytes", s.log_bytes},
-      {"log_segments", s.log_segments},
-      {"last_seq", s.last_seq},
-      {"fsync_count", s.fsync_count},
-      {"fsync_p50_micros", s.fsync_p50_micros},
-      {"fsync_p99_micros", s.fsync_p99_micros},
-      {"fsync_max_micros", s.fsync_max_micros},
-      {"commit_batches", s.commit_batches},
-      {"mutations_committed", s.mutations_committed},
-      {"last_snapshot", s.last_snapshot ? SnapshotJson(*s.last_snapshot) : json(nullptr)},
-      {"uptime_micros", s.uptime_micros},
-      {"uptime_seconds", s.uptime_micros / 1000000},
-      {"poisoned_reason", s.poisoned_reason},
-  };
-  out["server"] = ctx.metrics.ToJson();
-  out["recovery"] = {
-      {"snapshot_file", r.snapshot_file},
-      {"snapshot_seq", r.snapshot_seq},
-      {"snapshot_keys", r.snapshot_keys},
-      {"segments_replayed", r.segments_replayed},
-      {"records_replayed", r.records_replayed},
-      {"bytes_replayed", r.bytes_replayed},
-      {"last_seq", r.last_seq},
-      {"keys", r.keys},
-      {"bytes_truncated", r.bytes_truncated},
-      {"duration_micros", r.duration_micros},
-      {"notes", r.notes},
-  };
-  return out;
-}
-
 Mutation SetMutation(std::vector<std::string>& args) {
   return Mutation{MutationType::kSet, std::move(args[0]), std::move(args[1])};
 }
@@ -136,6 +100,7 @@ constexpr ParamSpec kPattern{"pattern", kMaxKeyBytes};
 // A decimal integer; anything longer than int64's 20 characters is out of range anyway, and the
 // limit keeps a huge argument out of the error path.
 constexpr ParamSpec kDelta{"delta", 64};
+constexpr ParamSpec kSection{"section", 64};
 constexpr ParamSpec kCursor{"cursor", 64};
 constexpr ParamSpec kMatch{"match", kMaxKeyBytes};
 constexpr ParamSpec kCount{"count", 64};
@@ -165,8 +130,9 @@ constexpr MethodSpec kMethods[] = {
      "Adds 1 to the integer at key (missing = 0); returns the new value."},
     {"incrby", 2, 2, {kKey, kDelta}, true, MethodKind::kWrite, nullptr, &IncrByMutation,
      &CounterValue, "Adds delta to the integer at key (missing = 0); returns the new value."},
-    {"info", 0, 0, {}, false, MethodKind::kRead, &Info, nullptr, nullptr,
-     "Server counters: keys, memory, log bytes, snapshots, fsyncs, ops."},
+    {"info", 0, 1, {kSection}, true, MethodKind::kRead, &RunInfo, nullptr, nullptr,
+     "Server state by section: server, clients, memory, persistence, stats, keyspace (default "
+     "all)."},
     {"keys", 0, 1, {kPattern}, true, MethodKind::kRead, &RunKeys, nullptr, nullptr,
      "Keys matching a glob (* ? [abc] [^a] [a-z] \\x); default *. Bounded by the server's "
      "--max-keys-reply: use scan for more."},

@@ -11,52 +11,15 @@
 #include <string>
 #include <thread>
 
-#include "engine/engine.h"
 #include "rpc/client.h"
-#include "rpc/server.h"
+#include "tests/rpc/served_engine.h"
 #include "tests/util/temp_dir.h"
 
 namespace walkv::rpc {
 namespace {
 
 using json = nlohmann::json;
-using namespace std::chrono_literals;
-
-class Served {
- public:
-  Served(const std::string& data_dir, size_t max_keys_reply) {
-    EngineOptions options;
-    options.data_dir = data_dir;
-    options.fsync_mode = FsyncMode::kNever;  // the durability of writes is not what is tested
-    auto engine = Engine::Open(options);
-    EXPECT_TRUE(engine.ok()) << engine.status().ToString();
-    engine_ = std::move(*engine);
-    ServerOptions server_options;
-    server_options.port = 0;
-    server_options.threads = 2;
-    server_options.max_keys_reply = max_keys_reply;
-    server_ = std::make_unique<Server>(*engine_, server_options);
-    EXPECT_TRUE(server_->Start().ok());
-    thread_ = std::thread([this] { server_->Run(); });
-  }
-  ~Served() {
-    server_->Shutdown();
-    thread_.join();
-    server_.reset();
-    EXPECT_TRUE(engine_->Close().ok());
-  }
-  std::unique_ptr<Client> Connect() {
-    auto c = Client::Connect("127.0.0.1", server_->port());
-    EXPECT_TRUE(c.ok()) << c.status().ToString();
-    (*c)->set_timeout(60s);
-    return std::move(*c);
-  }
-
- private:
-  std::unique_ptr<Engine> engine_;
-  std::unique_ptr<Server> server_;
-  std::thread thread_;
-};
+using walkv::testing::Served;
 
 // Writes keys with one pipelined burst.
 void SetMany(Client& c, const std::string& prefix, int n) {
@@ -83,7 +46,7 @@ std::multiset<std::string> ScanAll(Client& c, json kwargs) {
 
 TEST(ScanMethodTest, ReturnsEveryKeyPresentThroughoutWhileAnotherClientWrites) {
   walkv::testing::TempDir dir;
-  Served served(dir.Sub("data"), 100000);
+  Served served(dir.Sub("data"));
   auto writer = served.Connect();
   auto scanner = served.Connect();
   SetMany(*writer, "stable-", 3000);
@@ -107,7 +70,7 @@ TEST(ScanMethodTest, ReturnsEveryKeyPresentThroughoutWhileAnotherClientWrites) {
 
 TEST(ScanMethodTest, MatchAndCountAreHonoured) {
   walkv::testing::TempDir dir;
-  Served served(dir.Sub("data"), 100000);
+  Served served(dir.Sub("data"));
   auto c = served.Connect();
   SetMany(*c, "user:", 200);
   SetMany(*c, "order:", 200);
@@ -123,7 +86,7 @@ TEST(ScanMethodTest, MatchAndCountAreHonoured) {
 
 TEST(ScanMethodTest, InvalidCursorOrCountIsInvalidArgument) {
   walkv::testing::TempDir dir;
-  Served served(dir.Sub("data"), 100000);
+  Served served(dir.Sub("data"));
   auto c = served.Connect();
   for (json args : {json{"abc"}, json{"-1"}, json{"1.5"}, json{""}, json{" 1"},
                     json{"99999999999999999999999"}, json{"0", "*", "0"},
@@ -141,7 +104,7 @@ TEST(ScanMethodTest, InvalidCursorOrCountIsInvalidArgument) {
 
 TEST(KeysMethodTest, PastTheBoundFailsAndPointsAtScan) {
   walkv::testing::TempDir dir;
-  Served served(dir.Sub("data"), 50);
+  Served served(dir.Sub("data"), {.max_keys_reply = 50});
   auto c = served.Connect();
   SetMany(*c, "k", 51);
   auto all = c->Call("keys", {"*"});
@@ -159,7 +122,7 @@ TEST(KeysMethodTest, PastTheBoundFailsAndPointsAtScan) {
 
 TEST(KeysMethodTest, ZeroMeansUnbounded) {
   walkv::testing::TempDir dir;
-  Served served(dir.Sub("data"), 0);
+  Served served(dir.Sub("data"), {.max_keys_reply = 0});
   auto c = served.Connect();
   SetMany(*c, "k", 300);
   auto keys = c->Keys();
