@@ -69,7 +69,9 @@ class Service {
  private:
   // Runs a kRead/kBlocking method, turning exceptions into INTERNAL_ERROR, and appends the line.
   void RunAndAppend(Call& call, std::string& out);
-  void AppendOutcome(std::string& out, std::string_view id, const MethodResult& result);
+  // b64_results: Call::b64_results (rpc/binary_json.h).
+  void AppendOutcome(std::string& out, std::string_view id, const MethodResult& result,
+                     bool b64_results = false);
 
   Engine& engine_;
   Metrics metrics_;

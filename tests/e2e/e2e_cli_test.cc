@@ -68,6 +68,17 @@ TEST_F(CliTest, ArgumentsStayStringsEvenIfTheyLookLikeNumbersOrFlags) {
   EXPECT_EQ(Cli({"append", "n", "8"}).out, "4\n");
 }
 
+TEST_F(CliTest, BytesThatAreNotUtf8RoundTrip) {
+  // Typed as redis-cli escapes at the prompt (stdin is a pipe: one command per line).
+  ProcessResult typed = Cli({}, "set \"k\\xff\" \"a\\xffb\\x00c\"\nget \"k\\xff\"\n");
+  EXPECT_EQ(typed.exit, 0) << typed.err;
+  EXPECT_EQ(typed.out, std::string("OK\na\xff" "b\0c\n", 9));
+  // As raw bytes in argv; --json shows them as {"b64": ...}.
+  EXPECT_EQ(Cli({"get", "k\xff"}).out, std::string("a\xff" "b\0c\n", 6));
+  EXPECT_EQ(Cli({"--json", "get", "k\xff"}).out, "{\"b64\":\"Yf9iAGM=\"}\n");
+  EXPECT_EQ(Cli({"--json", "keys"}).out, "[{\"b64\":\"a/8=\"}]\n");
+}
+
 TEST_F(CliTest, DelIsAnAliasOfDelete) {
   EXPECT_EQ(Cli({"set", "k", "v"}).exit, 0);
   ProcessResult del = Cli({"del", "k"});
