@@ -21,6 +21,7 @@ Status CliSession::Connect() {
   StatusOr<std::unique_ptr<rpc::Client>> client = rpc::Client::Connect(host_, port_);
   if (!client.ok()) return client.status();
   client_ = std::move(client).value();
+  client_->set_binary(true);  // any bytes, e.g. typed as "\xff", round-trip
   return Status::Ok();
 }
 

@@ -39,6 +39,8 @@ class CliSession {
 
   // "host:port", as shown in the prompt.
   std::string address() const;
+  // True while a connection is open (it is dropped after a transport error).
+  bool connected() const { return client_ != nullptr; }
   OutputMode mode() const { return mode_; }
 
  private:

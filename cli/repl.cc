@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cli/arg_split.h"
+#include "cli/completion.h"
 #include "cli/help_text.h"
 #include "rpc/ascii.h"
 
@@ -70,11 +71,17 @@ int RunTerminal(CliSession& session) {
   stifle_history(kHistoryLength);
   if (use_history) read_history(history.c_str());  // best effort
 
-  const std::string prompt = session.address() + "> ";
+  InstallMethodCompletion();
   // Bounded by the input: each iteration consumes one line; EOF (Ctrl-D) ends the loop.
   while (true) {
+    // Reconnects by itself: a server that (re)appeared is picked up before the next prompt.
+    session.Connect().IgnoreError();
+    const std::string prompt = (session.connected() ? session.address() : "not connected") + "> ";
     char* raw = readline(prompt.c_str());
-    if (raw == nullptr) break;
+    if (raw == nullptr) {
+      std::fputs("\n", stdout);  // Ctrl-D: leave the shell's prompt on a line of its own
+      break;
+    }
     std::string line(raw);
     std::free(raw);
     if (line.find_first_not_of(" \t") != std::string::npos) {

@@ -1,6 +1,10 @@
 #include "cli/reply_format.h"
 
 #include <cstdio>
+#include <string_view>
+
+#include "rpc/binary_json.h"
+#include "rpc/json_text.h"
 
 namespace walkv::cli {
 namespace {
@@ -13,6 +17,12 @@ std::string Dump(const json& value) {
 
 // Escapes control bytes (and C1 controls encoded in UTF-8) as in QuoteForDisplay, without quotes.
 std::string EscapeControls(const std::string& s, bool escape_quote) {
+  // A UTF-8 encoded C1 control (U+0080..U+009F) starts at i: escaped below, byte by byte.
+  auto c1_control_lead = [&](size_t i) {
+    return static_cast<unsigned char>(s[i]) == 0xC2 && i + 1 < s.size() &&
+           static_cast<unsigned char>(s[i + 1]) >= 0x80 &&
+           static_cast<unsigned char>(s[i + 1]) <= 0x9F;
+  };
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size(); ++i) {
@@ -41,6 +51,18 @@ std::string EscapeControls(const std::string& s, bool escape_quote) {
         continue;
       default:
         break;
+    }
+    if (c >= 0x80 && !c1_control_lead(i)) {
+      const size_t n = rpc::Utf8SequenceLength(std::string_view(s).substr(i));
+      if (n == 0) {  // not UTF-8: shown as its byte value
+        char buf[8];
+        std::snprintf(buf, sizeof(buf), "\\x%02x", c);
+        out += buf;
+      } else {
+        out.append(s, i, n);
+        i += n - 1;
+      }
+      continue;
     }
     const bool c1_control = c == 0xC2 && i + 1 < s.size() &&
                             static_cast<unsigned char>(s[i + 1]) >= 0x80 &&
@@ -151,8 +173,12 @@ std::string QuoteForDisplay(const std::string& s) { return "\"" + EscapeControls
 
 std::string FormatResult(const json& result, OutputMode mode, bool true_means_ok) {
   switch (mode) {
-    case OutputMode::kJson:
-      return Dump(result) + "\n";
+    case OutputMode::kJson: {
+      // Bytes that are not UTF-8 as {"b64": ...}, like the server's "encoding":"b64".
+      nlohmann::json encoded = result;
+      rpc::EncodeNonUtf8Strings(encoded);
+      return Dump(encoded) + "\n";
+    }
     case OutputMode::kRaw:
       return FormatRaw(result, true_means_ok);
     case OutputMode::kHuman:

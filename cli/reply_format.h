@@ -6,7 +6,8 @@
 //    `key: value` lines (nested objects indented); errors as `(error) CODE message`.
 //  kRaw (stdout is not a terminal): strings as their raw bytes, nil as an empty line, numbers
 //    plain, true/false (OK for set/flushall), one list element per line, objects as in kHuman.
-//  kJson (--json): the result (or the error object) as one line of JSON.
+//  kJson (--json): the result (or the error object) as one line of JSON; strings that are not
+//    UTF-8 as {"b64": "<base64>"} (rpc/binary_json.h).
 // Every returned string ends with a newline.
 #pragma once
 
@@ -23,8 +24,8 @@ std::string FormatResult(const nlohmann::json& result, OutputMode mode, bool tru
 // `error` is the response's error object: {"code": "...", "message": "..."}.
 std::string FormatError(const nlohmann::json& error, OutputMode mode);
 
-// A string in double quotes with \" \\ \n \r \t \a \b and \xHH for other control bytes; UTF-8
-// text is kept as it is.
+// A string in double quotes with \" \\ \n \r \t \a \b and \xHH for other control bytes and for
+// bytes that are not UTF-8; UTF-8 text is kept as it is.
 std::string QuoteForDisplay(const std::string& s);
 
 }  // namespace walkv::cli

@@ -239,6 +239,11 @@ void AddServeCommand(CLI::App& app, CommandAction* action) {
       ->type_name("N")
       ->check(CLI::Range(uint64_t{1}, uint64_t{1000000}).description(""));
   serve
+      ->add_option("--max-keys-reply", flags->server.max_keys_reply,
+                   "Most keys one `keys` call may return; past it the call fails and says to use "
+                   "scan. 0 = no bound.")
+      ->type_name("N");
+  serve
       ->add_option("--threads", flags->threads,
                    "Threads serving connections (1 to 1024); by default the number of CPUs.")
       ->type_name("N")

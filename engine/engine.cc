@@ -15,6 +15,13 @@ StatusOr<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   return std::unique_ptr<Engine>(std::move(engine));
 }
 
+std::optional<std::vector<std::string>> Engine::KeysUpTo(std::string_view pattern,
+                                                         size_t max_keys) {
+  std::vector<std::string> keys = Keys(pattern);
+  if (keys.size() > max_keys) return std::nullopt;
+  return keys;
+}
+
 StatusOr<MutationResult> Engine::Write(Mutation m) {
   std::promise<StatusOr<MutationResult>> promise;
   auto future = promise.get_future();

@@ -92,6 +92,18 @@ class Engine {
   virtual std::optional<uint64_t> ValueLength(std::string_view key) = 0;
   // The number of keys.
   virtual uint64_t Size() = 0;
+  // Keys(pattern) if at most `max_keys` keys match, else nullopt — found out without building
+  // the whole answer (EngineImpl). The default calls Keys().
+  virtual std::optional<std::vector<std::string>> KeysUpTo(std::string_view pattern,
+                                                           size_t max_keys);
+  // One step of a cursor scan with Redis SCAN's guarantee (Store::Scan): start with cursor 0,
+  // pass each returned cursor back; once 0 is returned, every key present for the whole scan was
+  // appended to *keys at least once (if it matches `pattern`). `count` is the work per call in
+  // entries visited. Any uint64 is a valid cursor; its encoding is not part of the API.
+  virtual uint64_t Scan(uint64_t cursor, size_t count, std::string_view pattern,
+                        std::vector<std::string>* keys) = 0;
+  // The options the engine was opened with (`info server`).
+  virtual const EngineOptions& options() const = 0;
 
   // --- writes ---
   // Queues `m` for the next group commit; `done` runs once it is durable and applied.

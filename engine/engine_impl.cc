@@ -98,6 +98,16 @@ std::optional<uint64_t> EngineImpl::ValueLength(std::string_view key) {
 
 uint64_t EngineImpl::Size() { return store_.Size(); }
 
+std::optional<std::vector<std::string>> EngineImpl::KeysUpTo(std::string_view pattern,
+                                                             size_t max_keys) {
+  return store_.KeysUpTo(pattern, max_keys);
+}
+
+uint64_t EngineImpl::Scan(uint64_t cursor, size_t count, std::string_view pattern,
+                          std::vector<std::string>* keys) {
+  return store_.Scan(cursor, count, pattern, keys);
+}
+
 void EngineImpl::Submit(Mutation m, Callback done) {
   if (m.key.size() + m.value.size() + 5 > log::kMaxRecordPayload) {
     done(Status::InvalidArgument("key and value together exceed the 1 GiB record limit"));

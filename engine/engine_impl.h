@@ -53,6 +53,11 @@ class EngineImpl final : public Engine {
   std::vector<std::string> Keys(std::string_view pattern) override;
   std::optional<uint64_t> ValueLength(std::string_view key) override;
   uint64_t Size() override;
+  std::optional<std::vector<std::string>> KeysUpTo(std::string_view pattern,
+                                                   size_t max_keys) override;
+  uint64_t Scan(uint64_t cursor, size_t count, std::string_view pattern,
+                std::vector<std::string>* keys) override;
+  const EngineOptions& options() const override { return options_; }
   void Submit(Mutation m, Callback done) override;
   StatusOr<SnapshotInfo> Snapshot() override;
   StatusOr<SnapshotInfo> SnapshotKeeping(size_t keep_snapshots) override;

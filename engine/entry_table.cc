@@ -68,6 +68,16 @@ StoreEntry* EntryTable::Remove(std::string_view key, uint64_t hash) {
   return removed;
 }
 
+void EntryTable::AppendBucket(size_t bucket, std::vector<const StoreEntry*>* out) const {
+  if (capacity_ == 0) return;
+  const size_t mask = capacity_ - 1;
+  // Every entry is reachable from its home without crossing an empty slot, so the bucket's
+  // entries all lie in this run.
+  for (size_t i = bucket & mask; tags_[i] != kEmpty; i = (i + 1) & mask) {
+    if (HomeOf(HashKey(slots_[i]->key())) == (bucket & mask)) out->push_back(slots_[i]);
+  }
+}
+
 void EntryTable::Reserve(size_t n) {
   size_t wanted = CapacityFor(n);
   if (wanted > capacity_) Rehash(wanted);

@@ -21,6 +21,7 @@
 #include <memory>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "engine/store_entry.h"
 
@@ -60,6 +61,16 @@ class EntryTable {
   //   for (size_t i = 0; i < t.capacity(); ++i) if (const StoreEntry* e = t.EntryAt(i)) ...
   // (a plain loop rather than a callback, so clang's lock analysis sees the caller's lock).
   const StoreEntry* EntryAt(size_t i) const { return tags_[i] == kEmpty ? nullptr : slots_[i]; }
+
+  // --- cursor scans (Store::Scan) ---
+  // A bucket is a home position: bucket b (0 <= b < capacity()) holds the entries whose home slot
+  // is b. Unlike a slot, an entry's bucket depends only on its hash and the capacity, never on
+  // the inserts and deletes around it, which is what a reverse-binary cursor needs (bucket b of a
+  // table twice the size holds a subset of bucket b mod capacity()'s entries of the smaller one).
+  //
+  // Appends to *out every entry of bucket `bucket`: the members of the probe run from slot
+  // `bucket` to the next empty slot whose home is `bucket`.
+  void AppendBucket(size_t bucket, std::vector<const StoreEntry*>* out) const;
 
  private:
   static constexpr uint8_t kEmpty = 0;

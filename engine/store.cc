@@ -1,5 +1,8 @@
 #include "engine/store.h"
 
+#include <algorithm>
+#include <limits>
+
 #include "engine/glob.h"
 
 namespace walkv {
@@ -11,6 +14,25 @@ namespace {
 constexpr int64_t kEntryOverhead = 30;
 int64_t EntryCost(const StoreEntry& e) {
   return static_cast<int64_t>(e.block_bytes()) + kEntryOverhead;
+}
+
+uint64_t ReverseBits(uint64_t v) {
+  v = ((v >> 1) & 0x5555555555555555ull) | ((v & 0x5555555555555555ull) << 1);
+  v = ((v >> 2) & 0x3333333333333333ull) | ((v & 0x3333333333333333ull) << 2);
+  v = ((v >> 4) & 0x0f0f0f0f0f0f0f0full) | ((v & 0x0f0f0f0f0f0f0f0full) << 4);
+  v = ((v >> 8) & 0x00ff00ff00ff00ffull) | ((v & 0x00ff00ff00ff00ffull) << 8);
+  v = ((v >> 16) & 0x0000ffff0000ffffull) | ((v & 0x0000ffff0000ffffull) << 16);
+  return (v >> 32) | (v << 32);
+}
+
+// Redis's reverse-binary increment (dictScan): increments the bucket index's bits from the most
+// significant one down, so that the buckets already visited stay a prefix of the order whatever
+// the capacity becomes. The result is below mask + 1; it is 0 once every bucket was visited.
+uint64_t NextBucketCursor(uint64_t cursor, uint64_t mask) {
+  cursor |= ~mask;
+  cursor = ReverseBits(cursor);
+  ++cursor;
+  return ReverseBits(cursor);
 }
 
 }  // namespace
@@ -45,12 +67,18 @@ std::optional<uint64_t> Store::ValueLength(std::string_view key) const {
 }
 
 std::vector<std::string> Store::Keys(std::string_view pattern) const {
+  return *KeysUpTo(pattern, std::numeric_limits<size_t>::max());
+}
+
+std::optional<std::vector<std::string>> Store::KeysUpTo(std::string_view pattern,
+                                                        size_t max_keys) const {
   std::vector<std::string> out;
   if (GlobIsLiteral(pattern)) {
     uint64_t hash = HashKey(pattern);
     const Shard& shard = shards_[ShardIndex(hash)];
     ReaderLock lock(&shard.mu);
     if (shard.table.Find(pattern, hash) != nullptr) out.emplace_back(pattern);
+    if (out.size() > max_keys) return std::nullopt;
     return out;
   }
   for (size_t i = 0; i < kShardCount; ++i) {
@@ -58,10 +86,53 @@ std::vector<std::string> Store::Keys(std::string_view pattern) const {
     ReaderLock lock(&shard.mu);
     for (size_t slot = 0; slot < shard.table.capacity(); ++slot) {
       const StoreEntry* e = shard.table.EntryAt(slot);
-      if (e != nullptr && GlobMatch(pattern, e->key())) out.emplace_back(e->key());
+      if (e != nullptr && GlobMatch(pattern, e->key())) {
+        if (out.size() == max_keys) return std::nullopt;
+        out.emplace_back(e->key());
+      }
     }
   }
   return out;
+}
+
+uint64_t Store::Scan(uint64_t cursor, size_t count, std::string_view pattern,
+                     std::vector<std::string>* keys) const {
+  static_assert(kShardCount == uint64_t{1} << kScanShardBits);
+  size_t shard_index = static_cast<size_t>(cursor % kShardCount);
+  uint64_t bucket_cursor = cursor >> kScanShardBits;
+  count = std::max<size_t>(count, 1);
+  size_t entries_seen = 0;
+  // Like Redis: give up after this many buckets even if they held fewer than `count` entries, so
+  // that a sparse table does not make one call walk all of it.
+  size_t buckets_left = count > std::numeric_limits<size_t>::max() / 10 ? count : count * 10;
+  std::vector<const StoreEntry*> bucket;
+  for (;;) {
+    {
+      const Shard& shard = shards_[shard_index];
+      ReaderLock lock(&shard.mu);
+      const size_t capacity = shard.table.capacity();
+      if (capacity == 0) {
+        bucket_cursor = 0;  // nothing here now, so nothing that is present throughout
+        --buckets_left;
+      } else {
+        const uint64_t mask = capacity - 1;
+        do {
+          bucket.clear();
+          shard.table.AppendBucket(static_cast<size_t>(bucket_cursor & mask), &bucket);
+          for (const StoreEntry* e : bucket) {
+            ++entries_seen;
+            if (GlobMatch(pattern, e->key())) keys->emplace_back(e->key());
+          }
+          bucket_cursor = NextBucketCursor(bucket_cursor, mask);
+          --buckets_left;
+        } while (bucket_cursor != 0 && entries_seen < count && buckets_left > 0);
+      }
+    }
+    if (bucket_cursor == 0 && ++shard_index == kShardCount) return 0;
+    if (entries_seen >= count || buckets_left == 0) {
+      return (bucket_cursor << kScanShardBits) | shard_index;
+    }
+  }
 }
 
 void Store::SavePreImage(Shard& shard, std::string_view key, uint64_t hash) {

@@ -45,6 +45,7 @@ struct TransparentStringHash {
 class Store {
  public:
   static constexpr size_t kShardCount = 64;
+  static constexpr unsigned kScanShardBits = 6;  // log2(kShardCount): the cursor's shard field
 
   Store();
   Store(const Store&) = delete;
@@ -55,6 +56,21 @@ class Store {
   // The length in bytes of key's value (nullopt: absent), without copying the value.
   std::optional<uint64_t> ValueLength(std::string_view key) const;
   std::vector<std::string> Keys(std::string_view pattern) const;
+  // Like Keys, but stops and returns nullopt as soon as more than `max_keys` keys match, so a
+  // bounded `keys` never builds a huge answer.
+  std::optional<std::vector<std::string>> KeysUpTo(std::string_view pattern,
+                                                   size_t max_keys) const;
+  // One step of a cursor scan (Redis SCAN's guarantee): starting with cursor 0 and passing each
+  // returned cursor back until 0 comes back, every key present for the whole scan is returned at
+  // least once, however the shards' tables grow or shrink in between; a key may be returned more
+  // than once, and keys added or removed during the scan may or may not be. Appends the keys
+  // matching `pattern` among the entries of the buckets visited — at least `count` entries
+  // (before the pattern filter) unless the scan ends, and at most count * 10 buckets — and
+  // returns the next cursor (0: done). The cursor is the shard in its low 6 bits and the
+  // position inside the shard's table, a reverse-binary bucket counter (EntryTable::AppendBucket),
+  // above them; every uint64 is a valid cursor. Takes one shard lock at a time, shared.
+  uint64_t Scan(uint64_t cursor, size_t count, std::string_view pattern,
+                std::vector<std::string>* keys) const;
   uint64_t Size() const { return size_.load(std::memory_order_relaxed); }
   // Keys, values and a per-entry overhead estimate; not malloc-exact.
   uint64_t ApproxMemoryBytes() const { return memory_.load(std::memory_order_relaxed); }

@@ -94,6 +94,7 @@ std::variant<Call, ErrorResponse> Bind(CallParts parts) {
   call.id = std::move(parts.id);
   call.method = m;
   call.method_index = static_cast<size_t>(m - MethodTable().data());
+  call.b64_results = parts.b64_results;
   call.args.reserve(given);
   for (size_t i = 0; i < given; ++i) call.args.push_back(std::move(*arg_at(i)->text));
   return call;

@@ -25,8 +25,8 @@ namespace walkv::rpc {
 
 // One decoded argument.
 struct ArgValue {
-  // The bytes of a JSON string argument (Bind moves them into the Call), or nullptr when the
-  // argument is of another JSON type.
+  // The bytes of a JSON string argument, or of a {"b64": ...} argument once decoded (Bind moves
+  // them into the Call), or nullptr when the argument is of another JSON type (or invalid base64).
   std::string* text = nullptr;
   std::string_view type_name = "string";  // the JSON type name, for the error message
 };
@@ -42,6 +42,7 @@ struct CallParts {
   std::string_view method;             // as sent
   std::span<const ArgValue> args;      // positional, in order
   std::span<const KeywordArg> kwargs;  // distinct names; the first bad one is reported
+  bool b64_results = false;            // Request::b64_results
 };
 
 // A request bound to its method, ready to execute.
@@ -50,6 +51,7 @@ struct Call {
   const MethodSpec* method = nullptr;
   size_t method_index = 0;  // index in MethodTable()
   std::vector<std::string> args;
+  bool b64_results = false;  // encode non-UTF-8 strings of the result as {"b64": ...}
 
   bool operator==(const Call&) const = default;
 };

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <utility>
 
+#include "rpc/binary_json.h"
 #include "rpc/response.h"
 
 namespace walkv::rpc {
@@ -165,6 +166,11 @@ StatusOr<json> Client::Receive() {
   if (!response.is_object()) {
     return Status::IOError("malformed response: " + line->substr(0, 200));
   }
+  if (binary_) {
+    if (auto result = response.find("result"); result != response.end()) {
+      DecodeB64Objects(*result);
+    }
+  }
   return response;
 }
 
@@ -172,6 +178,11 @@ StatusOr<uint64_t> Client::Send(std::string_view method, const json& args, const
   const uint64_t id = next_id_++;
   json request = {{"id", id}, {"method", std::string(method)}, {"args", args}};
   if (!kwargs.is_null()) request["kwargs"] = kwargs;
+  if (binary_) {
+    request[std::string(kEncodingMember)] = kB64Encoding;
+    EncodeNonUtf8Strings(request["args"]);
+    if (!kwargs.is_null()) EncodeNonUtf8Strings(request["kwargs"]);
+  }
   std::string line;
   try {
     line = request.dump();  // strict: bytes that are not UTF-8 cannot be sent as JSON strings

@@ -45,6 +45,11 @@ class Client {
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
+  // Binary mode (rpc/binary_json.h), off by default: requests carry "encoding":"b64" and send
+  // string arguments that are not UTF-8 as {"b64": ...}; Receive()/Call() turn every {"b64": ...}
+  // in a result back into a string of bytes. So any bytes round-trip.
+  void set_binary(bool binary) { binary_ = binary; }
+
   // Bounds every later send and receive; zero (the default) waits forever.
   void set_timeout(std::chrono::milliseconds timeout) { timeout_ = timeout; }
 
@@ -95,6 +100,7 @@ class Client {
   std::string inbuf_;       // received bytes not yet returned
   size_t inbuf_start_ = 0;  // first unreturned byte of inbuf_
   std::chrono::milliseconds timeout_{0};
+  bool binary_ = false;
 };
 
 }  // namespace walkv::rpc

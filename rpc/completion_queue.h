@@ -46,6 +46,7 @@ struct PendingWrite {
   const MethodSpec* method = nullptr;
   std::string id;         // JSON text to echo
   std::string exception;  // non-empty: the call threw before reaching the engine
+  bool b64_results = false;  // Call::b64_results
 };
 
 // PendingWrites of one target, oldest first; owns them. Move-only.

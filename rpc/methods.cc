@@ -6,6 +6,8 @@
 
 #include "engine/mutation.h"
 #include "rpc/ascii.h"
+#include "rpc/info_method.h"
+#include "rpc/keyspace_methods.h"
 
 namespace walkv::rpc {
 
@@ -49,12 +51,6 @@ MethodResult MGet(MethodContext& ctx, std::vector<std::string>& args) {
   return values;
 }
 
-MethodResult Keys(MethodContext& ctx, std::vector<std::string>& args) {
-  std::vector<std::string> keys = ctx.engine.Keys(args.empty() ? "*" : args[0]);
-  std::sort(keys.begin(), keys.end());
-  return json(std::move(keys));
-}
-
 json SnapshotJson(const SnapshotInfo& s) {
   return {{"seq", s.seq},
           {"bytes", s.bytes},
@@ -67,43 +63,6 @@ MethodResult Snapshot(MethodContext& ctx, std::vector<std::string>&) {
   StatusOr<SnapshotInfo> info = ctx.engine.Snapshot();
   if (!info.ok()) return FailureFromStatus(info.status());
   return SnapshotJson(*info);
-}
-
-MethodResult Info(MethodContext& ctx, std::vector<std::string>&) {
-  const EngineStats s = ctx.engine.Stats();
-  const RecoverySummary& r = ctx.engine.recovery_summary();
-  json out = {
-      {"keys", s.keys},
-      {"approx_memory_bytes", s.approx_memory_bytes},
-      {"log_bytes", s.log_bytes},
-      {"log_segments", s.log_segments},
-      {"last_seq", s.last_seq},
-      {"fsync_count", s.fsync_count},
-      {"fsync_p50_micros", s.fsync_p50_micros},
-      {"fsync_p99_micros", s.fsync_p99_micros},
-      {"fsync_max_micros", s.fsync_max_micros},
-      {"commit_batches", s.commit_batches},
-      {"mutations_committed", s.mutations_committed},
-      {"last_snapshot", s.last_snapshot ? SnapshotJson(*s.last_snapshot) : json(nullptr)},
-      {"uptime_micros", s.uptime_micros},
-      {"uptime_seconds", s.uptime_micros / 1000000},
-      {"poisoned_reason", s.poisoned_reason},
-  };
-  out["server"] = ctx.metrics.ToJson();
-  out["recovery"] = {
-      {"snapshot_file", r.snapshot_file},
-      {"snapshot_seq", r.snapshot_seq},
-      {"snapshot_keys", r.snapshot_keys},
-      {"segments_replayed", r.segments_replayed},
-      {"records_replayed", r.records_replayed},
-      {"bytes_replayed", r.bytes_replayed},
-      {"last_seq", r.last_seq},
-      {"keys", r.keys},
-      {"bytes_truncated", r.bytes_truncated},
-      {"duration_micros", r.duration_micros},
-      {"notes", r.notes},
-  };
-  return out;
 }
 
 Mutation SetMutation(std::vector<std::string>& args) {
@@ -147,6 +106,10 @@ constexpr ParamSpec kPattern{"pattern", kMaxKeyBytes};
 // A decimal integer; anything longer than int64's 20 characters is out of range anyway, and the
 // limit keeps a huge argument out of the error path.
 constexpr ParamSpec kDelta{"delta", 64};
+constexpr ParamSpec kSection{"section", 64};
+constexpr ParamSpec kCursor{"cursor", 64};
+constexpr ParamSpec kMatch{"match", kMaxKeyBytes};
+constexpr ParamSpec kCount{"count", 64};
 
 // The table. Keep it sorted by name; info() reports ops in this order, and `walkv cli help` lists
 // the methods in this order.
@@ -176,13 +139,18 @@ constexpr MethodSpec kMethods[] = {
      "Adds 1 to the integer at key (missing = 0); returns the new value."},
     {"incrby", 2, 2, {kKey, kDelta}, true, MethodKind::kWrite, nullptr, &IncrByMutation,
      &CounterValue, "Adds delta to the integer at key (missing = 0); returns the new value."},
-    {"info", 0, 0, {}, false, MethodKind::kRead, &Info, nullptr, nullptr,
-     "Server counters: keys, memory, log bytes, snapshots, fsyncs, ops."},
-    {"keys", 0, 1, {kPattern}, true, MethodKind::kRead, &Keys, nullptr, nullptr,
-     "Keys matching a glob (* ? [abc] [^a] [a-z] \\x); default *."},
+    {"info", 0, 1, {kSection}, true, MethodKind::kRead, &RunInfo, nullptr, nullptr,
+     "Server state by section: server, clients, memory, persistence, stats, keyspace (default "
+     "all)."},
+    {"keys", 0, 1, {kPattern}, true, MethodKind::kRead, &RunKeys, nullptr, nullptr,
+     "Keys matching a glob (* ? [abc] [^a] [a-z] \\x); default *. Bounded by the server's "
+     "--max-keys-reply: use scan for more."},
     {"mget", 1, kUnlimited, {kKey}, false, MethodKind::kRead, &MGet, nullptr, nullptr,
      "Returns the value of each key, (nil) for a missing one."},
     {"ping", 0, 0, {}, false, MethodKind::kRead, &Ping, nullptr, nullptr, "Answers \"PONG\"."},
+    {"scan", 1, 3, {kCursor, kMatch, kCount}, true, MethodKind::kRead, &RunScan, nullptr, nullptr,
+     "Iterates over the keys: [next cursor, [keys]]; start with \"0\", stop when \"0\" comes "
+     "back. Every key present throughout is returned at least once."},
     {"set", 2, 2, {kKey, kValue}, true, MethodKind::kWrite, nullptr, &SetMutation, &True,
      "Stores value under key."},
     {"snapshot", 0, 0, {}, false, MethodKind::kBlocking, &Snapshot, nullptr, nullptr,

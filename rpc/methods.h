@@ -44,10 +44,20 @@ struct Failure {
 };
 using MethodResult = std::variant<nlohmann::json, Failure>;
 
-// What handlers may use. Both outlive every call.
+// What the server tells its methods about itself (`info server`, the `keys` bound). Set once by
+// the Server before it accepts a connection (Service::SetServerFacts); read-only afterwards.
+struct ServerFacts {
+  std::string host;
+  uint16_t port = 0;
+  // `keys` answers INVALID_ARGUMENT instead of a list longer than this; 0 = unlimited.
+  size_t max_keys_reply = 100000;
+};
+
+// What handlers may use. All outlive every call.
 struct MethodContext {
   Engine& engine;
   const Metrics& metrics;
+  const ServerFacts& server;
 };
 
 // kRead and kBlocking: computes the result; may move from `args`. Failures are returned, and

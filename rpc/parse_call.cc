@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "rpc/binary_json.h"
 #include "rpc/fast_request.h"
 
 namespace walkv::rpc {
@@ -13,6 +14,11 @@ namespace walkv::rpc {
 namespace {
 
 ArgValue ArgOf(nlohmann::json& value) {
+  if (IsB64Object(value)) {
+    std::optional<std::string> bytes = BytesFromJson(value);
+    if (!bytes.has_value()) return ArgValue{nullptr, "{\"b64\": ...} that is not valid base64"};
+    value = std::move(*bytes);
+  }
   if (!value.is_string()) return ArgValue{nullptr, value.type_name()};
   return ArgValue{&value.get_ref<std::string&>()};
 }
@@ -42,7 +48,8 @@ std::variant<Call, ErrorResponse> ParseCallGeneric(std::string_view line) {
   for (auto it = request.kwargs.begin(); it != request.kwargs.end(); ++it) {
     kwargs.push_back(KeywordArg{it.key(), ArgOf(it.value())});
   }
-  return Bind(CallParts{std::move(request.id), request.method, args, kwargs});
+  return Bind(
+      CallParts{std::move(request.id), request.method, args, kwargs, request.b64_results});
 }
 
 }  // namespace walkv::rpc

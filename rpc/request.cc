@@ -5,6 +5,7 @@
 #include <optional>
 #include <utility>
 
+#include "rpc/binary_json.h"
 #include "rpc/json_text.h"
 
 namespace walkv::rpc {
@@ -209,6 +210,13 @@ std::variant<Request, ErrorResponse> ParseRequest(std::string_view line) {
       return Invalid(req.id, std::string("kwargs must be an object, got ") + kwargs->type_name());
     }
     req.kwargs = std::move(*kwargs);
+  }
+  if (auto encoding = root.find(kEncodingMember); encoding != root.end() && !encoding->is_null()) {
+    if (!encoding->is_string() || (*encoding != kB64Encoding && *encoding != "utf8")) {
+      return Invalid(req.id, "encoding must be \"b64\" (strings that are not UTF-8 come back as "
+                             "{\"b64\": base64}) or \"utf8\" (the default)");
+    }
+    req.b64_results = *encoding == kB64Encoding;
   }
   return req;
 }

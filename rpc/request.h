@@ -24,6 +24,9 @@ struct Request {
   std::string method;                                // as sent (lookup is case-insensitive)
   nlohmann::json args = nlohmann::json::array();     // always an array
   nlohmann::json kwargs = nlohmann::json::object();  // always an object
+  // "encoding":"b64": strings in the result that are not UTF-8 come back as {"b64": ...}
+  // (rpc/binary_json.h). "encoding":"utf8" or no member: the default.
+  bool b64_results = false;
 };
 
 // An error to answer with instead of executing anything.
@@ -43,7 +46,8 @@ inline constexpr int kMaxRequestDepth = 32;
 // names the first byte that is not UTF-8, and for a line that starts with a letter or a '{' not
 // followed by '"' shows a request to send instead),
 // INVALID_REQUEST (not an object, missing or non-string method, args not an array, kwargs not an
-// object, id not a scalar, nesting deeper than kMaxRequestDepth). Unknown top-level members are
+// object, id not a scalar, nesting deeper than kMaxRequestDepth, an "encoding" other than "b64" or
+// "utf8"). Unknown top-level members are
 // ignored. A duplicated member: the last one counts.
 std::variant<Request, ErrorResponse> ParseRequest(std::string_view line);
 

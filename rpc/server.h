@@ -22,6 +22,7 @@
 #include "engine/engine.h"
 #include "engine/status.h"
 #include "rpc/auth.h"
+#include "rpc/methods.h"
 #include "rpc/resp_parser.h"
 
 namespace walkv::rpc {
@@ -38,6 +39,8 @@ struct ServerOptions {
   size_t threads = 0;                    // I/O threads; 0 = DefaultIoThreads()
   size_t max_connections = 10000;        // more are answered TOO_MANY_CONNECTIONS and closed
   size_t max_request_bytes = 16u << 20;  // longest accepted request line, without its '\n'
+  // `keys` answers INVALID_ARGUMENT rather than list more keys than this; 0 = no bound.
+  size_t max_keys_reply = ServerFacts{}.max_keys_reply;
 
   // Backpressure: a connection stops reading while its unsent output exceeds
   // max_pending_output_bytes or it has more than max_pending_requests requests unanswered or

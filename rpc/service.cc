@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "rpc/binary_json.h"
 #include "rpc/response.h"
 
 namespace walkv::rpc {
@@ -24,7 +25,7 @@ Service::Service(Engine& engine, AuthToken auth)
     : engine_(engine),
       auth_(std::move(auth)),
       metrics_(MethodNames()),
-      context_{engine_, metrics_},
+      context_{engine_, metrics_, facts_},
       blocking_pool_(std::make_unique<asio::thread_pool>(kBlockingThreads)) {}
 
 Service::~Service() { blocking_pool_->join(); }
@@ -42,13 +43,22 @@ std::string Service::Reject(std::string_view id_json, ErrorCode code, std::strin
   return out;
 }
 
-void Service::AppendOutcome(std::string& out, std::string_view id, const MethodResult& result) {
+void Service::AppendOutcome(std::string& out, std::string_view id, const MethodResult& result,
+                            bool b64_results) {
   if (const auto* failure = std::get_if<Failure>(&result)) {
     AppendReject(out, id, failure->code, failure->message);
-  } else {
-    metrics_.requests_total.fetch_add(1, std::memory_order_relaxed);
-    AppendResult(out, id, std::get<nlohmann::json>(result));
+    return;
   }
+  metrics_.requests_total.fetch_add(1, std::memory_order_relaxed);
+  const nlohmann::json& value = std::get<nlohmann::json>(result);
+  if (b64_results) {
+    nlohmann::json encoded = value;
+    if (EncodeNonUtf8Strings(encoded)) {
+      AppendResult(out, id, encoded);
+      return;
+    }
+  }
+  AppendResult(out, id, value);
 }
 
 MethodResult Service::Run(Call& call) {
@@ -63,7 +73,7 @@ MethodResult Service::Run(Call& call) {
 }
 
 void Service::RunAndAppend(Call& call, std::string& out) {
-  AppendOutcome(out, call.id, Run(call));
+  AppendOutcome(out, call.id, Run(call), call.b64_results);
 }
 
 void Service::CountRejected(ErrorCode code) {
@@ -120,6 +130,7 @@ void Service::ExecuteBlocking(Call call, Done done) {
 
 void Service::SubmitWrite(Call& call, std::unique_ptr<PendingWrite> w, CompletionQueue& queue) {
   metrics_.CountOp(call.method_index);
+  w->b64_results = call.b64_results;
   PendingWrite* raw = w.release();  // owned by the callback below until it pushes it
   try {
     Mutation m = call.method->mutation(call.args);
@@ -145,7 +156,7 @@ void Service::AppendWriteResponse(const PendingWrite& w, std::string& out) {
   } else if (!w.status.ok()) {
     AppendOutcome(out, w.id, FailureFromStatus(w.status));
   } else {
-    AppendOutcome(out, w.id, w.method->write_result(w.result));
+    AppendOutcome(out, w.id, w.method->write_result(w.result), w.b64_results);
   }
 }
 

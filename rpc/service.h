@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "engine/engine.h"
 #include "rpc/auth.h"
@@ -76,16 +77,22 @@ class Service {
   void CountRejected(ErrorCode code);
   void CountAnswered();
 
+  // Call before any request is executed (Server::Start does, once the port is bound).
+  void SetServerFacts(ServerFacts facts) { facts_ = std::move(facts); }
+
  private:
   // Runs a kRead/kBlocking method, turning exceptions into INTERNAL_ERROR, and appends the line.
   void RunAndAppend(Call& call, std::string& out);
   MethodResult Run(Call& call);       // counts the op; exceptions become INTERNAL_ERROR
   void CountOutcome(const MethodResult& result);
-  void AppendOutcome(std::string& out, std::string_view id, const MethodResult& result);
+  // b64_results: Call::b64_results (rpc/binary_json.h).
+  void AppendOutcome(std::string& out, std::string_view id, const MethodResult& result,
+                     bool b64_results = false);
 
   Engine& engine_;
   const AuthToken auth_;
   Metrics metrics_;
+  ServerFacts facts_;
   MethodContext context_;
   std::unique_ptr<asio::thread_pool> blocking_pool_;
 };

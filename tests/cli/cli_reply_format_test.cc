@@ -27,6 +27,13 @@ TEST(ReplyFormatTest, HumanStringsEscapeControlBytesButKeepUnicode) {
   EXPECT_EQ(QuoteForDisplay("\xC2\x85"), "\"\\xc2\\x85\"");  // a C1 control (NEL)
 }
 
+TEST(ReplyFormatTest, BytesThatAreNotUtf8AreEscapedOrB64) {
+  EXPECT_EQ(QuoteForDisplay("a\xff\xc3\xa9\xe9"), "\"a\\xff\xc3\xa9\\xe9\"");
+  EXPECT_EQ(FormatResult(std::string("\xff\x00", 2), OutputMode::kJson, false),
+            "{\"b64\":\"/wA=\"}\n");
+  EXPECT_EQ(FormatResult("\xff", OutputMode::kRaw, false), "\xff\n");
+}
+
 TEST(ReplyFormatTest, HumanLists) {
   EXPECT_EQ(FormatResult(json::array(), OutputMode::kHuman, false), "(empty array)\n");
   EXPECT_EQ(FormatResult(json({"a", "b"}), OutputMode::kHuman, false), "1) \"a\"\n2) \"b\"\n");

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <string>
 
+#include "rpc/methods.h"
 #include "tests/e2e/pty_session.h"
 #include "tests/e2e/server_process.h"
 #include "tests/util/temp_dir.h"
@@ -38,9 +39,10 @@ class CliPromptTest : public ::testing::Test {
   }
 
   // Types `line` and Enter; returns everything printed until the next prompt (echo included).
-  std::string Run(const std::string& line) {
+  std::string Run(const std::string& line) { return RunUntil(line, prompt_); }
+  std::string RunUntil(const std::string& line, const std::string& prompt) {
     EXPECT_TRUE(session_->Type(line + "\r"));
-    std::optional<size_t> at = session_->ReadUntil(prompt_, position_, Within(seconds(30)));
+    std::optional<size_t> at = session_->ReadUntil(prompt, position_, Within(seconds(30)));
     EXPECT_TRUE(at.has_value()) << "no prompt after " << line << "; output:\n"
                                 << session_->output();
     if (!at) return "";
@@ -88,16 +90,79 @@ TEST_F(CliPromptTest, LostConnectionIsOneLineAndTheNextCommandReconnects) {
   EXPECT_THAT(Run("set k v"), HasSubstr("OK\r\n"));
   const std::string port = std::to_string(server_->port());
   ASSERT_EQ(server_->Terminate(), 0);
-  EXPECT_THAT(Run("get k"), HasSubstr("walkv: 127.0.0.1:" + port + ": "));
+  // The failed command says why in one line; the prompt then shows the state.
+  EXPECT_THAT(RunUntil("get k", "not connected> "), HasSubstr("walkv: 127.0.0.1:" + port + ": "));
   // The same port again, so the prompt's address is right; the first server has released it.
   server_ = ServerProcess::Start(dir_.Sub("data"), {"--port", port});
   ASSERT_NE(server_, nullptr);
   EXPECT_THAT(Run("get k"), HasSubstr("\"v\"\r\n"));
 }
 
-TEST_F(CliPromptTest, EndOfInputLeavesThePrompt) {
+TEST_F(CliPromptTest, EndOfInputLeavesThePromptOnANewLine) {
   ASSERT_TRUE(session_->Type("\x04"));  // Ctrl-D on an empty line
   EXPECT_EQ(session_->Wait(Within(seconds(30))), 0);
+  // Whatever libedit writes after the prompt, the output ends with a line break, so the shell's
+  // prompt does not follow ours on the same line.
+  const std::string after = session_->output().substr(position_);
+  EXPECT_THAT(after, HasSubstr("\n")) << after;
+  EXPECT_EQ(after.back(), '\n') << after;
+}
+
+TEST_F(CliPromptTest, TabCompletesMethodNames) {
+  EXPECT_THAT(Run("set k v"), HasSubstr("OK\r\n"));
+  // "dbs" + Tab completes to "dbsize" (the only match); "sca" + Tab to "scan".
+  EXPECT_THAT(Run("dbs\t"), HasSubstr("(integer) 1\r\n"));
+  std::string scan = Run("sca\t 0 * 1000");
+  EXPECT_THAT(scan, HasSubstr("1) \"0\""));
+  EXPECT_THAT(scan, HasSubstr("\"k\""));
+}
+
+TEST_F(CliPromptTest, HelpCoversEveryMethodOfTheTable) {
+  std::string help = Run("help");
+  for (const rpc::MethodSpec& m : rpc::MethodTable()) {
+    EXPECT_THAT(help, HasSubstr("  " + std::string(m.name))) << m.name;
+  }
+  EXPECT_THAT(Run("help scan"), HasSubstr("scan cursor [match] [count]"));
+}
+
+TEST_F(CliPromptTest, InfoIsReadable) {
+  std::string info = Run("info");
+  EXPECT_THAT(info, HasSubstr("server:\r\n"));
+  EXPECT_THAT(info, HasSubstr("  port: " + std::to_string(server_->port()) + "\r\n"));
+  EXPECT_THAT(info, HasSubstr("keyspace:\r\n  keys: 0\r\n"));
+  EXPECT_THAT(Run("info keyspace"), HasSubstr("keyspace:\r\n  keys: 0\r\n"));
+}
+
+// Without the fixture's session: the prompt opens with no server and connects by itself.
+TEST(CliPromptNoServerTest, OpensNotConnectedAndConnectsOnceTheServerIsUp) {
+  testing::TempDir dir;
+  // A port that was free a moment ago: start a server, note its port, stop it.
+  auto first = ServerProcess::Start(dir.Sub("data"));
+  ASSERT_NE(first, nullptr);
+  const std::string port = std::to_string(first->port());
+  ASSERT_EQ(first->Terminate(), 0);
+  auto session = PtySession::Start({WalkvBinary(), "cli", "-p", port},
+                                   {"HOME=" + dir.path(), "TERM=xterm", "WALKV_HISTFILE="});
+  ASSERT_NE(session, nullptr);
+  std::optional<size_t> at = session->ReadUntil("not connected> ", 0, Within(seconds(30)));
+  ASSERT_TRUE(at.has_value()) << session->output();
+  ASSERT_TRUE(session->Type("ping\r"));
+  at = session->ReadUntil("not connected> ", *at, Within(seconds(30)));
+  ASSERT_TRUE(at.has_value()) << session->output();
+  EXPECT_THAT(session->output(), HasSubstr("could not connect"));
+
+  auto server = ServerProcess::Start(dir.Sub("data"), {"--port", port});
+  ASSERT_NE(server, nullptr);
+  // The next prompt (after an empty line) finds the server.
+  ASSERT_TRUE(session->Type("\r"));
+  at = session->ReadUntil("127.0.0.1:" + port + "> ", *at, Within(seconds(30)));
+  ASSERT_TRUE(at.has_value()) << session->output();
+  ASSERT_TRUE(session->Type("ping\r"));
+  at = session->ReadUntil("PONG", *at, Within(seconds(30)));
+  EXPECT_TRUE(at.has_value()) << session->output();
+  ASSERT_TRUE(session->Type("quit\r"));
+  EXPECT_EQ(session->Wait(Within(seconds(30))), 0);
+  EXPECT_EQ(server->Terminate(), 0);
 }
 
 }  // namespace

@@ -68,6 +68,54 @@ TEST_F(CliTest, ArgumentsStayStringsEvenIfTheyLookLikeNumbersOrFlags) {
   EXPECT_EQ(Cli({"append", "n", "8"}).out, "4\n");
 }
 
+TEST_F(CliTest, BytesThatAreNotUtf8RoundTrip) {
+  // Typed as redis-cli escapes at the prompt (stdin is a pipe: one command per line).
+  ProcessResult typed = Cli({}, "set \"k\\xff\" \"a\\xffb\\x00c\"\nget \"k\\xff\"\n");
+  EXPECT_EQ(typed.exit, 0) << typed.err;
+  EXPECT_EQ(typed.out, std::string("OK\na\xff" "b\0c\n", 9));
+  // As raw bytes in argv; --json shows them as {"b64": ...}.
+  EXPECT_EQ(Cli({"get", "k\xff"}).out, std::string("a\xff" "b\0c\n", 6));
+  EXPECT_EQ(Cli({"--json", "get", "k\xff"}).out, "{\"b64\":\"Yf9iAGM=\"}\n");
+  EXPECT_EQ(Cli({"--json", "keys"}).out, "[{\"b64\":\"a/8=\"}]\n");
+}
+
+TEST_F(CliTest, HostAndPortFlagsAsInRedisCli) {
+  ProcessResult r = RunProcess(
+      {WalkvBinary(), "cli", "-h", "127.0.0.1", "-p", std::to_string(server_->port()), "ping"});
+  EXPECT_EQ(r.exit, 0) << r.err;
+  EXPECT_EQ(r.out, "PONG\n");
+  ProcessResult help = RunProcess({WalkvBinary(), "cli", "--help"});
+  EXPECT_EQ(help.exit, 0);
+  EXPECT_THAT(help.out, HasSubstr("-h,-H,--host"));
+}
+
+TEST_F(CliTest, RepeatRunsTheCommandNTimes) {
+  ProcessResult r = Cli({"-r", "3", "-i", "0", "incr", "n"});
+  EXPECT_EQ(r.exit, 0) << r.err;
+  EXPECT_EQ(r.out, "1\n2\n3\n");
+  ProcessResult spaced = Cli({"-r", "2", "-i", "0.01", "get", "n"});
+  EXPECT_EQ(spaced.out, "3\n3\n");
+  EXPECT_EQ(Cli({"-r", "0", "ping"}).exit, 2);
+  EXPECT_EQ(Cli({"-r", "2"}).exit, 2);  // needs a command
+}
+
+TEST_F(CliTest, DashXReadsTheLastArgumentFromStdin) {
+  const std::string data("line 1\nline 2\n\xff\0end", 19);
+  ProcessResult set = Cli({"-x", "set", "doc"}, data);
+  EXPECT_EQ(set.exit, 0) << set.err;
+  EXPECT_EQ(Cli({"get", "doc"}).out, data + "\n");
+  EXPECT_EQ(Cli({"strlen", "doc"}).out, "19\n");
+}
+
+TEST_F(CliTest, ScanAndInfoSections) {
+  EXPECT_EQ(Cli({"set", "a", "1"}).exit, 0);
+  EXPECT_EQ(Cli({"--json", "scan", "0", "*", "1000"}).out, "[\"0\",[\"a\"]]\n");
+  EXPECT_EQ(Cli({"--json", "info", "keyspace"}).out, "{\"keyspace\":{\"keys\":1}}\n");
+  ProcessResult bad = Cli({"scan", "x"});
+  EXPECT_EQ(bad.exit, 1);
+  EXPECT_THAT(bad.err, HasSubstr("INVALID_ARGUMENT scan: cursor"));
+}
+
 TEST_F(CliTest, DelIsAnAliasOfDelete) {
   EXPECT_EQ(Cli({"set", "k", "v"}).exit, 0);
   ProcessResult del = Cli({"del", "k"});

@@ -87,7 +87,7 @@ TEST_F(ProtocolTest, EveryMethodOverTheRealServer) {
   EXPECT_TRUE(snapshot.contains("bytes")) << snapshot.dump();
   json info = call("info", json::array())["result"];
   ASSERT_TRUE(info.is_object());
-  EXPECT_EQ(info["keys"], 3);
+  EXPECT_EQ(info["keyspace"]["keys"], 3);
   EXPECT_EQ(call("flushall", json::array())["result"], true);
   EXPECT_EQ(call("keys", json::array())["result"], json::array());
   EXPECT_EQ(call("frobnicate", json::array())["error"]["code"], "UNKNOWN_METHOD");

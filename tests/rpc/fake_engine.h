@@ -96,6 +96,20 @@ class FakeEngine : public Engine {
     return out;
   }
 
+  // The cursor is the number of keys (in key order) already passed.
+  uint64_t Scan(uint64_t cursor, size_t count, std::string_view pattern,
+                std::vector<std::string>* keys) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = map_.begin();
+    for (uint64_t i = 0; i < cursor && it != map_.end(); ++i) ++it;
+    for (size_t n = 0; n < count && it != map_.end(); ++n, ++it, ++cursor) {
+      if (GlobMatch(pattern, it->first)) keys->push_back(it->first);
+    }
+    return it == map_.end() ? 0 : cursor;
+  }
+
+  const EngineOptions& options() const override { return options_; }
+
   void Submit(Mutation m, Callback done) override {
     std::unique_lock<std::mutex> lock(mu_);
     ++submitted_;
@@ -229,6 +243,7 @@ class FakeEngine : public Engine {
   std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::string, std::string> map_;
+  EngineOptions options_;
   uint64_t seq_ = 0;
   uint64_t submitted_ = 0;
   bool hold_ = false;

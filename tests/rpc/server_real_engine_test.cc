@@ -90,9 +90,9 @@ TEST(ServerRealEngineTest, AcknowledgedWritesSurviveRestart) {
     ASSERT_TRUE(c->Set("after_snapshot", "yes").ok());
     auto info = c->Info();
     ASSERT_TRUE(info.ok());
-    EXPECT_EQ((*info)["keys"], 3);
-    EXPECT_GE((*info)["fsync_count"].get<uint64_t>(), 1u);
-    EXPECT_EQ((*info)["last_snapshot"]["seq"], (*snap)["seq"]);
+    EXPECT_EQ((*info)["keyspace"]["keys"], 3);
+    EXPECT_GE((*info)["persistence"]["fsync_count"].get<uint64_t>(), 1u);
+    EXPECT_EQ((*info)["persistence"]["last_snapshot"]["seq"], (*snap)["seq"]);
   }
   Served served(options);
   ASSERT_TRUE(served.ok());
@@ -103,7 +103,7 @@ TEST(ServerRealEngineTest, AcknowledgedWritesSurviveRestart) {
   EXPECT_EQ(*c->Get("b"), std::nullopt);
   auto info = c->Info();
   ASSERT_TRUE(info.ok());
-  EXPECT_EQ((*info)["recovery"]["keys"], 3);
+  EXPECT_EQ((*info)["persistence"]["recovery"]["keys"], 3);
 }
 
 TEST(ServerRealEngineTest, ConcurrentClientsAppendExactly) {

@@ -1,0 +1,151 @@
+#include "rpc/info_method.h"
+
+#include <unistd.h>
+
+#include <array>
+#include <utility>
+
+#include "rpc/ascii.h"
+
+namespace walkv::rpc {
+
+namespace {
+
+using json = nlohmann::json;
+
+json SnapshotJson(const SnapshotInfo& s) {
+  return {{"seq", s.seq},
+          {"bytes", s.bytes},
+          {"file", s.file},
+          {"keys", s.keys},
+          {"unix_micros", s.unix_micros}};
+}
+
+// Everything a section may need, gathered once per call.
+struct InfoInputs {
+  MethodContext& ctx;
+  EngineStats stats;
+  json metrics;  // Metrics::ToJson()
+};
+
+json ServerSection(const InfoInputs& in) {
+  const EngineOptions& o = in.ctx.engine.options();
+  return {
+      {"version", WALKV_VERSION},
+      {"pid", static_cast<int64_t>(::getpid())},
+      {"host", in.ctx.server.host},
+      {"port", in.ctx.server.port},
+      {"data_dir", o.data_dir},
+      {"fsync", FsyncModeName(o.fsync_mode)},
+      {"fsync_interval_ms", o.fsync_interval_ms},
+      {"snapshot_interval_seconds", o.snapshot_interval_seconds},
+      {"snapshot_wal_bytes", o.snapshot_wal_bytes},
+      {"recovery_mode", RecoveryModeName(o.recovery_mode)},
+      {"max_keys_reply", in.ctx.server.max_keys_reply},
+      {"uptime_micros", in.stats.uptime_micros},
+      {"uptime_seconds", in.stats.uptime_micros / 1000000},
+  };
+}
+
+json ClientsSection(const InfoInputs& in) {
+  json out = json::object();
+  for (const char* field : {"connections_current", "connections_total", "connections_refused",
+                            "connections_paused", "read_pauses"}) {
+    out[field] = in.metrics.value(field, json(0));
+  }
+  return out;
+}
+
+json MemorySection(const InfoInputs& in) {
+  return {{"approx_memory_bytes", in.stats.approx_memory_bytes}};
+}
+
+json PersistenceSection(const InfoInputs& in) {
+  const EngineStats& s = in.stats;
+  const RecoverySummary& r = in.ctx.engine.recovery_summary();
+  return {
+      {"log_bytes", s.log_bytes},
+      {"log_segments", s.log_segments},
+      {"last_seq", s.last_seq},
+      {"fsync_count", s.fsync_count},
+      {"fsync_p50_micros", s.fsync_p50_micros},
+      {"fsync_p99_micros", s.fsync_p99_micros},
+      {"fsync_max_micros", s.fsync_max_micros},
+      {"commit_batches", s.commit_batches},
+      {"mutations_committed", s.mutations_committed},
+      {"last_snapshot", s.last_snapshot ? SnapshotJson(*s.last_snapshot) : json(nullptr)},
+      {"poisoned_reason", s.poisoned_reason},
+      {"recovery",
+       {
+           {"snapshot_file", r.snapshot_file},
+           {"snapshot_seq", r.snapshot_seq},
+           {"snapshot_keys", r.snapshot_keys},
+           {"segments_replayed", r.segments_replayed},
+           {"records_replayed", r.records_replayed},
+           {"bytes_replayed", r.bytes_replayed},
+           {"last_seq", r.last_seq},
+           {"keys", r.keys},
+           {"bytes_truncated", r.bytes_truncated},
+           {"duration_micros", r.duration_micros},
+           {"notes", r.notes},
+       }},
+  };
+}
+
+json StatsSection(const InfoInputs& in) {
+  return {{"requests_total", in.metrics.value("requests_total", json(0))},
+          {"ops", in.metrics.value("ops", json::object())},
+          {"errors", in.metrics.value("errors", json::object())}};
+}
+
+json KeyspaceSection(const InfoInputs& in) { return {{"keys", in.ctx.engine.Size()}}; }
+
+struct Section {
+  std::string_view name;
+  json (*build)(const InfoInputs&);
+};
+constexpr std::array<Section, 6> kSections = {{
+    {"server", &ServerSection},
+    {"clients", &ClientsSection},
+    {"memory", &MemorySection},
+    {"persistence", &PersistenceSection},
+    {"stats", &StatsSection},
+    {"keyspace", &KeyspaceSection},
+}};
+
+std::string NameList() {
+  std::string out;
+  for (const Section& s : kSections) out += (out.empty() ? "" : ", ") + std::string(s.name);
+  return out + ", all";
+}
+
+}  // namespace
+
+std::vector<std::string_view> InfoSectionNames() {
+  std::vector<std::string_view> names;
+  for (const Section& s : kSections) names.push_back(s.name);
+  return names;
+}
+
+MethodResult RunInfo(MethodContext& ctx, std::vector<std::string>& args) {
+  const std::string_view wanted = args.empty() ? "all" : std::string_view(args[0]);
+  const bool all =
+      EqualsIgnoreAsciiCase(wanted, "all") || EqualsIgnoreAsciiCase(wanted, "everything");
+  const Section* only = nullptr;
+  for (const Section& s : kSections) {
+    if (EqualsIgnoreAsciiCase(s.name, wanted)) only = &s;
+  }
+  if (!all && only == nullptr) {
+    return Failure{ErrorCode::kInvalidArgument, "info: no section \"" +
+                                                    std::string(wanted.substr(0, 64)) +
+                                                    "\"; sections: " + NameList()};
+  }
+  InfoInputs in{ctx, ctx.engine.Stats(), ctx.metrics.ToJson()};
+  json out = json::object();
+  for (const Section& s : kSections) {
+    if (all || &s == only) out[std::string(s.name)] = s.build(in);
+  }
+  return out;
+}
+
+}  // namespace walkv::rpc
