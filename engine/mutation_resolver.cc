@@ -50,7 +50,10 @@ Resolution ResolveMutation(Mutation* m, const BatchOverlay& overlay, uint64_t no
     case MutationRequest::kAsIs: {
       if (m->type == MutationType::kAppend) {
         std::optional<KeyState> state = overlay.StateOf(m->key);
-        if (state && IsExpired(state->deadline_ms, now_ms)) BecomeSet(m, 0);
+        if (state && IsExpired(state->deadline_ms, now_ms)) {
+          BecomeSet(m, 0);
+          result->new_length = m->value.size();  // APPEND's answer, though logged as a SET
+        }
       }
       return Resolution::kLog;
     }
