@@ -10,14 +10,29 @@ void BatchOverlay::Clear() {
 void BatchOverlay::Add(const Mutation& m) {
   switch (m.type) {
     case MutationType::kSet:
-      pending_.insert_or_assign(m.key, m.value);
+      pending_.insert_or_assign(m.key, KeyState{m.value, 0});
       break;
-    case MutationType::kAppend:
-      pending_.insert_or_assign(m.key, ValueOf(m.key).value_or("") + m.value);
+    case MutationType::kSetWithDeadline:
+      pending_.insert_or_assign(m.key, KeyState{m.value, m.deadline_ms});
       break;
+    case MutationType::kAppend: {
+      std::optional<KeyState> state = StateOf(m.key);
+      if (!state) state = KeyState{};
+      state->value += m.value;
+      pending_.insert_or_assign(m.key, std::move(state));
+      break;
+    }
     case MutationType::kDelete:
       pending_.insert_or_assign(m.key, std::nullopt);
       break;
+    case MutationType::kExpireAt:
+    case MutationType::kPersist: {
+      std::optional<KeyState> state = StateOf(m.key);
+      if (!state) break;  // a no-op on an absent key
+      state->deadline_ms = m.type == MutationType::kExpireAt ? m.deadline_ms : 0;
+      pending_.insert_or_assign(m.key, std::move(state));
+      break;
+    }
     case MutationType::kFlushAll:
       pending_.clear();
       flushed_ = true;
@@ -25,10 +40,16 @@ void BatchOverlay::Add(const Mutation& m) {
   }
 }
 
-std::optional<std::string> BatchOverlay::ValueOf(std::string_view key) const {
+std::optional<KeyState> BatchOverlay::StateOf(std::string_view key) const {
   if (auto it = pending_.find(key); it != pending_.end()) return it->second;
   if (flushed_) return std::nullopt;
-  return store_->Get(key);
+  return store_->Lookup(key);
+}
+
+std::optional<std::string> BatchOverlay::ValueOf(std::string_view key) const {
+  std::optional<KeyState> state = StateOf(key);
+  if (!state) return std::nullopt;
+  return std::move(state->value);
 }
 
 }  // namespace walkv

@@ -1,11 +1,13 @@
-// BatchOverlay: the value each key will have once the earlier mutations of the batch being encoded
-// are applied.
+// BatchOverlay: the state each key will have once the earlier mutations of the batch being
+// encoded are applied.
 //
 // The commit thread encodes a whole batch before it applies any of it to the Store (readers never
 // see a value that is not yet durable), so while it encodes, the Store still holds the state
-// before the batch. A counter request must start from the value left by the mutations ahead of it
-// in the same batch: the overlay records those (key -> pending value, or deleted; a FLUSHALL
-// hides every key not set since) and falls back to the Store for every other key.
+// before the batch. A request (counter, SET NX/XX/GET/KEEPTTL, EXPIRE, PERSIST, the sweep's
+// delete, an APPEND to an expired key) must be resolved against the state left by the mutations
+// ahead of it in the same batch: the overlay records those (key -> pending value and deadline, or
+// deleted; a FLUSHALL hides every key not set since) and falls back to the Store for every other
+// key. The overlay holds raw state: whether a key is expired is judged by the caller.
 //
 // Commit thread only; reads the Store through its shared (reader) locks.
 #pragma once
@@ -15,6 +17,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "engine/expiry.h"
 #include "engine/mutation.h"
 #include "engine/store.h"
 
@@ -28,12 +31,14 @@ class BatchOverlay {
   void Clear();
   // Records the effect of `m`, a plain mutation (request kAsIs) encoded into the batch.
   void Add(const Mutation& m);
-  // The value `key` has after every mutation added so far (nullopt: absent).
+  // The raw state of `key` after every mutation added so far (nullopt: absent), expired or not.
+  std::optional<KeyState> StateOf(std::string_view key) const;
+  // Its value only.
   std::optional<std::string> ValueOf(std::string_view key) const;
 
  private:
   const Store* const store_;
-  std::unordered_map<std::string, std::optional<std::string>, TransparentStringHash,
+  std::unordered_map<std::string, std::optional<KeyState>, TransparentStringHash,
                      std::equal_to<>>
       pending_;
   bool flushed_ = false;  // a FLUSHALL is in the batch: keys not in pending_ are absent

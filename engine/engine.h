@@ -90,7 +90,8 @@ class Engine {
   virtual std::vector<std::string> Keys(std::string_view pattern) = 0;
   // The length in bytes of key's value, or nullopt if the key does not exist.
   virtual std::optional<uint64_t> ValueLength(std::string_view key) = 0;
-  // The number of keys.
+  // The number of keys held, including expired keys the active sweep has not deleted yet (like
+  // Redis's DBSIZE; engine/expiry.h).
   virtual uint64_t Size() = 0;
   // Keys(pattern) if at most `max_keys` keys match, else nullopt — found out without building
   // the whole answer (EngineImpl). The default calls Keys().
@@ -104,6 +105,9 @@ class Engine {
                         std::vector<std::string>* keys) = 0;
   // The options the engine was opened with (`info server`).
   virtual const EngineOptions& options() const = 0;
+  // Redis's PTTL: -2 if key is absent or expired, -1 if it has no deadline, else the milliseconds
+  // left. The default (engines without expiry) never reports a deadline.
+  virtual int64_t Pttl(std::string_view key) { return ValueLength(key).has_value() ? -1 : -2; }
 
   // --- writes ---
   // Queues `m` for the next group commit; `done` runs once it is durable and applied.
@@ -120,6 +124,16 @@ class Engine {
   // of int64 range, fails with kInvalidArgument and changes nothing.
   StatusOr<int64_t> IncrBy(std::string_view key, int64_t delta);
   StatusOr<int64_t> DecrBy(std::string_view key, int64_t delta);
+
+  // Expiry (engine/expiry.h). Deadlines are logged as absolute unix milliseconds.
+  // key's deadline := now + ttl_ms; a ttl_ms <= 0 deletes the key. False if key is absent.
+  StatusOr<bool> Expire(std::string_view key, int64_t ttl_ms);
+  // Removes key's deadline; false if key is absent or has none.
+  StatusOr<bool> Persist(std::string_view key);
+  // Deletes (with logged DELETEs) every key whose deadline has passed and returns once those
+  // deletes are durable: how many keys it deleted. The active sweep does the same in bounded
+  // steps on its own; this is for tests and maintenance.
+  virtual StatusOr<uint64_t> SweepExpired() { return uint64_t{0}; }
 
   // Writes a snapshot of the current state while writers keep running; returns once it is durable
   // and obsolete log segments are removed. Concurrent calls share one snapshot.

@@ -5,10 +5,11 @@
 #include <algorithm>
 #include <chrono>
 
-#include "engine/counter.h"
+#include "engine/expiry.h"
 #include "engine/file_names.h"
 #include "engine/log_format.h"
 #include "engine/log_head.h"
+#include "engine/mutation_resolver.h"
 #include "engine/str_cat.h"
 
 namespace walkv {
@@ -30,7 +31,9 @@ uint64_t EncodedSizeEstimate(const Mutation& m) {
 
 }  // namespace
 
-EngineImpl::EngineImpl(const EngineOptions& options, Env* env) : options_(options), env_(env) {}
+EngineImpl::EngineImpl(const EngineOptions& options, Env* env) : options_(options), env_(env) {
+  store_.SetClock(env_);
+}
 
 EngineImpl::~EngineImpl() { Close().IgnoreError(); }
 
@@ -83,6 +86,7 @@ Status EngineImpl::Init() {
   }
   commit_thread_ = std::thread([this] { CommitLoop(); });
   snapshot_thread_ = std::thread([this] { SnapshotLoop(); });
+  StartExpirySweeper();
   return Status::Ok();
 }
 
@@ -108,7 +112,23 @@ uint64_t EngineImpl::Scan(uint64_t cursor, size_t count, std::string_view patter
   return store_.Scan(cursor, count, pattern, keys);
 }
 
+int64_t EngineImpl::Pttl(std::string_view key) {
+  return PttlOf(store_.ExpiryOf(key), NowUnixMillis(env_));
+}
+
+void EngineImpl::StartExpirySweeper() {
+  sweeper_ = std::make_unique<ExpirySweeper>(
+      &store_, env_, [this](Mutation m, Callback done) { Submit(std::move(m), std::move(done)); });
+  sweeper_->Start();
+}
+
+StatusOr<uint64_t> EngineImpl::SweepExpired() { return sweeper_->SweepAll(); }
+
 void EngineImpl::Submit(Mutation m, Callback done) {
+  if (m.request == MutationRequest::kInvalid) {
+    done(Status::InvalidArgument(m.value));
+    return;
+  }
   if (m.key.size() + m.value.size() + 5 > log::kMaxRecordPayload) {
     done(Status::InvalidArgument("key and value together exceed the 1 GiB record limit"));
     return;
@@ -195,23 +215,30 @@ void EngineImpl::GatherBatch() {
 
 void EngineImpl::EncodeBatch(std::vector<PendingWrite>* batch,
                              std::vector<MutationResult>* results) {
-  const bool has_counters = std::any_of(batch->begin(), batch->end(), [](const PendingWrite& w) {
-    return w.mutation.request != MutationRequest::kAsIs;
+  // Plain batches over a store without deadlines (the common case) skip resolution entirely.
+  const bool deadlines_possible =
+      store_.KeysWithDeadline() > 0 ||
+      std::any_of(batch->begin(), batch->end(), [](const PendingWrite& w) {
+        return w.mutation.request != MutationRequest::kAsIs || SetsDeadline(w.mutation);
+      });
+  const bool resolving = std::any_of(batch->begin(), batch->end(), [&](const PendingWrite& w) {
+    return NeedsResolution(w.mutation, deadlines_possible);
   });
   overlay_.Clear();
+  const uint64_t now_ms = resolving ? NowUnixMillis(env_) : 0;
   uint64_t seq = last_seq_.load();
   for (size_t i = 0; i < batch->size(); ++i) {
-    Mutation& m = (*batch)[i].mutation;
-    if (m.request != MutationRequest::kAsIs) {
-      StatusOr<int64_t> value = ApplyCounter(overlay_.ValueOf(m.key), m.request, m.value);
-      if (!value.ok()) {
-        (*batch)[i].refused = value.status();
+    PendingWrite& w = (*batch)[i];
+    Mutation& m = w.mutation;
+    if (resolving && NeedsResolution(m, deadlines_possible)) {
+      const Resolution r = ResolveMutation(&m, overlay_, now_ms, &(*results)[i], &w.refused);
+      if (r == Resolution::kRefused) continue;
+      if (r == Resolution::kNoRecord) {
+        w.no_record = true;
         continue;
       }
-      (*results)[i].counter = *value;
-      m = Mutation{MutationType::kSet, std::move(m.key), std::to_string(*value)};
     }
-    if (has_counters) overlay_.Add(m);
+    if (resolving) overlay_.Add(m);
     log::EncodeRecord(++seq, m, &encode_buffer_);
   }
 }
@@ -249,7 +276,7 @@ void EngineImpl::CommitBatch(std::vector<PendingWrite>* batch) {
   uint64_t seq = last_seq_.load();
   size_t committed = 0;
   for (size_t i = 0; i < batch->size(); ++i) {
-    if (!(*batch)[i].refused.ok()) continue;
+    if (!(*batch)[i].refused.ok() || (*batch)[i].no_record) continue;
     results[i].seq = ++seq;
     store_.Apply((*batch)[i].mutation, &results[i]);
     ++committed;
@@ -383,6 +410,7 @@ Status EngineImpl::Close() {
   }
   // The snapshot thread first: a snapshot in progress may still need the commit thread for its
   // cut. Then the commit thread, which commits whatever is still queued before it exits.
+  if (sweeper_ != nullptr) sweeper_->Stop();  // it submits deletes: before the commit thread
   {
     MutexLock lock(&snap_mu_);
     snapshot_stop_ = true;

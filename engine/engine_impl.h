@@ -32,6 +32,7 @@
 #include "engine/batch_overlay.h"
 #include "engine/engine.h"
 #include "engine/env.h"
+#include "engine/expiry_sweeper.h"
 #include "engine/latency_window.h"
 #include "engine/log_writer.h"
 #include "engine/mutex.h"
@@ -58,6 +59,8 @@ class EngineImpl final : public Engine {
   uint64_t Scan(uint64_t cursor, size_t count, std::string_view pattern,
                 std::vector<std::string>* keys) override;
   const EngineOptions& options() const override { return options_; }
+  int64_t Pttl(std::string_view key) override;
+  StatusOr<uint64_t> SweepExpired() override;
   void Submit(Mutation m, Callback done) override;
   StatusOr<SnapshotInfo> Snapshot() override;
   StatusOr<SnapshotInfo> SnapshotKeeping(size_t keep_snapshots) override;
@@ -72,6 +75,8 @@ class EngineImpl final : public Engine {
     Mutation mutation;  // a counter request becomes the kSet of its result in EncodeBatch
     Callback done;
     Status refused;     // set by EncodeBatch: this one alone fails, without a log record
+    bool no_record = false;  // set by EncodeBatch: answered without a record (NX/XX, EXPIRE on
+                             // an absent key, ...; engine/mutation_resolver.h)
   };
   // The outcome of a snapshot cut, handed from the commit thread to the snapshot thread.
   struct CutResult {
@@ -79,6 +84,8 @@ class EngineImpl final : public Engine {
     uint64_t seq = 0;            // the state the snapshot must capture
     uint64_t wal_bytes_total = 0;  // total_wal_bytes_ at the cut
   };
+
+  void StartExpirySweeper();
 
   // --- commit thread ---
   void CommitLoop();
@@ -90,9 +97,10 @@ class EngineImpl final : public Engine {
   void GatherBatch() REQUIRES(queue_mu_);
   void CommitBatch(std::vector<PendingWrite>* batch);
   // Encodes the batch's records into encode_buffer_ with sequence numbers from last_seq_ + 1.
-  // Counter requests are computed here, in log order, from the value their key will have after
-  // the earlier mutations (overlay_): each becomes the kSet of its result (results[i].counter),
-  // or, if it fails (not an integer, overflow), gets `refused` and no record or sequence number.
+  // Requests (counters, expiry, ...) are resolved here, in log order, from the state their key
+  // will have after the earlier mutations (overlay_) and one clock reading for the batch
+  // (ResolveMutation, engine/mutation_resolver.h): each becomes a plain record, or no record
+  // (`no_record`, answered from results[i]), or fails alone (`refused`, e.g. not an integer).
   void EncodeBatch(std::vector<PendingWrite>* batch, std::vector<MutationResult>* results);
   // Syncs the current segment (if needed), starts a new one whose first record is first_seq and
   // points LOGHEAD at it. When it returns OK, both are durable.
@@ -184,6 +192,8 @@ class EngineImpl final : public Engine {
 
   std::thread commit_thread_;
   std::thread snapshot_thread_;
+  // The active expiry sweep (its own thread); stopped by Close before the commit thread.
+  std::unique_ptr<ExpirySweeper> sweeper_;
   Mutex close_mu_;
   bool closed_ GUARDED_BY(close_mu_) = false;
   Status close_status_ GUARDED_BY(close_mu_);

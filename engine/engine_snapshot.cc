@@ -97,12 +97,12 @@ StatusOr<SnapshotInfo> EngineImpl::WriteSnapshot() {
     store_.EndSnapshot();
     return writer.status();
   }
-  std::vector<std::pair<std::string, std::string>> entries;
+  std::vector<SnapshotEntry> entries;
   for (size_t shard = 0; shard < Store::kShardCount; ++shard) {
     entries.clear();
     store_.CollectShardForSnapshot(shard, &entries);
-    for (const auto& [key, value] : entries) {
-      Status s = (*writer)->Add(key, value);
+    for (const SnapshotEntry& e : entries) {
+      Status s = (*writer)->Add(e.key, e.value, e.deadline_ms);
       if (!s.ok()) {
         store_.EndSnapshot();
         return s;

@@ -12,10 +12,19 @@
 //     crc        u32 LE   crc32 (zlib) of every following byte of the record (length..payload)
 //     length     u32 LE   payload length in bytes (<= kMaxRecordPayload)
 //     seq        u64 LE   sequence number; exactly previous + 1 (the first is first_seq)
-//     type       u8       MutationType (1 SET, 2 DELETE, 3 APPEND, 4 FLUSHALL)
+//     type       u8       MutationType (1 SET, 2 DELETE, 3 APPEND, 4 FLUSHALL,
+//                         5 SET_WITH_DEADLINE, 6 EXPIRE_AT, 7 PERSIST)
 //     payload    SET/APPEND: varint32 key length, key bytes, value bytes (the rest)
 //                DELETE: key bytes (the whole payload)
 //                FLUSHALL: empty
+//                SET_WITH_DEADLINE: varint32 key length, key bytes, u64 LE deadline (unix ms,
+//                                   > 0), value bytes (the rest)
+//                EXPIRE_AT: u64 LE deadline (unix ms, > 0), key bytes (the rest)
+//                PERSIST: key bytes (the whole payload)
+//
+// Versions: 1 wrote types 1-4 only; 2 (this build) adds types 5-7. Both are read, and a reader
+// accepts every known type in either (a version-1 segment that held no record when a version-2
+// build started is continued by it).
 //
 // All integers are little-endian. varint32 is the LEB128 encoding LevelDB uses (7 bits per byte,
 // high bit = more follows, at most 5 bytes).
@@ -28,7 +37,9 @@
 namespace walkv::log {
 
 inline constexpr std::string_view kSegmentMagic = "WALKVLOG";
-inline constexpr uint32_t kLogFormatVersion = 1;
+inline constexpr uint32_t kLogFormatVersion = 2;
+// The oldest version this build still reads.
+inline constexpr uint32_t kOldestReadableLogFormatVersion = 1;
 inline constexpr size_t kSegmentHeaderSize = 24;
 inline constexpr size_t kRecordHeaderSize = 17;
 inline constexpr uint32_t kMaxRecordPayload = 1u << 30;

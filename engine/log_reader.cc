@@ -9,7 +9,7 @@ namespace {
 
 bool IsKnownType(uint8_t type) {
   return type >= static_cast<uint8_t>(MutationType::kSet) &&
-         type <= static_cast<uint8_t>(MutationType::kFlushAll);
+         type <= static_cast<uint8_t>(kLastMutationType);
 }
 
 std::string_view TypeName(MutationType type) {
@@ -22,13 +22,21 @@ std::string_view TypeName(MutationType type) {
       return "APPEND";
     case MutationType::kFlushAll:
       return "FLUSHALL";
+    case MutationType::kSetWithDeadline:
+      return "SET_WITH_DEADLINE";
+    case MutationType::kExpireAt:
+      return "EXPIRE_AT";
+    case MutationType::kPersist:
+      return "PERSIST";
   }
   return "?";
 }
 
 // Splits a record payload into key and value according to its type. False if the framing is
-// impossible (a key length running past the payload, bytes after FLUSHALL).
+// impossible (a key length running past the payload, bytes after FLUSHALL, a missing or zero
+// deadline).
 bool DecodePayload(MutationType type, std::string_view payload, RecordView* rec) {
+  rec->deadline_ms = 0;
   switch (type) {
     case MutationType::kSet:
     case MutationType::kAppend: {
@@ -39,6 +47,7 @@ bool DecodePayload(MutationType type, std::string_view payload, RecordView* rec)
       return true;
     }
     case MutationType::kDelete:
+    case MutationType::kPersist:
       rec->key = payload;
       rec->value = {};
       return true;
@@ -46,6 +55,23 @@ bool DecodePayload(MutationType type, std::string_view payload, RecordView* rec)
       rec->key = {};
       rec->value = {};
       return payload.empty();
+    case MutationType::kSetWithDeadline: {
+      std::string_view key;
+      uint64_t deadline = 0;
+      if (!GetLengthPrefixed(&payload, &key) || !GetFixed64(&payload, &deadline)) return false;
+      rec->key = key;
+      rec->value = payload;
+      rec->deadline_ms = deadline;
+      return deadline > 0;
+    }
+    case MutationType::kExpireAt: {
+      uint64_t deadline = 0;
+      if (!GetFixed64(&payload, &deadline)) return false;
+      rec->key = payload;
+      rec->value = {};
+      rec->deadline_ms = deadline;
+      return deadline > 0;
+    }
   }
   return false;
 }
@@ -150,8 +176,9 @@ std::string CheckHeader(std::string_view bytes, std::optional<uint64_t> expected
   const uint32_t version = DecodeFixed32(bytes.data() + 8);
   const uint64_t seq = DecodeFixed64(bytes.data() + 12);
   const uint32_t stored_crc = DecodeFixed32(bytes.data() + 20);
-  if (version != kLogFormatVersion) {
+  if (version < kOldestReadableLogFormatVersion || version > kLogFormatVersion) {
     return "unsupported log format version " + std::to_string(version) + " (this build reads " +
+           std::to_string(kOldestReadableLogFormatVersion) + " to " +
            std::to_string(kLogFormatVersion) + ")";
   }
   if (Crc32(bytes.substr(0, 20)) != stored_crc) return "segment header checksum mismatch";

@@ -11,10 +11,10 @@
 
 namespace walkv::log {
 
-void EncodeSegmentHeader(uint64_t first_seq, std::string* dst) {
+void EncodeSegmentHeader(uint64_t first_seq, std::string* dst, uint32_t version) {
   const size_t start = dst->size();
   dst->append(kSegmentMagic);
-  PutFixed32(dst, kLogFormatVersion);
+  PutFixed32(dst, version);
   PutFixed64(dst, first_seq);
   PutFixed32(dst, Crc32(std::string_view(*dst).substr(start)));
   assert(dst->size() - start == kSegmentHeaderSize);
@@ -24,7 +24,7 @@ void EncodeRecord(uint64_t seq, const Mutation& m, std::string* dst) {
   if (m.request != MutationRequest::kAsIs) {
     // Its type would say SET and its value would be the delta: a record that was never the
     // state. Stop before it can reach the disk.
-    std::fputs("walkv: bug: an unresolved counter request reached the log writer\n", stderr);
+    std::fputs("walkv: bug: an unresolved request reached the log writer\n", stderr);
     std::abort();
   }
   const size_t start = dst->size();
@@ -41,9 +41,22 @@ void EncodeRecord(uint64_t seq, const Mutation& m, std::string* dst) {
       dst->append(m.value);
       break;
     case MutationType::kDelete:
+    case MutationType::kPersist:
       dst->append(m.key);
       break;
     case MutationType::kFlushAll:
+      break;
+    case MutationType::kSetWithDeadline:
+      assert(m.key.size() <= UINT32_MAX && m.deadline_ms > 0);
+      PutVarint32(dst, static_cast<uint32_t>(m.key.size()));
+      dst->append(m.key);
+      PutFixed64(dst, m.deadline_ms);
+      dst->append(m.value);
+      break;
+    case MutationType::kExpireAt:
+      assert(m.deadline_ms > 0);
+      PutFixed64(dst, m.deadline_ms);
+      dst->append(m.key);
       break;
   }
   const size_t payload = dst->size() - start - kRecordHeaderSize;

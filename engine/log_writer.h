@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "engine/env.h"
+#include "engine/log_format.h"
 #include "engine/mutation.h"
 #include "engine/status.h"
 
@@ -22,8 +23,12 @@ namespace walkv::log {
 // than log a value that was never the state.
 void EncodeRecord(uint64_t seq, const Mutation& m, std::string* dst);
 
-// Appends the 24-byte segment header for `first_seq` to *dst.
-void EncodeSegmentHeader(uint64_t first_seq, std::string* dst);
+// Appends the 24-byte segment header for `first_seq` to *dst. `version` is for tests that build
+// segments an older walkv wrote; the writer always uses kLogFormatVersion.
+void EncodeSegmentHeader(uint64_t first_seq, std::string* dst, uint32_t version);
+inline void EncodeSegmentHeader(uint64_t first_seq, std::string* dst) {
+  EncodeSegmentHeader(first_seq, dst, kLogFormatVersion);
+}
 
 class LogWriter {
  public:

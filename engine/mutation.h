@@ -2,27 +2,62 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace walkv {
 
 // The numeric values are written to disk (docs/format.md): never renumber, and nothing else goes
-// into a record's type byte.
+// into a record's type byte. Deadlines are absolute: unix time in milliseconds, so replaying a
+// record gives the same state whenever it is replayed.
 enum class MutationType : uint8_t {
-  kSet = 1,       // key := value
+  kSet = 1,       // key := value, without a deadline (a deadline the key had is cleared)
   kDelete = 2,    // remove key (a no-op if absent)
-  kAppend = 3,    // key := key + value (key created if absent)
+  kAppend = 3,    // key := key + value (key created if absent); the key's deadline is kept
   kFlushAll = 4,  // remove every key
+  // Log format version 2 (docs/format.md):
+  kSetWithDeadline = 5,  // key := value, expiring at deadline_ms
+  kExpireAt = 6,         // key's deadline := deadline_ms (a no-op if absent)
+  kPersist = 7,          // key's deadline is removed (a no-op if absent or without one)
 };
 
+// The highest MutationType a record may carry.
+inline constexpr MutationType kLastMutationType = MutationType::kPersist;
+
 // What a submitted Mutation asks the commit thread to do. In memory only: never encoded. A
-// counter request is resolved by the commit thread, in log order, into the plain kSet of its
-// resulting decimal value, and that kSet is what the log records (so replay is idempotent).
-// log::EncodeRecord refuses anything but kAsIs.
+// request is resolved by the commit thread, in log order, against the state the earlier
+// mutations leave (engine/mutation_resolver.h), into a plain mutation (kAsIs) that is what the
+// log records — or into no record at all (a condition that does not hold) — so replay is exact
+// and idempotent. log::EncodeRecord refuses anything but kAsIs.
 enum class MutationRequest : uint8_t {
-  kAsIs,    // log and apply `type`, key and value as they are
+  kAsIs,    // log and apply `type`, key and value as they are (an expired key counts as absent)
   kIncrBy,  // key := its integer value (missing = 0) + value, a decimal integer (engine/counter.h)
   kDecrBy,  // key := its integer value (missing = 0) - value
+  // Expiry (engine/expiry.h):
+  kSetWithOptions,  // SET with `set_options` and `expiry` (NX/XX/GET/KEEPTTL, EX/PX/EXAT/PXAT)
+  kExpire,          // key's deadline := `expiry` if the key exists (a past deadline deletes it)
+  kPersist,         // remove key's deadline if it has one
+  kDeleteIfExpired, // the active sweep: delete key if its deadline has passed
+  kInvalid,         // refused at Submit with kInvalidArgument; `value` says why
+};
+
+// When a key expires, as a request gives it. Resolved against the clock by the commit thread.
+struct ExpiryRequest {
+  enum class Kind : uint8_t {
+    kNone,      // no deadline (SET clears the key's deadline)
+    kRelative,  // ms from now (EX, PX, EXPIRE, PEXPIRE)
+    kAbsolute,  // unix ms (EXAT, PXAT, EXPIREAT, PEXPIREAT)
+    kKeep,      // the key's current deadline (SET ... KEEPTTL)
+  };
+  Kind kind = Kind::kNone;
+  int64_t ms = 0;
+};
+
+// SET's conditions and what it returns.
+struct SetOptions {
+  bool only_if_absent = false;   // NX
+  bool only_if_present = false;  // XX
+  bool return_old = false;       // GET
 };
 
 struct Mutation {
@@ -30,14 +65,21 @@ struct Mutation {
   std::string key;    // empty for kFlushAll
   std::string value;  // empty for kDelete / kFlushAll; the delta for kIncrBy / kDecrBy
   MutationRequest request = MutationRequest::kAsIs;  // counters: type is kSet
+  uint64_t deadline_ms = 0;  // kSetWithDeadline / kExpireAt: unix ms, > 0; otherwise 0
+  ExpiryRequest expiry;      // kSetWithOptions / kExpire
+  SetOptions set_options;    // kSetWithOptions
 };
 
 // What applying a mutation produced; filled in after it is durable and applied, in log order.
 struct MutationResult {
-  uint64_t seq = 0;         // the log sequence number the mutation was given
-  bool existed = false;     // kDelete: the key was present before
+  uint64_t seq = 0;         // the log sequence number the mutation was given (0: no record)
+  bool existed = false;     // kDelete, kExpire, kPersist: the key was present (and, for kPersist,
+                            // had a deadline) before
   uint64_t new_length = 0;  // kAppend: length in bytes of the value after appending
   int64_t counter = 0;      // kIncrBy / kDecrBy: the key's value after the change
+  bool applied = true;      // kSetWithOptions: false when NX / XX did not hold (nothing written)
+  bool return_old = false;  // kSetWithOptions with GET: the result is old_value
+  std::optional<std::string> old_value;  // kSetWithOptions with GET: the value before
 };
 
 }  // namespace walkv

@@ -147,9 +147,11 @@ Status Planner::LoadBaseSnapshot() {
     return segments.empty() || segments.front().first_seq <= seq + 1;
   };
   for (auto it = snapshot_files_.rbegin(); it != snapshot_files_.rend(); ++it) {
-    StatusOr<snapshot::SnapshotCheck> read = snapshot::ReadSnapshot(
+    StatusOr<snapshot::SnapshotCheck> read = snapshot::ReadSnapshotWithDeadlines(
         env_, Path(it->file), it->seq,
-        [&](std::string_view k, std::string_view v) { store_->Load(k, v); },
+        [&](std::string_view k, std::string_view v, uint64_t deadline_ms) {
+          store_->Load(k, v, deadline_ms);
+        },
         [&](uint64_t entries) { store_->Reserve(entries); });
     WALKV_RETURN_IF_ERROR(read.status());
     const snapshot::SnapshotCheck& check = *read;
@@ -229,7 +231,7 @@ Status Planner::ReplayLog() {
         log::ParseSegment(bytes, seg.first_seq, [&](const log::RecordView& rec) {
           if (rec.seq < expected) return;  // already in the snapshot
           MutationResult ignored;
-          store_->Apply(rec.type, rec.key, rec.value, &ignored);
+          store_->Apply(rec.type, rec.key, rec.value, rec.deadline_ms, &ignored);
           ++expected;
           ++summary.records_replayed;
           summary.bytes_replayed += rec.size;

@@ -16,7 +16,8 @@
 //     entries    u32 LE   number of entries in the block (>= 1)
 //     hash       u64 LE   XXH64 (seed 0) of the 12 bytes above followed by the zlib stream
 //     data       comp_len bytes: zlib (RFC 1950) stream whose inflation is raw_len bytes of
-//                entries, each: varint32 key length, key, varint32 value length, value
+//                entries, each: varint32 key length, key, varint32 value length, value, and
+//                (version 2) u64 LE deadline: unix ms when the key expires, 0 for none
 //
 //   footer, 32 bytes (the last 32 bytes of the file):
 //     magic      8 bytes  "WALKVEND"
@@ -26,6 +27,10 @@
 //
 // Keys are unique within a snapshot and appear in no particular order. A block's entries never
 // straddle blocks; a single entry larger than kTargetBlockRawBytes gets a block of its own.
+//
+// Versions: 1 had no deadline field; 2 (this build) has one per entry. Both are read; a version-1
+// entry has no deadline. An entry whose deadline has passed is still loaded (its DELETE may be
+// in the log after the snapshot; readers treat it as absent until then).
 #pragma once
 
 #include <cstddef>
@@ -36,7 +41,8 @@ namespace walkv::snapshot {
 
 inline constexpr std::string_view kSnapshotMagic = "WALKVSNP";
 inline constexpr std::string_view kFooterMagic = "WALKVEND";
-inline constexpr uint32_t kSnapshotFormatVersion = 1;
+inline constexpr uint32_t kSnapshotFormatVersion = 2;
+inline constexpr uint32_t kOldestReadableSnapshotFormatVersion = 1;
 inline constexpr size_t kHeaderSize = 32;
 inline constexpr size_t kBlockHeaderSize = 20;
 inline constexpr size_t kFooterSize = 32;

@@ -61,11 +61,13 @@ StatusOr<SnapshotCheck> CheckPass(ByteSource* src, std::optional<uint64_t> expec
     return check;
   }
   const uint32_t version = DecodeFixed32(h.data() + 8);
-  if (version != kSnapshotFormatVersion) {
+  if (version < kOldestReadableSnapshotFormatVersion || version > kSnapshotFormatVersion) {
     check.problem = Problem(8, StrCat("unsupported snapshot format version ", version,
-                                      " (this build reads ", kSnapshotFormatVersion, ")"));
+                                      " (this build reads ", kOldestReadableSnapshotFormatVersion,
+                                      " to ", kSnapshotFormatVersion, ")"));
     return check;
   }
+  check.version = version;
   if (Xxh64(h.substr(0, 24)) != DecodeFixed64(h.data() + 24)) {
     check.problem = Problem(24, "snapshot header checksum mismatch");
     return check;
@@ -207,7 +209,8 @@ InflatedBlock InflateNextBlock(ByteSource* src, std::string buffer) {
 // cost of loading a snapshot, so the two halves overlap. Two buffers take turns (the one being
 // decoded, the one being inflated into), so at most two blocks are in memory and large blocks do
 // not cost a fresh allocation and its page faults each.
-Status LoadPass(ByteSource* src, SnapshotCheck* check, const EntryCallback& on_entry) {
+Status LoadPass(ByteSource* src, SnapshotCheck* check, const ExpiringEntryCallback& on_entry) {
+  const bool has_deadlines = check->version >= 2;
   std::string_view header;
   WALKV_RETURN_IF_ERROR(src->Read(kHeaderSize, &header));
   // The helper uses `src`; on every return, ~future waits for it first.
@@ -229,12 +232,14 @@ Status LoadPass(ByteSource* src, SnapshotCheck* check, const EntryCallback& on_e
     uint32_t decoded = 0;
     while (!in.empty()) {
       std::string_view key, value;
-      if (!GetLengthPrefixed(&in, &key) || !GetLengthPrefixed(&in, &value)) {
+      uint64_t deadline = 0;
+      if (!GetLengthPrefixed(&in, &key) || !GetLengthPrefixed(&in, &value) ||
+          (has_deadlines && !GetFixed64(&in, &deadline))) {
         check->problem = Problem(block.offset, "bad entry framing in block");
         return Status::Ok();
       }
       ++decoded;
-      if (on_entry) on_entry(key, value);
+      if (on_entry) on_entry(key, value, deadline);
     }
     if (decoded != block.entries) {
       check->problem = Problem(block.offset, StrCat("block header says ", block.entries,
@@ -251,7 +256,7 @@ Status LoadPass(ByteSource* src, SnapshotCheck* check, const EntryCallback& on_e
 StatusOr<SnapshotCheck> ReadSnapshotFrom(const std::string& name, SequentialFile* check_file,
                                          SequentialFile* load_file, uint64_t size,
                                          std::optional<uint64_t> expected_seq,
-                                         const EntryCallback& on_entry,
+                                         const ExpiringEntryCallback& on_entry,
                                          const VerifiedCallback& on_verified) {
   StatusOr<SnapshotCheck> check = [&] {  // the first pass's buffer is gone before the second's
     ByteSource src(check_file, size, name);
@@ -264,12 +269,34 @@ StatusOr<SnapshotCheck> ReadSnapshotFrom(const std::string& name, SequentialFile
   return check;
 }
 
+// Adapts a callback that does not want deadlines.
+ExpiringEntryCallback IgnoringDeadlines(const EntryCallback& on_entry) {
+  if (!on_entry) return nullptr;
+  return [&on_entry](std::string_view key, std::string_view value, uint64_t) {
+    on_entry(key, value);
+  };
+}
+
 }  // namespace
 
 StatusOr<SnapshotCheck> ReadSnapshot(Env* env, const std::string& path,
                                      std::optional<uint64_t> expected_seq,
                                      const EntryCallback& on_entry,
                                      const VerifiedCallback& on_verified) {
+  return ReadSnapshotWithDeadlines(env, path, expected_seq, IgnoringDeadlines(on_entry),
+                                   on_verified);
+}
+
+SnapshotCheck ParseSnapshot(std::string_view bytes, std::optional<uint64_t> expected_seq,
+                            const EntryCallback& on_entry, const VerifiedCallback& on_verified) {
+  return ParseSnapshotWithDeadlines(bytes, expected_seq, IgnoringDeadlines(on_entry),
+                                    on_verified);
+}
+
+StatusOr<SnapshotCheck> ReadSnapshotWithDeadlines(Env* env, const std::string& path,
+                                                  std::optional<uint64_t> expected_seq,
+                                                  const ExpiringEntryCallback& on_entry,
+                                                  const VerifiedCallback& on_verified) {
   // Both handles are opened before the size is taken, so they name the same file even if a
   // newer one is renamed over `path` meanwhile.
   StatusOr<std::unique_ptr<SequentialFile>> check_file = env->NewSequentialFile(path);
@@ -282,8 +309,10 @@ StatusOr<SnapshotCheck> ReadSnapshot(Env* env, const std::string& path,
                           on_verified);
 }
 
-SnapshotCheck ParseSnapshot(std::string_view bytes, std::optional<uint64_t> expected_seq,
-                            const EntryCallback& on_entry, const VerifiedCallback& on_verified) {
+SnapshotCheck ParseSnapshotWithDeadlines(std::string_view bytes,
+                                         std::optional<uint64_t> expected_seq,
+                                         const ExpiringEntryCallback& on_entry,
+                                         const VerifiedCallback& on_verified) {
   StringFile check_file(bytes);
   StringFile load_file(bytes);
   // Reading memory never fails and the bytes cannot change between the passes: always a value.

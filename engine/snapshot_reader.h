@@ -20,6 +20,7 @@ struct SnapshotProblem {
 
 struct SnapshotCheck {
   uint64_t seq = 0;  // from the header (0 if the header is unreadable)
+  uint32_t version = 0;  // format version from the header (0 if unreadable)
   uint64_t blocks = 0;
   uint64_t entries = 0;
   uint64_t bytes = 0;                      // file size
@@ -28,6 +29,9 @@ struct SnapshotCheck {
 
 // Called for each entry; key and value are valid only during the call.
 using EntryCallback = std::function<void(std::string_view key, std::string_view value)>;
+// The same with the entry's deadline (unix ms, 0: none; always 0 in a version-1 snapshot).
+using ExpiringEntryCallback =
+    std::function<void(std::string_view key, std::string_view value, uint64_t deadline_ms)>;
 // Called with the total entry count.
 using VerifiedCallback = std::function<void(uint64_t entries)>;
 
@@ -54,10 +58,20 @@ StatusOr<SnapshotCheck> ReadSnapshot(Env* env, const std::string& path,
                                      const EntryCallback& on_entry,
                                      const VerifiedCallback& on_verified = nullptr);
 
+// ReadSnapshot with each entry's deadline.
+StatusOr<SnapshotCheck> ReadSnapshotWithDeadlines(Env* env, const std::string& path,
+                                                  std::optional<uint64_t> expected_seq,
+                                                  const ExpiringEntryCallback& on_entry,
+                                                  const VerifiedCallback& on_verified = nullptr);
+
 // The same checks and callbacks over a whole snapshot already in memory (`bytes`; the fuzz target
 // uses it). Never fails: everything goes to the returned SnapshotCheck.
 SnapshotCheck ParseSnapshot(std::string_view bytes, std::optional<uint64_t> expected_seq,
                             const EntryCallback& on_entry,
                             const VerifiedCallback& on_verified = nullptr);
+SnapshotCheck ParseSnapshotWithDeadlines(std::string_view bytes,
+                                         std::optional<uint64_t> expected_seq,
+                                         const ExpiringEntryCallback& on_entry,
+                                         const VerifiedCallback& on_verified = nullptr);
 
 }  // namespace walkv::snapshot

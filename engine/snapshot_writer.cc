@@ -62,10 +62,11 @@ SnapshotWriter::~SnapshotWriter() {
   XXH64_freeState(HashState(file_hash_state_));
 }
 
-Status SnapshotWriter::Add(std::string_view key, std::string_view value) {
+Status SnapshotWriter::Add(std::string_view key, std::string_view value, uint64_t deadline_ms) {
   if (file_ == nullptr || finished_) return UnusableError();
   const uint64_t entry_bytes = VarintLength32(static_cast<uint32_t>(key.size())) + key.size() +
-                               VarintLength32(static_cast<uint32_t>(value.size())) + value.size();
+                               VarintLength32(static_cast<uint32_t>(value.size())) + value.size() +
+                               8;
   if (key.size() > UINT32_MAX || value.size() > UINT32_MAX || entry_bytes > kMaxBlockRawBytes) {
     return Status::InvalidArgument("snapshot entry of " + std::to_string(entry_bytes) +
                                    " bytes is larger than a block may be");
@@ -77,6 +78,7 @@ Status SnapshotWriter::Add(std::string_view key, std::string_view value) {
   block_.append(key);
   PutVarint32(&block_, static_cast<uint32_t>(value.size()));
   block_.append(value);
+  PutFixed64(&block_, deadline_ms);
   ++block_entries_;
   ++entries_;
   // An entry that alone reaches the target size gets a block of its own.

@@ -28,8 +28,9 @@ class SnapshotWriter {
   // Removes the temp file if Finish() did not succeed.
   ~SnapshotWriter();
 
-  // Adds one entry. Buffers up to kTargetBlockRawBytes, then compresses and writes a block.
-  Status Add(std::string_view key, std::string_view value);
+  // Adds one entry (deadline_ms: unix ms when it expires, 0 for none). Buffers up to
+  // kTargetBlockRawBytes, then compresses and writes a block.
+  Status Add(std::string_view key, std::string_view value, uint64_t deadline_ms = 0);
 
   // Flushes the last block, writes the footer, syncs the temp file, renames it to
   // snap-<seq>.snap and syncs the directory. When it returns OK the snapshot is durable under its

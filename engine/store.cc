@@ -15,6 +15,8 @@ constexpr int64_t kEntryOverhead = 30;
 int64_t EntryCost(const StoreEntry& e) {
   return static_cast<int64_t>(e.block_bytes()) + kEntryOverhead;
 }
+// Approximate bytes a deadline costs: a hash node with a copy of the key and its bucket share.
+int64_t DeadlineCost(std::string_view key) { return static_cast<int64_t>(key.size()) + 64; }
 
 uint64_t ReverseBits(uint64_t v) {
   v = ((v >> 1) & 0x5555555555555555ull) | ((v & 0x5555555555555555ull) << 1);
@@ -44,26 +46,89 @@ void Store::AddAccounting(int64_t entries, int64_t bytes) {
   memory_.fetch_add(static_cast<uint64_t>(bytes), std::memory_order_relaxed);
 }
 
-template <typename F>
-auto Store::ReadEntry(std::string_view key, F&& read) const {
-  uint64_t hash = HashKey(key);
-  const Shard& shard = shards_[ShardIndex(hash)];
-  ReaderLock lock(&shard.mu);
-  return read(shard.table.Find(key, hash));
+uint64_t Store::DeadlineIn(const Shard& shard, std::string_view key) {
+  if (shard.deadlines.empty()) return 0;
+  auto it = shard.deadlines.find(key);
+  return it == shard.deadlines.end() ? 0 : it->second;
+}
+
+bool Store::ExpiredIn(const Shard& shard, std::string_view key) const {
+  if (shard.deadlines.empty()) return false;  // the common case: no clock read
+  const uint64_t deadline = DeadlineIn(shard, key);
+  return deadline != 0 && IsExpired(deadline, NowMs());
+}
+
+void Store::SetDeadline(Shard& shard, std::string_view key, uint64_t deadline_ms) {
+  if (deadline_ms == 0) {
+    if (shard.deadlines.empty()) return;
+    auto it = shard.deadlines.find(key);
+    if (it == shard.deadlines.end()) return;
+    shard.deadlines.erase(it);
+    with_deadline_.fetch_sub(1, std::memory_order_relaxed);
+    AddAccounting(0, -DeadlineCost(key));
+    return;
+  }
+  auto [it, inserted] = shard.deadlines.try_emplace(std::string(key), deadline_ms);
+  if (inserted) {
+    with_deadline_.fetch_add(1, std::memory_order_relaxed);
+    AddAccounting(0, DeadlineCost(key));
+  } else {
+    it->second = deadline_ms;
+  }
 }
 
 std::optional<std::string> Store::Get(std::string_view key) const {
-  return ReadEntry(key, [](const StoreEntry* e) -> std::optional<std::string> {
-    if (e == nullptr) return std::nullopt;
-    return std::string(e->value());
-  });
+  uint64_t hash = HashKey(key);
+  const Shard& shard = shards_[ShardIndex(hash)];
+  ReaderLock lock(&shard.mu);
+  const StoreEntry* e = shard.table.Find(key, hash);
+  if (e == nullptr || ExpiredIn(shard, key)) return std::nullopt;
+  return std::string(e->value());
 }
 
 std::optional<uint64_t> Store::ValueLength(std::string_view key) const {
-  return ReadEntry(key, [](const StoreEntry* e) -> std::optional<uint64_t> {
-    if (e == nullptr) return std::nullopt;
-    return e->value().size();
-  });
+  uint64_t hash = HashKey(key);
+  const Shard& shard = shards_[ShardIndex(hash)];
+  ReaderLock lock(&shard.mu);
+  const StoreEntry* e = shard.table.Find(key, hash);
+  if (e == nullptr || ExpiredIn(shard, key)) return std::nullopt;
+  return e->value().size();
+}
+
+KeyExpiry Store::ExpiryOf(std::string_view key) const {
+  uint64_t hash = HashKey(key);
+  const Shard& shard = shards_[ShardIndex(hash)];
+  ReaderLock lock(&shard.mu);
+  if (shard.table.Find(key, hash) == nullptr) return {};
+  const uint64_t deadline = DeadlineIn(shard, key);
+  if (IsExpired(deadline, NowMs())) return {};
+  return {true, deadline};
+}
+
+std::optional<KeyState> Store::Lookup(std::string_view key) const {
+  uint64_t hash = HashKey(key);
+  const Shard& shard = shards_[ShardIndex(hash)];
+  ReaderLock lock(&shard.mu);
+  const StoreEntry* e = shard.table.Find(key, hash);
+  if (e == nullptr) return std::nullopt;
+  return KeyState{std::string(e->value()), DeadlineIn(shard, key)};
+}
+
+size_t Store::CollectExpired(size_t shard_index, size_t max_visits, uint64_t now_ms, size_t* cursor,
+                           std::vector<std::string>* expired) const {
+  const Shard& shard = shards_[shard_index];
+  ReaderLock lock(&shard.mu);
+  const size_t buckets = shard.deadlines.bucket_count();
+  size_t bucket = *cursor;
+  size_t visits = 0;
+  for (; bucket < buckets && visits < max_visits; ++bucket) {
+    for (auto it = shard.deadlines.begin(bucket); it != shard.deadlines.end(bucket); ++it) {
+      ++visits;
+      if (IsExpired(it->second, now_ms)) expired->push_back(it->first);
+    }
+  }
+  *cursor = bucket < buckets ? bucket : 0;
+  return visits;
 }
 
 std::vector<std::string> Store::Keys(std::string_view pattern) const {
@@ -77,16 +142,20 @@ std::optional<std::vector<std::string>> Store::KeysUpTo(std::string_view pattern
     uint64_t hash = HashKey(pattern);
     const Shard& shard = shards_[ShardIndex(hash)];
     ReaderLock lock(&shard.mu);
-    if (shard.table.Find(pattern, hash) != nullptr) out.emplace_back(pattern);
+    if (shard.table.Find(pattern, hash) != nullptr && !ExpiredIn(shard, pattern)) {
+      out.emplace_back(pattern);
+    }
     if (out.size() > max_keys) return std::nullopt;
     return out;
   }
+  const uint64_t now = NowMs();
   for (size_t i = 0; i < kShardCount; ++i) {
     const Shard& shard = shards_[i];
     ReaderLock lock(&shard.mu);
     for (size_t slot = 0; slot < shard.table.capacity(); ++slot) {
       const StoreEntry* e = shard.table.EntryAt(slot);
-      if (e != nullptr && GlobMatch(pattern, e->key())) {
+      if (e != nullptr && GlobMatch(pattern, e->key()) &&
+          !IsExpired(DeadlineIn(shard, e->key()), now)) {
         if (out.size() == max_keys) return std::nullopt;
         out.emplace_back(e->key());
       }
@@ -106,6 +175,7 @@ uint64_t Store::Scan(uint64_t cursor, size_t count, std::string_view pattern,
   // that a sparse table does not make one call walk all of it.
   size_t buckets_left = count > std::numeric_limits<size_t>::max() / 10 ? count : count * 10;
   std::vector<const StoreEntry*> bucket;
+  const uint64_t now = NowMs();
   for (;;) {
     {
       const Shard& shard = shards_[shard_index];
@@ -121,7 +191,9 @@ uint64_t Store::Scan(uint64_t cursor, size_t count, std::string_view pattern,
           shard.table.AppendBucket(static_cast<size_t>(bucket_cursor & mask), &bucket);
           for (const StoreEntry* e : bucket) {
             ++entries_seen;
-            if (GlobMatch(pattern, e->key())) keys->emplace_back(e->key());
+            if (GlobMatch(pattern, e->key()) && !IsExpired(DeadlineIn(shard, e->key()), now)) {
+              keys->emplace_back(e->key());
+            }
           }
           bucket_cursor = NextBucketCursor(bucket_cursor, mask);
           --buckets_left;
@@ -142,16 +214,17 @@ void Store::SavePreImage(Shard& shard, std::string_view key, uint64_t hash) {
   if (entry == nullptr) {
     shard.pre_images.emplace(std::string(key), std::nullopt);
   } else {
-    shard.pre_images.emplace(std::string(key), std::string(entry->value()));
+    shard.pre_images.emplace(std::string(key),
+                             KeyState{std::string(entry->value()), DeadlineIn(shard, key)});
   }
 }
 
 void Store::Apply(const Mutation& m, MutationResult* result) {
-  Apply(m.type, m.key, m.value, result);
+  Apply(m.type, m.key, m.value, m.deadline_ms, result);
 }
 
 void Store::Apply(MutationType type, std::string_view key, std::string_view value,
-                  MutationResult* result) {
+                  uint64_t deadline_ms, MutationResult* result) {
   if (type == MutationType::kFlushAll) {
     int64_t entries = 0, bytes = 0;
     for (size_t i = 0; i < kShardCount; ++i) {
@@ -165,6 +238,9 @@ void Store::Apply(MutationType type, std::string_view key, std::string_view valu
         bytes -= EntryCost(*e);
       }
       shard.table.Clear();
+      for (const auto& [k, d] : shard.deadlines) bytes -= DeadlineCost(k);
+      with_deadline_.fetch_sub(shard.deadlines.size(), std::memory_order_relaxed);
+      shard.deadlines.clear();
     }
     AddAccounting(entries, bytes);
     return;
@@ -176,28 +252,43 @@ void Store::Apply(MutationType type, std::string_view key, std::string_view valu
   SavePreImage(shard, key, hash);
   switch (type) {
     case MutationType::kSet:
+    case MutationType::kSetWithDeadline:
     case MutationType::kAppend: {
+      const bool was_expired = ExpiredIn(shard, key);
       auto [slot, inserted] = shard.table.FindOrClaim(key, hash);
       int64_t before = 0;
       if (inserted) {
         *slot = StoreEntry::New(key, value);
       } else {
         before = EntryCost(**slot);
-        *slot = type == MutationType::kSet ? (*slot)->WithValue(value)
-                                            : (*slot)->WithAppended(value);
+        *slot = type == MutationType::kAppend ? (*slot)->WithAppended(value)
+                                              : (*slot)->WithValue(value);
       }
       AddAccounting(inserted ? 1 : 0, EntryCost(**slot) - before);
-      result->existed = !inserted;
-      if (type == MutationType::kAppend) result->new_length = (*slot)->value().size();
+      result->existed = !inserted && !was_expired;
+      if (type == MutationType::kAppend) {
+        result->new_length = (*slot)->value().size();
+      } else {  // SET replaces the deadline too; APPEND keeps it
+        SetDeadline(shard, key, type == MutationType::kSetWithDeadline ? deadline_ms : 0);
+      }
       break;
     }
     case MutationType::kDelete: {
+      const bool was_expired = ExpiredIn(shard, key);
       StoreEntry* removed = shard.table.Remove(key, hash);
-      result->existed = removed != nullptr;
+      result->existed = removed != nullptr && !was_expired;
       if (removed != nullptr) {
+        SetDeadline(shard, key, 0);
         AddAccounting(-1, -EntryCost(*removed));
         StoreEntry::Free(removed);
       }
+      break;
+    }
+    case MutationType::kExpireAt:
+    case MutationType::kPersist: {
+      if (shard.table.Find(key, hash) == nullptr) break;
+      result->existed = type == MutationType::kExpireAt || DeadlineIn(shard, key) != 0;
+      SetDeadline(shard, key, type == MutationType::kExpireAt ? deadline_ms : 0);
       break;
     }
     case MutationType::kFlushAll:
@@ -205,9 +296,10 @@ void Store::Apply(MutationType type, std::string_view key, std::string_view valu
   }
 }
 
-void Store::Load(std::string_view key, std::string_view value) {
+void Store::Load(std::string_view key, std::string_view value, uint64_t deadline_ms) {
   MutationResult ignored;
-  Apply(MutationType::kSet, key, value, &ignored);
+  Apply(deadline_ms == 0 ? MutationType::kSet : MutationType::kSetWithDeadline, key, value,
+        deadline_ms, &ignored);
 }
 
 void Store::Reserve(uint64_t keys) {
@@ -223,9 +315,11 @@ void Store::Clear() {
   for (size_t i = 0; i < kShardCount; ++i) {
     WriterLock lock(&shards_[i].mu);
     shards_[i].table.Clear();
+    shards_[i].deadlines.clear();
     shards_[i].pre_images.clear();
     shards_[i].tracking = false;
   }
+  with_deadline_.store(0, std::memory_order_relaxed);
   size_.store(0, std::memory_order_relaxed);
   memory_.store(0, std::memory_order_relaxed);
 }
@@ -238,8 +332,7 @@ void Store::BeginSnapshot() {
   }
 }
 
-void Store::CollectShardForSnapshot(size_t shard_index,
-                                    std::vector<std::pair<std::string, std::string>>* out) {
+void Store::CollectShardForSnapshot(size_t shard_index, std::vector<SnapshotEntry>* out) {
   Shard& shard = shards_[shard_index];
   WriterLock lock(&shard.mu);
   out->reserve(out->size() + shard.table.size() + shard.pre_images.size());
@@ -247,10 +340,13 @@ void Store::CollectShardForSnapshot(size_t shard_index,
     const StoreEntry* e = shard.table.EntryAt(slot);
     if (e == nullptr) continue;
     if (shard.pre_images.contains(e->key())) continue;  // changed since the snapshot point
-    out->emplace_back(e->key(), e->value());
+    out->push_back(
+        SnapshotEntry{std::string(e->key()), std::string(e->value()), DeadlineIn(shard, e->key())});
   }
-  for (auto& [key, old_value] : shard.pre_images) {
-    if (old_value.has_value()) out->emplace_back(key, std::move(*old_value));
+  for (auto& [key, old_state] : shard.pre_images) {
+    if (old_state.has_value()) {
+      out->push_back(SnapshotEntry{key, std::move(old_state->value), old_state->deadline_ms});
+    }
   }
   shard.pre_images.clear();
   shard.tracking = false;

@@ -15,6 +15,13 @@
 // "absent" for keys created after S). CollectShardForSnapshot(i) then copies shard i as of S —
 // current entries with pre-images put back — and ends tracking for that shard. Each shard is locked
 // only while it is copied, so writers to other shards never wait.
+//
+// Expiry (engine/expiry.h): a key may carry a deadline (unix ms), kept in its shard's deadline map
+// (only keys that have one are in it). Appliers set and clear deadlines exactly as the log says,
+// without looking at the clock, so the map is a function of the log alone. Readers look at the
+// clock (SetClock's Env; the clock is read only when the key's shard holds a deadline at all)
+// and treat an expired key as absent. Size() counts every key held, expired-but-not-yet-swept
+// ones included (like Redis's DBSIZE).
 #pragma once
 
 #include <atomic>
@@ -29,6 +36,8 @@
 #include <vector>
 
 #include "engine/entry_table.h"
+#include "engine/env.h"
+#include "engine/expiry.h"
 #include "engine/mutation.h"
 #include "engine/mutex.h"
 #include "engine/thread_annotations.h"
@@ -42,6 +51,13 @@ struct TransparentStringHash {
   size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
 
+// One key as a snapshot holds it.
+struct SnapshotEntry {
+  std::string key;
+  std::string value;
+  uint64_t deadline_ms = 0;  // 0: none
+};
+
 class Store {
  public:
   static constexpr size_t kShardCount = 64;
@@ -51,7 +67,10 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  // --- readers ---
+  // The clock readers judge expiry by (default Env::Posix()). Call before any reader runs.
+  void SetClock(Env* clock) { clock_ = clock; }
+
+  // --- readers: an expired key is absent ---
   std::optional<std::string> Get(std::string_view key) const;
   // The length in bytes of key's value (nullopt: absent), without copying the value.
   std::optional<uint64_t> ValueLength(std::string_view key) const;
@@ -71,7 +90,21 @@ class Store {
   // above them; every uint64 is a valid cursor. Takes one shard lock at a time, shared.
   uint64_t Scan(uint64_t cursor, size_t count, std::string_view pattern,
                 std::vector<std::string>* keys) const;
+  // Whether key exists (not expired) and its deadline.
+  KeyExpiry ExpiryOf(std::string_view key) const;
+  // Every key held, expired or not.
   uint64_t Size() const { return size_.load(std::memory_order_relaxed); }
+  // Keys that have a deadline (expired or not).
+  uint64_t KeysWithDeadline() const { return with_deadline_.load(std::memory_order_relaxed); }
+  // The raw state of key (value and deadline), expired or not: what the commit thread resolves
+  // requests against (it judges expiry itself, with the clock reading of its batch).
+  std::optional<KeyState> Lookup(std::string_view key) const;
+  // The active sweep's step: visits up to `max_visits` keys with a deadline in shard `shard`,
+  // starting at bucket `*cursor` of its deadline map, appends those expired at `now_ms` to
+  // *expired and advances *cursor (0 once the shard's map is done). Returns the keys visited.
+  // Takes the shard's lock in shared mode for the visit only.
+  size_t CollectExpired(size_t shard, size_t max_visits, uint64_t now_ms, size_t* cursor,
+                      std::vector<std::string>* expired) const;
   // Keys, values and a per-entry overhead estimate; not malloc-exact.
   uint64_t ApproxMemoryBytes() const { return memory_.load(std::memory_order_relaxed); }
 
@@ -81,9 +114,14 @@ class Store {
   void Apply(const Mutation& m, MutationResult* result);
   // Same, with key/value given as views (recovery replays straight from the read buffer).
   void Apply(MutationType type, std::string_view key, std::string_view value,
-             MutationResult* result);
-  // Inserts an entry during snapshot load (the key must not repeat).
-  void Load(std::string_view key, std::string_view value);
+             MutationResult* result) {
+    Apply(type, key, value, 0, result);
+  }
+  // `deadline_ms`: for kSetWithDeadline and kExpireAt (the record's deadline); otherwise 0.
+  void Apply(MutationType type, std::string_view key, std::string_view value,
+             uint64_t deadline_ms, MutationResult* result);
+  // Inserts an entry during snapshot load (the key must not repeat). deadline_ms 0: none.
+  void Load(std::string_view key, std::string_view value, uint64_t deadline_ms = 0);
   // Sizes every shard's table for `keys` keys in total (spread evenly by the hash), so a load or
   // replay of that many keys does not rehash. Called by the applier.
   void Reserve(uint64_t keys);
@@ -94,28 +132,38 @@ class Store {
   void BeginSnapshot();
   // Appends shard `shard`'s entries as of the BeginSnapshot() point to *out and stops tracking in
   // that shard.
-  void CollectShardForSnapshot(size_t shard, std::vector<std::pair<std::string, std::string>>* out);
+  void CollectShardForSnapshot(size_t shard, std::vector<SnapshotEntry>* out);
   // Stops tracking in every shard (used when a snapshot is abandoned half way).
   void EndSnapshot();
 
  private:
-  using PreImageMap = std::unordered_map<std::string, std::optional<std::string>,
+  using PreImageMap = std::unordered_map<std::string, std::optional<KeyState>,
                                          TransparentStringHash, std::equal_to<>>;
+  using DeadlineMap =
+      std::unordered_map<std::string, uint64_t, TransparentStringHash, std::equal_to<>>;
 
   struct Shard {
     mutable SharedMutex mu;
     EntryTable table GUARDED_BY(mu);
+    // key -> deadline (unix ms) for every key of `table` that has one.
+    DeadlineMap deadlines GUARDED_BY(mu);
     bool tracking GUARDED_BY(mu) = false;
-    // key -> value as of the snapshot point (nullopt: the key did not exist then). Only written
-    // while a snapshot is being collected, so an ordinary node map is fine here.
+    // key -> value and deadline as of the snapshot point (nullopt: the key did not exist then).
+    // Only written while a snapshot is being collected, so an ordinary node map is fine here.
     PreImageMap pre_images GUARDED_BY(mu);
   };
 
+  uint64_t NowMs() const { return NowUnixMillis(clock_); }
+  // The deadline of key in `shard` (0: none). Caller holds shard.mu.
+  static uint64_t DeadlineIn(const Shard& shard, std::string_view key) REQUIRES_SHARED(shard.mu);
+  // True if key (present in shard) is expired now; reads the clock only if the shard has any
+  // deadline. Caller holds shard.mu.
+  bool ExpiredIn(const Shard& shard, std::string_view key) const REQUIRES_SHARED(shard.mu);
+  // Sets (deadline_ms > 0) or clears (0) key's deadline. Caller holds shard.mu exclusively.
+  void SetDeadline(Shard& shard, std::string_view key, uint64_t deadline_ms) REQUIRES(shard.mu);
+
   // The shard is chosen by the hash's low bits; the shard's table uses its high bits.
   static size_t ShardIndex(uint64_t hash) { return hash % kShardCount; }
-  // Returns read(key's entry, or nullptr), called with the key's shard locked in shared mode.
-  template <typename F>
-  auto ReadEntry(std::string_view key, F&& read) const;
   // Records the pre-image of `key` if tracking and not yet recorded. Caller holds shard.mu.
   static void SavePreImage(Shard& shard, std::string_view key, uint64_t hash) REQUIRES(shard.mu);
   void AddAccounting(int64_t entries, int64_t bytes);
@@ -123,6 +171,8 @@ class Store {
   std::unique_ptr<Shard[]> shards_;
   std::atomic<uint64_t> size_{0};
   std::atomic<uint64_t> memory_{0};
+  std::atomic<uint64_t> with_deadline_{0};
+  Env* clock_ = Env::Posix();
 };
 
 }  // namespace walkv

@@ -59,7 +59,9 @@ void CheckInvariants(std::string_view bytes, std::optional<uint64_t> expected, c
     FUZZ_CHECK(size >= kSegmentHeaderSize, "header_ok on a %llu-byte input",
                static_cast<unsigned long long>(size));
     FUZZ_CHECK(bytes.substr(0, kSegmentMagic.size()) == kSegmentMagic, "header_ok, bad magic");
-    FUZZ_CHECK(DecodeFixed32(bytes.data() + 8) == kLogFormatVersion, "header_ok, bad version");
+    FUZZ_CHECK(DecodeFixed32(bytes.data() + 8) >= kOldestReadableLogFormatVersion &&
+                   DecodeFixed32(bytes.data() + 8) <= kLogFormatVersion,
+               "header_ok, bad version");
     FUZZ_CHECK(Crc32(bytes.substr(0, 20)) == DecodeFixed32(bytes.data() + 20),
                "header_ok, bad header crc");
     FUZZ_CHECK(s.first_seq == DecodeFixed64(bytes.data() + 12), "first_seq not the header's");

@@ -36,13 +36,16 @@ struct Decoded {
 Decoded Parse(std::string_view bytes, uint64_t first_seq) {
   Decoded d;
   d.scan = ParseSegment(bytes, first_seq, [&](const RecordView& r) {
-    d.mutations.push_back(Mutation{r.type, std::string(r.key), std::string(r.value)});
+    Mutation m{r.type, std::string(r.key), std::string(r.value)};
+    m.deadline_ms = r.deadline_ms;
+    d.mutations.push_back(std::move(m));
   });
   return d;
 }
 
 bool Same(const Mutation& a, const Mutation& b) {
-  return a.type == b.type && a.key == b.key && a.value == b.value;
+  return a.type == b.type && a.key == b.key && a.value == b.value &&
+         a.deadline_ms == b.deadline_ms;
 }
 
 void Run(FuzzedDataProvider& in) {
@@ -53,10 +56,15 @@ void Run(FuzzedDataProvider& in) {
   std::vector<Mutation> mutations;
   for (size_t i = 0; i < count && in.remaining_bytes() > 0; ++i) {
     Mutation m;
-    m.type = static_cast<MutationType>(in.ConsumeIntegralInRange<uint8_t>(1, 4));
+    m.type = static_cast<MutationType>(
+        in.ConsumeIntegralInRange<uint8_t>(1, static_cast<uint8_t>(kLastMutationType)));
     if (m.type != MutationType::kFlushAll) m.key = in.ConsumeRandomLengthString(256);
-    if (m.type == MutationType::kSet || m.type == MutationType::kAppend) {
+    if (m.type == MutationType::kSet || m.type == MutationType::kAppend ||
+        m.type == MutationType::kSetWithDeadline) {
       m.value = in.ConsumeRandomLengthString(512);
+    }
+    if (m.type == MutationType::kSetWithDeadline || m.type == MutationType::kExpireAt) {
+      m.deadline_ms = in.ConsumeIntegralInRange<uint64_t>(1, UINT64_MAX);
     }
     mutations.push_back(std::move(m));
   }

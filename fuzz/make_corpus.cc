@@ -98,6 +98,14 @@ void LogSeeds(const std::string& dir) {
     varied.push_back({type, key, value});
   }
   Write(dir, "varied_records", Segment(1000, varied));
+
+  // Format version 2's expiry records.
+  Mutation with_deadline{MutationType::kSetWithDeadline, "session", "token"};
+  with_deadline.deadline_ms = 1767225600000;  // 2026-01-01T00:00:00Z
+  Mutation expire_at{MutationType::kExpireAt, "session", ""};
+  expire_at.deadline_ms = 1767225660000;
+  Write(dir, "expiry_records",
+        Segment(5, {with_deadline, expire_at, {MutationType::kPersist, "session", ""}}));
   Write(dir, "large_value", Segment(1, {{MutationType::kSet, "big", std::string(2000, 'v')}}));
 }
 
@@ -151,6 +159,7 @@ std::string BuildSnapshot(uint64_t seq, const std::vector<Entries>& blocks) {
       raw += k;
       PutVarint32(&raw, static_cast<uint32_t>(v.size()));
       raw += v;
+      PutFixed64(&raw, 0);  // deadline (format version 2): none
     }
     uLongf comp_len = compressBound(static_cast<uLong>(raw.size()));
     std::string comp(comp_len, '\0');

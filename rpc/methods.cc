@@ -4,10 +4,12 @@
 #include <optional>
 #include <utility>
 
+#include "engine/expiry_requests.h"
 #include "engine/mutation.h"
 #include "rpc/ascii.h"
 #include "rpc/info_method.h"
 #include "rpc/keyspace_methods.h"
+#include "rpc/expiry_args.h"
 
 namespace walkv::rpc {
 
@@ -65,9 +67,6 @@ MethodResult Snapshot(MethodContext& ctx, std::vector<std::string>&) {
   return SnapshotJson(*info);
 }
 
-Mutation SetMutation(std::vector<std::string>& args) {
-  return Mutation{MutationType::kSet, std::move(args[0]), std::move(args[1])};
-}
 Mutation DeleteMutation(std::vector<std::string>& args) {
   return Mutation{MutationType::kDelete, std::move(args[0]), ""};
 }
@@ -95,6 +94,38 @@ Mutation DecrByMutation(std::vector<std::string>& args) {
   return Counter(args[0], std::move(args[1]), MutationRequest::kDecrBy);
 }
 
+// Expiry (engine/expiry.h, rpc/expiry_args.h).
+MethodResult Pttl(MethodContext& ctx, std::vector<std::string>& args) {
+  return json(ctx.engine.Pttl(args[0]));
+}
+MethodResult Ttl(MethodContext& ctx, std::vector<std::string>& args) {
+  const int64_t pttl = ctx.engine.Pttl(args[0]);
+  return json(pttl < 0 ? pttl : (pttl + 500) / 1000);  // Redis 7 rounds to the nearest second
+}
+Mutation SetWithOptionsMutation(std::vector<std::string>& args) { return ParseSetCall(args); }
+Mutation ExpireMutation(std::vector<std::string>& args) {
+  return ParseExpireCall(args, 1000, false, "expire");
+}
+Mutation PExpireMutation(std::vector<std::string>& args) {
+  return ParseExpireCall(args, 1, false, "pexpire");
+}
+Mutation ExpireAtMutation(std::vector<std::string>& args) {
+  return ParseExpireCall(args, 1000, true, "expireat");
+}
+Mutation PExpireAtMutation(std::vector<std::string>& args) {
+  return ParseExpireCall(args, 1, true, "pexpireat");
+}
+Mutation PersistMutation(std::vector<std::string>& args) {
+  return PersistRequest(std::move(args[0]));
+}
+// set: true once stored; null when NX / XX did not hold; with GET, the old value (or null).
+json SetResult(const MutationResult& r) {
+  if (r.return_old) return r.old_value.has_value() ? json(*r.old_value) : json(nullptr);
+  return r.applied ? json(true) : json(nullptr);
+}
+// expire, pexpire, expireat, pexpireat, persist: Redis's 1 / 0.
+json OneIfExisted(const MutationResult& r) { return json(r.existed ? 1 : 0); }
+
 json True(const MutationResult&) { return json(true); }
 json Existed(const MutationResult& r) { return json(r.existed); }
 json NewLength(const MutationResult& r) { return json(r.new_length); }
@@ -110,6 +141,11 @@ constexpr ParamSpec kSection{"section", 64};
 constexpr ParamSpec kCursor{"cursor", 64};
 constexpr ParamSpec kMatch{"match", kMaxKeyBytes};
 constexpr ParamSpec kCount{"count", 64};
+constexpr ParamSpec kOption{"option", 64};  // set's options: only named in its usage
+constexpr ParamSpec kSeconds{"seconds", 64};
+constexpr ParamSpec kMilliseconds{"milliseconds", 64};
+constexpr ParamSpec kUnixSeconds{"unix_seconds", 64};
+constexpr ParamSpec kUnixMilliseconds{"unix_milliseconds", 64};
 
 // The table. Keep it sorted by name; info() reports ops in this order, and `walkv cli help` lists
 // the methods in this order.
@@ -131,6 +167,12 @@ constexpr MethodSpec kMethods[] = {
      "Removes key; (true) if it existed, else (false)."},
     {"exists", 1, kUnlimited, {kKey}, false, MethodKind::kRead, &Exists, nullptr, nullptr,
      "Counts how many of the keys exist (a key named twice counts twice)."},
+    {"expire", 2, 2, {kKey, kSeconds}, true, MethodKind::kWrite, nullptr, &ExpireMutation,
+     &OneIfExisted,
+     "Key expires in seconds (<= 0 deletes it); 1 if key exists, else 0."},
+    {"expireat", 2, 2, {kKey, kUnixSeconds}, true, MethodKind::kWrite, nullptr,
+     &ExpireAtMutation, &OneIfExisted,
+     "Key expires at a unix time in seconds (past: deletes it); 1 if key exists, else 0."},
     {"flushall", 0, 0, {}, false, MethodKind::kWrite, nullptr, &FlushAllMutation, &True,
      "Removes every key."},
     {"get", 1, 1, {kKey}, true, MethodKind::kRead, &Get, nullptr, nullptr,
@@ -147,16 +189,30 @@ constexpr MethodSpec kMethods[] = {
      "--max-keys-reply: use scan for more."},
     {"mget", 1, kUnlimited, {kKey}, false, MethodKind::kRead, &MGet, nullptr, nullptr,
      "Returns the value of each key, (nil) for a missing one."},
+    {"persist", 1, 1, {kKey}, true, MethodKind::kWrite, nullptr, &PersistMutation,
+     &OneIfExisted, "Removes key's expiry; 1 if it had one, else 0."},
+    {"pexpire", 2, 2, {kKey, kMilliseconds}, true, MethodKind::kWrite, nullptr,
+     &PExpireMutation, &OneIfExisted,
+     "Key expires in milliseconds (<= 0 deletes it); 1 if key exists, else 0."},
+    {"pexpireat", 2, 2, {kKey, kUnixMilliseconds}, true, MethodKind::kWrite, nullptr,
+     &PExpireAtMutation, &OneIfExisted,
+     "Key expires at a unix time in milliseconds (past: deletes it); 1 if key exists, else 0."},
     {"ping", 0, 0, {}, false, MethodKind::kRead, &Ping, nullptr, nullptr, "Answers \"PONG\"."},
+    {"pttl", 1, 1, {kKey}, true, MethodKind::kRead, &Pttl, nullptr, nullptr,
+     "Milliseconds until key expires; -1 if it does not expire, -2 if it does not exist."},
     {"scan", 1, 3, {kCursor, kMatch, kCount}, true, MethodKind::kRead, &RunScan, nullptr, nullptr,
      "Iterates over the keys: [next cursor, [keys]]; start with \"0\", stop when \"0\" comes "
      "back. Every key present throughout is returned at least once."},
-    {"set", 2, 2, {kKey, kValue}, true, MethodKind::kWrite, nullptr, &SetMutation, &True,
-     "Stores value under key."},
+    {"set", 2, kUnlimited, {kKey, kValue, kOption}, true, MethodKind::kWrite, nullptr,
+     &SetWithOptionsMutation, &SetResult,
+     "Stores value under key. Options: EX s | PX ms | EXAT unix-s | PXAT unix-ms | KEEPTTL, "
+     "NX | XX, GET (returns the old value)."},
     {"snapshot", 0, 0, {}, false, MethodKind::kBlocking, &Snapshot, nullptr, nullptr,
      "Writes a snapshot and returns once it is durable."},
     {"strlen", 1, 1, {kKey}, true, MethodKind::kRead, &StrLen, nullptr, nullptr,
      "Returns the length in bytes of key's value (0 if missing)."},
+    {"ttl", 1, 1, {kKey}, true, MethodKind::kRead, &Ttl, nullptr, nullptr,
+     "Seconds until key expires; -1 if it does not expire, -2 if it does not exist."},
 };
 static_assert(std::size(kMethods) <= Metrics::kMaxMethods);
 
@@ -176,7 +232,11 @@ std::string Usage(const MethodSpec& method) {
   std::string usage;
   for (size_t i = 0; i < (repeats ? method.min_args + 1 : method.max_args); ++i) {
     if (i > 0) usage += ' ';
-    const std::string name(ParamAt(method, i).name);
+    // A repeating method may name its repeated words apart from its last required parameter
+    // (set: "key value [option ...]").
+    const bool named_repeat =
+        repeats && i == method.min_args && i < kMaxParams && !method.params[i].name.empty();
+    const std::string name(named_repeat ? method.params[i].name : ParamAt(method, i).name);
     if (i < method.min_args) {
       usage += name;
     } else {
@@ -190,7 +250,9 @@ const ParamSpec& ParamAt(const MethodSpec& method, size_t i) {
   return method.params[method.max_args == kUnlimited ? std::min(i, method.min_args - 1) : i];
 }
 
-bool ResultMeansDone(const MethodSpec& method) { return method.write_result == &True; }
+bool ResultMeansDone(const MethodSpec& method) {
+  return method.write_result == &True || method.write_result == &SetResult;
+}
 
 Failure FailureFromStatus(const Status& status) {
   if (status.IsStorageFailure()) return {ErrorCode::kStorageError, status.message()};

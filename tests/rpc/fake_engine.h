@@ -208,6 +208,16 @@ class FakeEngine : public Engine {
  private:
   StatusOr<MutationResult> Apply(const Mutation& m) {
     MutationResult r;
+    if (m.request == MutationRequest::kInvalid) return Status::InvalidArgument(m.value);
+    if (m.request == MutationRequest::kSetWithOptions) {  // no expiry here: a plain set
+      r.seq = ++seq_;
+      map_[m.key] = m.value;
+      return r;
+    }
+    if (m.request != MutationRequest::kIncrBy && m.request != MutationRequest::kDecrBy &&
+        m.request != MutationRequest::kAsIs) {
+      return Status::InvalidArgument("the fake engine has no expiry");
+    }
     if (m.request != MutationRequest::kAsIs) {  // counters: the engine's own rules
       auto it = map_.find(m.key);
       std::optional<std::string_view> current;
@@ -235,6 +245,8 @@ class FakeEngine : public Engine {
       }
       case MutationType::kFlushAll:
         map_.clear();
+        break;
+      default:  // expiry record types: never submitted as is to the fake
         break;
     }
     return r;

@@ -1,0 +1,24 @@
+// Builders for the expiry requests (engine/mutation.h), shared by the Engine conveniences, the
+// RPC methods and the tests, so a request is spelled one way everywhere.
+//
+// Pure functions, any thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "engine/mutation.h"
+
+namespace walkv {
+
+// SET key value with options (NX/XX/GET) and an expiry (none, EX/PX relative, EXAT/PXAT
+// absolute, KEEPTTL).
+Mutation SetRequest(std::string key, std::string value, ExpiryRequest expiry,
+                    SetOptions options = {});
+// EXPIRE/PEXPIRE (kRelative) or EXPIREAT/PEXPIREAT (kAbsolute).
+Mutation ExpireRequest(std::string key, ExpiryRequest expiry);
+Mutation PersistRequest(std::string key);
+// A request refused with kInvalidArgument and `why` (for bad arguments found while building one).
+Mutation InvalidRequest(std::string why);
+
+}  // namespace walkv

@@ -1,0 +1,136 @@
+// The expiry methods over the JSON protocol, served by the real engine on the in-memory
+// FaultInjectionEnv with a manual clock: SET's Redis-style option words, the results Redis gives
+// (ttl/pttl -2/-1, expire/persist 1/0, set NX -> null, set GET -> old value) and INVALID_ARGUMENT
+// with a reason for bad options.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+
+#include "engine/engine.h"
+#include "rpc/client.h"
+#include "rpc/server.h"
+#include "tests/util/engine_options.h"
+#include "tests/util/fault_injection_env.h"
+
+namespace walkv::rpc {
+namespace {
+
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+constexpr uint64_t kStartMs = 1'767'225'600'000;
+
+class ExpiryProtocolTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    env_.SetManualClock(kStartMs * 1000);
+    auto engine = Engine::Open(walkv::testing::QuietEngineOptions(&env_, "/db"));
+    ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+    engine_ = std::move(*engine);
+    ServerOptions server_options;
+    server_options.port = 0;
+    server_options.threads = 1;
+    server_ = std::make_unique<Server>(*engine_, server_options);
+    ASSERT_TRUE(server_->Start().ok());
+    thread_ = std::thread([this] { server_->Run(); });
+    auto c = Client::Connect("127.0.0.1", server_->port());
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    client_ = std::move(*c);
+    client_->set_timeout(60s);
+  }
+  void TearDown() override {
+    client_.reset();
+    if (server_) server_->Shutdown();
+    if (thread_.joinable()) thread_.join();
+    server_.reset();
+    if (engine_) {
+      EXPECT_TRUE(engine_->Close().ok());
+    }
+  }
+  // The whole response's "result", or its "error" under the key "error".
+  json Result(std::string_view method, json args, json kwargs = json::object()) {
+    auto r = client_->Call(method, std::move(args), std::move(kwargs));
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    if (!r.ok()) return nullptr;
+    if (r->contains("error")) return json{{"error", (*r)["error"]}};
+    return (*r)["result"];
+  }
+
+  FaultInjectionEnv env_{5};
+  std::unique_ptr<Engine> engine_;
+  std::unique_ptr<Server> server_;
+  std::thread thread_;
+  std::unique_ptr<Client> client_;
+};
+
+TEST_F(ExpiryProtocolTest, SetOptionsTtlAndPersistAnswerLikeRedis) {
+  EXPECT_EQ(Result("ttl", {"k"}), -2);
+  EXPECT_EQ(Result("set", {"k", "v"}), true);
+  EXPECT_EQ(Result("ttl", {"k"}), -1);
+  EXPECT_EQ(Result("set", {"k", "v", "EX", "10"}), true);
+  EXPECT_EQ(Result("ttl", {"k"}), 10);
+  EXPECT_EQ(Result("pttl", {"k"}), 10000);
+  EXPECT_EQ(Result("set", {"k", "w", "nx"}), nullptr);
+  EXPECT_EQ(Result("set", {"k", "w", "xx", "get", "keepttl"}), "v");
+  EXPECT_EQ(Result("pttl", {"k"}), 10000);
+  EXPECT_EQ(Result("set", {"new", "x", "XX"}), nullptr);
+  EXPECT_EQ(Result("set", {"new", "x", "GET"}), nullptr);  // no old value
+  EXPECT_EQ(Result("set", {"p", "1", "PX", "50"}), true);
+  EXPECT_EQ(Result("persist", {"p"}), 1);
+  EXPECT_EQ(Result("persist", {"p"}), 0);
+  EXPECT_EQ(Result("pexpire", {"p", "250"}), 1);
+  EXPECT_EQ(Result("pttl", {"p"}), 250);
+  EXPECT_EQ(Result("expire", {"absent", "5"}), 0);
+  EXPECT_EQ(Result("expireat", {"p", std::to_string(kStartMs / 1000 + 100)}), 1);
+  EXPECT_EQ(Result("ttl", {"p"}), 100);
+  EXPECT_EQ(Result("pexpireat", {"p", std::to_string(kStartMs + 7)}), 1);
+  EXPECT_EQ(Result("pttl", {"p"}), 7);
+  EXPECT_EQ(Result("set", {"a", "1", "PXAT", std::to_string(kStartMs + 20)}), true);
+  EXPECT_EQ(Result("pttl", {"a"}), 20);
+  env_.AdvanceClock(20'000);
+  EXPECT_EQ(Result("get", {"a"}), nullptr);
+  EXPECT_EQ(Result("exists", {"a", "k"}), 1);
+  EXPECT_EQ(Result("strlen", {"a"}), 0);
+  EXPECT_EQ(Result("mget", {"a", "k"}), json({nullptr, "w"}));
+  EXPECT_EQ(Result("keys", json::array()), json({"k", "new"}));  // not "a" nor "p"
+  EXPECT_EQ(Result("expire", {"k", "0"}), 1);  // deletes
+  EXPECT_EQ(Result("get", {"k"}), nullptr);
+  // key and value still go by name; options are positional words.
+  EXPECT_EQ(Result("set", json::array(), {{"key", "kw"}, {"value", "v"}}), true);
+  EXPECT_EQ(Result("get", {"kw"}), "v");
+}
+
+TEST_F(ExpiryProtocolTest, BadOptionsAreInvalidArgumentWithAReason) {
+  const struct {
+    json args;
+    std::string message_part;
+  } cases[] = {
+      {{"k", "v", "EX"}, "needs a number"},
+      {{"k", "v", "EX", "ten"}, "invalid expire time"},
+      {{"k", "v", "PX", "0"}, "invalid expire time"},
+      {{"k", "v", "EX", "-1"}, "invalid expire time"},
+      {{"k", "v", "EX", "9223372036854775807"}, "invalid expire time"},
+      {{"k", "v", "NX", "XX"}, "NX and XX"},
+      {{"k", "v", "EX", "1", "PX", "1"}, "only one of"},
+      {{"k", "v", "KEEPTTL", "EX", "1"}, "only one of"},
+      {{"k", "v", "SOON"}, "unknown option"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.args.dump());
+    json r = Result("set", c.args);
+    ASSERT_TRUE(r.is_object() && r.contains("error")) << r.dump();
+    EXPECT_EQ(r["error"]["code"], "INVALID_ARGUMENT");
+    EXPECT_NE(r["error"]["message"].get<std::string>().find(c.message_part), std::string::npos)
+        << r.dump();
+  }
+  json r = Result("expire", {"k", "soon"});
+  EXPECT_EQ(r["error"]["code"], "INVALID_ARGUMENT");
+  EXPECT_EQ(Result("get", {"k"}), nullptr);  // nothing was written
+}
+
+}  // namespace
+}  // namespace walkv::rpc
