@@ -5,9 +5,11 @@
 // queue_mu_) and is then the ONLY user of log_, the only applier of mutations to store_, the only
 // writer of last_seq_ and of the token-owned state below. Taking and returning the token under
 // queue_mu_ orders one holder's writes before the next holder's reads. Two kinds of holder:
-//  - A lone writer (Submit, on the caller's thread; LevelDB/RocksDB writer-queue style): when the
-//    token is free, nothing is queued, no cut or stop is pending, the commit thread is not waiting
-//    for the token and the previous batch held one mutation, Submit takes the token and commits
+//  - A lone writer (Submit, on the caller's thread; LevelDB/RocksDB writer-queue style): in
+//    FsyncMode::kAlways, when the token is free, nothing is queued, no cut or stop is pending, the
+//    commit thread is not waiting for the token, the previous batch held one mutation and recent
+//    fdatasyncs took at least kMinSyncMicrosToCommitAlone (engine_impl.cc), Submit takes the token
+//    and commits
 //    its own mutation as a batch of one — encode, Append, fdatasync (FsyncMode::kAlways), apply,
 //    then its callback — with no hand-off to another thread. Mutations submitted meanwhile queue
 //    up; on returning the token it wakes the commit thread if anything is waiting for it.
@@ -169,7 +171,10 @@ class EngineImpl final : public Engine {
   std::vector<MutationResult> results_buffer_;  // CommitBatch's results, reused
   BatchOverlay overlay_{&store_};  // EncodeBatch: the batch's pending values, for counters
   std::vector<PendingWrite> alone_batch_;  // CommitAlone's batch of one, reused
-  uint64_t fsync_ewma_micros_ = 0;   // moving average of fdatasync latency (GatherBatch)
+  // Moving average of fdatasync latency (GatherBatch, MayCommitAlone). Written by the token
+  // holder only; atomic so that MayCommitAlone may read it without the token.
+  // Starts at a guess (kInitialSyncMicrosGuess in engine_impl.cc) that the first syncs replace.
+  std::atomic<uint64_t> fsync_ewma_micros_;
 
   std::atomic<uint64_t> last_seq_{0};
   std::atomic<uint64_t> total_wal_bytes_{0};       // every log byte written since Open
