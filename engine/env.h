@@ -95,7 +95,8 @@ class Env {
 
   // Lowers the calling thread's CPU priority for background work that must not compete with
   // request handling (the snapshot thread). Best effort and irreversible for the thread; the
-  // default does nothing. Env::Posix(): nice +10 for this thread only (setpriority on its tid).
+  // default does nothing. Env::Posix(): nice +10 (at most 19) for this thread only (setpriority on
+  // its tid).
   virtual Status LowerCurrentThreadPriority() { return Status::Ok(); }
 
   // Microseconds since the Unix epoch (wall clock) and on a monotonic clock.
