@@ -5,8 +5,8 @@
 //    mutation applied to the in-memory map. Concurrent mutations share one write and one sync
 //    (group commit).
 //  - Reads (Get/Keys) see only applied, hence durable, mutations; they never wait for a sync.
-//  - Mutations are applied in log (sequence) order by a single commit thread, so results such as
-//    APPEND's new length and a counter's new value follow log order.
+//  - Mutations are applied in log (sequence) order by one committing thread at a time, so results
+//    such as APPEND's new length and a counter's new value follow log order.
 //  - If a write or sync ever fails, the engine is poisoned: that batch and every later mutation
 //    fail with a storage error (IsStorageFailure()), reads keep working, and a restart recovers
 //    from what is on disk.
@@ -73,8 +73,9 @@ class Engine {
  public:
   // Called exactly once per submitted mutation, on the commit thread, after the mutation is durable
   // (per FsyncMode) and applied — or with the error that prevented it. A mutation rejected up
-  // front (engine closing, record too large) gets its callback synchronously inside Submit, on the
-  // caller's thread. Must not block for long and must not wait for another mutation's callback.
+  // front (engine closing, record too large), and one that a lone writer commits itself
+  // (engine_impl.h, "the commit token"; durable and applied all the same), gets its callback
+  // synchronously inside Submit, on the caller's thread. Must not block for long and must not wait for another mutation's callback.
   using Callback = std::function<void(StatusOr<MutationResult>)>;
 
   // Locks options.data_dir (kBusy if another process holds it), creates it (0700) if missing,

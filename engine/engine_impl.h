@@ -1,23 +1,36 @@
-// EngineImpl: the engine behind engine.h — a commit thread doing group commit over the log, a
-// snapshot thread, and the sharded in-memory Store.
+// EngineImpl: the engine behind engine.h — group commit over the log (by a lone writer itself, or
+// by the commit thread), a snapshot thread, and the sharded in-memory Store.
 //
-// Threads and what they own:
-//  - Commit thread (CommitLoop): the ONLY user of log_, the only applier of mutations to store_,
-//    the only writer of last_seq_. It drains queue_ into batches: assigns sequence numbers, encodes
-//    the whole batch (computing counter results as it goes), writes it with one Append and
-//    (FsyncMode::kAlways) one fdatasync, and only then applies the batch to store_ in sequence
-//    order and runs the callbacks. It also performs the
+// The commit token. Exactly one thread at a time commits: it holds the token (committing_, under
+// queue_mu_) and is then the ONLY user of log_, the only applier of mutations to store_, the only
+// writer of last_seq_ and of the token-owned state below. Taking and returning the token under
+// queue_mu_ orders one holder's writes before the next holder's reads. Two kinds of holder:
+//  - A lone writer (Submit, on the caller's thread; LevelDB/RocksDB writer-queue style): in
+//    FsyncMode::kAlways, when the token is free, nothing is queued, no cut or stop is pending, the
+//    commit thread is not waiting for the token, the previous batch held one mutation and recent
+//    fdatasyncs took at least kMinSyncMicrosToCommitAlone (engine_impl.cc), Submit takes the token
+//    and commits
+//    its own mutation as a batch of one — encode, Append, fdatasync (FsyncMode::kAlways), apply,
+//    then its callback — with no hand-off to another thread. Mutations submitted meanwhile queue
+//    up; on returning the token it wakes the commit thread if anything is waiting for it.
+//  - The commit thread (CommitLoop), for everything queued: it drains queue_ into batches,
+//    assigns sequence numbers, encodes the whole batch (computing counter results as it goes),
+//    writes it with one Append and (FsyncMode::kAlways) one fdatasync, and only then applies the
+//    batch to store_ in sequence order and runs the callbacks. It also performs the
 //    "snapshot cut" between two batches (roll the log, start pre-image tracking in the store) when
-//    the snapshot thread asks, so the cut is exactly at a sequence number.
-//  - Snapshot thread (SnapshotLoop): waits for a trigger (timer, log bytes, Snapshot() call), asks
-//    for a cut, streams the store as of the cut into a SnapshotWriter, publishes it and removes
-//    files it made obsolete (RemoveObsoleteFiles, keeping kSnapshotsKept snapshots).
-//  - Any thread: Submit (enqueue), Get/Keys (store_ shared locks), Stats, Snapshot (waits),
-//    SnapshotKeeping (waits, then RemoveObsoleteFiles on the caller's thread).
+//    the snapshot thread asks, so the cut is exactly at a sequence number, and the interval sync.
+// Either way a callback runs with OK only after its record's fdatasync (kAlways) returned OK.
+//  - Snapshot thread (SnapshotLoop), at a lower CPU priority (Env::LowerThreadPriority): waits for
+//    a trigger (timer, log bytes, Snapshot() call), asks for a cut, streams the store as of the cut
+//    into a SnapshotWriter, publishes it and removes files it made obsolete (RemoveObsoleteFiles,
+//    keeping kSnapshotsKept snapshots).
+//  - Any thread: Submit (enqueue, or commit alone), Get/Keys (store_ shared locks), Stats,
+//    Snapshot (waits), SnapshotKeeping (waits, then RemoveObsoleteFiles on the caller's thread).
 //
 // Lock order (never acquire a lock listed earlier while holding a later one):
 //   cleanup_mu_ -> snap_mu_ -> queue_mu_ -> files_mu_ ; store shard locks and the fsync latency
-//   window's lock are leaves.
+//   window's lock are leaves. The commit token is not a lock: it is never waited for while a lock
+//   is held, and its holder takes locks only in this order.
 #pragma once
 
 #include <atomic>
@@ -86,6 +99,17 @@ class EngineImpl final : public Engine {
   };
 
   void StartExpirySweeper();
+  // --- commit token holders (see the header comment) ---
+  // True if a Submit arriving now may take the commit token and commit its mutation alone.
+  bool MayCommitAlone() REQUIRES(queue_mu_);
+  // Submit's lone-writer path: the caller holds the commit token; commits `m` as a batch of one
+  // (callback included), then returns the token.
+  void CommitAlone(Mutation m, Callback done) EXCLUDES(queue_mu_);
+  // Returns the commit token after a batch of `batch_size` mutations; wakes the commit thread if
+  // it has something to do. Called with queue_mu_ held.
+  void ReturnCommitToken(size_t batch_size) REQUIRES(queue_mu_);
+  // FsyncMode::kInterval: syncs the log if bytes are unsynced and the interval is up. Token holder.
+  void MaybeIntervalSync();
 
   // --- commit thread ---
   void CommitLoop();
@@ -93,7 +117,8 @@ class EngineImpl final : public Engine {
   // bounded time — at most half a recent fdatasync, never more than kMaxGatherMicros — for the
   // writers it just acknowledged to submit again, so one sync covers them together with those
   // already queued instead of alternating between two half-size groups. Returns at once when
-  // the expected number is queued, or on stop / cut requests. Single writers never wait.
+  // the expected number is queued, or on stop / cut requests. After a batch of fewer than
+  // kMinGatherBatch mutations it never waits (and a lone writer never comes here).
   void GatherBatch() REQUIRES(queue_mu_);
   void CommitBatch(std::vector<PendingWrite>* batch);
   // Encodes the batch's records into encode_buffer_ with sequence numbers from last_seq_ + 1.
@@ -143,18 +168,25 @@ class EngineImpl final : public Engine {
   bool cut_requested_ GUARDED_BY(queue_mu_) = false;
   size_t gather_target_ GUARDED_BY(queue_mu_) = 0;  // Submit signals when the queue reaches it
   std::optional<CutResult> cut_result_ GUARDED_BY(queue_mu_);
+  bool committing_ GUARDED_BY(queue_mu_) = false;  // the commit token is taken
+  bool commit_thread_wants_token_ GUARDED_BY(queue_mu_) = false;  // lone writers stand aside
+  // Mutations in the previous batch (GatherBatch; a lone writer commits alone only after one).
+  size_t last_batch_size_ GUARDED_BY(queue_mu_) = 1;
   CondVar cut_cv_{&queue_mu_};
 
-  // Commit-thread-only state (also touched by Init before the thread starts and by Close after
-  // it has exited).
+  // Token-owned state: touched only by the commit token's holder (and by Init before the threads
+  // start and by Close after the commit thread has exited).
   std::unique_ptr<log::LogWriter> log_;
   bool log_unsynced_ = false;      // bytes written since the last sync (interval/never modes)
   uint64_t next_interval_sync_ = 0;  // MonotonicMicros of the next interval sync
-  size_t last_batch_size_ = 0;       // mutations in the previous batch
   std::string encode_buffer_;                  // CommitBatch's encoded records, reused
   std::vector<MutationResult> results_buffer_;  // CommitBatch's results, reused
   BatchOverlay overlay_{&store_};  // EncodeBatch: the batch's pending values, for counters
-  uint64_t fsync_ewma_micros_ = 0;   // moving average of fdatasync latency (GatherBatch)
+  std::vector<PendingWrite> alone_batch_;  // CommitAlone's batch of one, reused
+  // Moving average of fdatasync latency (GatherBatch, MayCommitAlone). Written by the token
+  // holder only; atomic so that MayCommitAlone may read it without the token.
+  // Starts at a guess (kInitialSyncMicrosGuess in engine_impl.cc) that the first syncs replace.
+  std::atomic<uint64_t> fsync_ewma_micros_;
 
   std::atomic<uint64_t> last_seq_{0};
   std::atomic<uint64_t> total_wal_bytes_{0};       // every log byte written since Open

@@ -27,6 +27,11 @@ uint64_t EngineImpl::LastSnapshotSeq() {
 }
 
 void EngineImpl::SnapshotLoop() {
+  // Snapshots compete with request handling for the CPU (deflate, copying shards); requests win.
+  Status lowered = env_->LowerCurrentThreadPriority();
+  if (!lowered.ok()) {
+    Log(LogLevel::kWarn, StrCat("snapshot thread keeps normal CPU priority: ", lowered.ToString()));
+  }
   const uint64_t interval = options_.snapshot_interval_seconds * 1'000'000;
   snap_mu_.Lock();
   while (!snapshot_stop_) {

@@ -93,6 +93,12 @@ class Env {
   // itself, so a LockFile at that exact moment fails with kBusy as if the directory were in use.
   virtual StatusOr<bool> IsLocked(const std::string& path) = 0;
 
+  // Lowers the calling thread's CPU priority for background work that must not compete with
+  // request handling (the snapshot thread). Best effort and irreversible for the thread; the
+  // default does nothing. Env::Posix(): nice +10 (at most 19) for this thread only (setpriority on
+  // its tid).
+  virtual Status LowerCurrentThreadPriority() { return Status::Ok(); }
+
   // Microseconds since the Unix epoch (wall clock) and on a monotonic clock.
   virtual uint64_t NowMicros() = 0;
   virtual uint64_t MonotonicMicros() = 0;

@@ -172,9 +172,12 @@ TEST_F(EngineTest, ConcurrentWritersShareFsyncs) {
   for (auto& t : threads) t.join();
   EngineStats stats = db->Stats();
   EXPECT_EQ(stats.mutations_committed, uint64_t{kThreads * kPerThread});
-  // Group commit: one fdatasync per batch, and batches hold more than one mutation.
+  // One fdatasync per batch. Whether batches hold more than one mutation here depends on timing
+  // (the in-memory syncs are instant, so a lone writer often commits alone); that writers
+  // arriving during a commit share the next sync is tested deterministically in
+  // commit_path_test.cc (WritersArrivingDuringALoneCommitShareTheNextSync).
   EXPECT_EQ(stats.fsync_count, stats.commit_batches);
-  EXPECT_LT(stats.commit_batches, stats.mutations_committed);
+  EXPECT_LE(stats.commit_batches, stats.mutations_committed);
 }
 
 TEST_F(EngineTest, SnapshotThenReplayGivesSameState) {
