@@ -59,6 +59,7 @@ TEST_F(RespClientsTest, RedisCliOneShotCommands) {
   EXPECT_EQ(Cli({"ECHO", "x y"}), "x y\n");
   EXPECT_EQ(Cli({"SELECT", "0"}), "OK\n");
   EXPECT_EQ(Cli({"SET", "k", "v"}), "OK\n");
+  EXPECT_EQ(Cli({"SAVE"}), "OK\n");  // the snapshot method, on the blocking pool
   EXPECT_EQ(Cli({"FLUSHDB"}), "OK\n");
   EXPECT_EQ(Cli({"DBSIZE"}), "0\n");
   EXPECT_THAT(Cli({"INFO"}), AllOf(HasSubstr("redis_version:"), HasSubstr("role:master")));
