@@ -451,7 +451,11 @@ RespPlan Command(Args& args, Env& env) {
       AppendRespBulk(out, c->name);
       AppendRespMapHeader(out, 3, env.session.protocol);
       AppendRespBulk(out, "summary");
-      const MethodSpec* method = FindMethod(c->name == "del" ? "delete" : c->name);
+      const std::string_view method_name = c->name == "del"       ? "delete"
+                                           : c->name == "save"    ? "snapshot"
+                                           : c->name == "flushdb" ? "flushall"
+                                                                  : c->name;
+      const MethodSpec* method = FindMethod(method_name);
       AppendRespBulk(out, method != nullptr ? method->summary : "walkv connection command");
       AppendRespBulk(out, "since");
       AppendRespBulk(out, "1.0.0");
