@@ -120,6 +120,7 @@ struct Env {
 };
 
 RespPlan Ping(Args& args, Env&) {
+  if (args.size() > 2) return WrongArity("ping");
   if (args.size() == 2) return Bulk(args[1]);
   return Method("ping", args, RespReply::kStatus);
 }
@@ -191,6 +192,9 @@ RespPlan FlushAll(Args& args, Env&) {
   }
   return Method("flushall", args, RespReply::kOk, args.size());
 }
+
+// SAVE: a snapshot, answered +OK once it is durable (the `snapshot` method, on the blocking pool).
+RespPlan Save(Args& args, Env&) { return Method("snapshot", args, RespReply::kOk, args.size()); }
 
 RespPlan Info(Args& args, Env&) {
   return Method("info", args, RespReply::kInfoText, args.size());  // sections: all of them
@@ -385,6 +389,7 @@ constexpr RespCommand kCommands[] = {
     {"mget", -2, false, false, &MGet, 1, -1, 1},
     {"ping", -1, false, true, &Ping, 0, 0, 0},
     {"quit", -1, false, true, &Quit, 0, 0, 0},
+    {"save", 1, false, false, &Save, 0, 0, 0},
     {"select", 2, false, false, &Select, 0, 0, 0},
     {"set", -3, true, false, &Set, 1, 1, 1},
     {"strlen", 2, false, false, &StrLen, 1, 1, 1},
@@ -446,7 +451,11 @@ RespPlan Command(Args& args, Env& env) {
       AppendRespBulk(out, c->name);
       AppendRespMapHeader(out, 3, env.session.protocol);
       AppendRespBulk(out, "summary");
-      const MethodSpec* method = FindMethod(c->name == "del" ? "delete" : c->name);
+      const std::string_view method_name = c->name == "del"       ? "delete"
+                                           : c->name == "save"    ? "snapshot"
+                                           : c->name == "flushdb" ? "flushall"
+                                                                  : c->name;
+      const MethodSpec* method = FindMethod(method_name);
       AppendRespBulk(out, method != nullptr ? method->summary : "walkv connection command");
       AppendRespBulk(out, "since");
       AppendRespBulk(out, "1.0.0");

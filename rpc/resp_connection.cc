@@ -164,10 +164,12 @@ void RespConnection::HandleCommand(std::vector<std::string>& args) {
   }
   if (auto* immediate = std::get_if<RespImmediate>(&plan)) {
     if (!immediate->reply.empty() && immediate->reply[0] == '-') {
-      service_.CountRejected(immediate->reply.starts_with("-NOAUTH") ||
-                                     immediate->reply.starts_with("-WRONGPASS")
-                                 ? ErrorCode::kUnauthenticated
-                                 : ErrorCode::kInvalidArgument);
+      const std::string_view reply = immediate->reply;
+      service_.CountRejected(
+          reply.starts_with("-NOAUTH") || reply.starts_with("-WRONGPASS")
+              ? ErrorCode::kUnauthenticated
+              : (reply.starts_with("-ERR unknown command") ? ErrorCode::kUnknownMethod
+                                                           : ErrorCode::kInvalidArgument));
     } else {
       service_.CountAnswered();
     }

@@ -59,6 +59,7 @@ TEST_F(RespClientsTest, RedisCliOneShotCommands) {
   EXPECT_EQ(Cli({"ECHO", "x y"}), "x y\n");
   EXPECT_EQ(Cli({"SELECT", "0"}), "OK\n");
   EXPECT_EQ(Cli({"SET", "k", "v"}), "OK\n");
+  EXPECT_EQ(Cli({"SAVE"}), "OK\n");  // the snapshot method, on the blocking pool
   EXPECT_EQ(Cli({"FLUSHDB"}), "OK\n");
   EXPECT_EQ(Cli({"DBSIZE"}), "0\n");
   EXPECT_THAT(Cli({"INFO"}), AllOf(HasSubstr("redis_version:"), HasSubstr("role:master")));
@@ -265,6 +266,64 @@ TEST_F(RespClientsTest, AClientThatNeverReadsIsPausedNotBufferedForever) {
   EXPECT_EQ(RedisCli(s_.resp_port, {"PING"}).out, "PONG\n");
   hog->Abort();
   EXPECT_EQ(RedisCli(s_.resp_port, {"STRLEN", "big"}).out, "1048576\n");
+}
+
+}  // namespace
+}  // namespace walkv::e2e
+
+namespace walkv::e2e {
+namespace {
+
+// Bytes that are not text (NUL, CR LF, 0xFF, invalid UTF-8) in keys and values survive a
+// snapshot (SAVE), more writes in the log after it, and kill -9.
+TEST_F(RespClientsTest, BinaryKeysAndValuesSurviveSnapshotLogAndKill9) {
+  ASSERT_TRUE(RequireTool("/usr/bin/python3", "python3"));
+  const std::string script = R"(
+import sys, redis
+r = redis.Redis(host="127.0.0.1", port=int(sys.argv[1]))
+keys = [bytes([i, 0, 255, 13, 10, 0xc3]) for i in range(256)]
+if sys.argv[2] == "write":
+    p = r.pipeline(transaction=False)
+    for k in keys[:128]:
+        p.set(k, k * 3 + b"\xff\xfe")
+    p.execute()
+    assert r.save()
+    p = r.pipeline(transaction=False)
+    for k in keys[128:]:
+        p.set(k, k * 3 + b"\xff\xfe")
+    p.execute()
+else:
+    assert r.dbsize() == 256, r.dbsize()
+    assert r.mget(keys) == [k * 3 + b"\xff\xfe" for k in keys]
+print("ok")
+)";
+  ProcessResult w = RunProcess(
+      {"/usr/bin/python3", "-c", script, std::to_string(s_.resp_port), "write"}, "", kTimeout);
+  ASSERT_EQ(w.out, "ok\n") << w.err;
+  s_.server->Kill();
+  RespServer again = StartRespServer(dir_.path());
+  ASSERT_NE(again.server, nullptr);
+  EXPECT_THAT(again.server->stderr_text(), HasSubstr("256 keys loaded"));
+  ProcessResult r = RunProcess(
+      {"/usr/bin/python3", "-c", script, std::to_string(again.resp_port), "read"}, "", kTimeout);
+  EXPECT_EQ(r.out, "ok\n") << r.err;
+}
+
+// SIGTERM with RESP connections open (one idle, one that sent commands and does not read):
+// every command already read is answered, the connections are closed, the server exits 0.
+TEST_F(RespClientsTest, SigtermWithRespConnectionsOpenDrainsAndExitsZero) {
+  auto idle = LineSocket::Connect("127.0.0.1", s_.resp_port);
+  auto busy = LineSocket::Connect("127.0.0.1", s_.resp_port);
+  ASSERT_NE(idle, nullptr);
+  ASSERT_NE(busy, nullptr);
+  ASSERT_TRUE(busy->SendAll("SET a 1\r\nINCR n\r\n", Within(kTimeout)));
+  EXPECT_EQ(busy->ReadLine(Within(kTimeout)), "+OK\r");
+  EXPECT_EQ(busy->ReadLine(Within(kTimeout)), ":1\r");
+  ASSERT_TRUE(busy->SendAll("INCR n\r\n", Within(kTimeout)));
+  EXPECT_EQ(busy->ReadLine(Within(kTimeout)), ":2\r");
+  EXPECT_EQ(s_.server->Terminate(), 0);
+  EXPECT_TRUE(idle->WaitForEof(Within(kTimeout)));
+  EXPECT_TRUE(busy->WaitForEof(Within(kTimeout)));
 }
 
 }  // namespace

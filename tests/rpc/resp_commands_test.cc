@@ -66,6 +66,7 @@ TEST_F(RespCommandsTest, DataCommandsAreCallsOfTheMethodTable) {
       {{"flushall"}, "flushall", {}, RespReply::kOk},
       {{"FLUSHDB", "async"}, "flushall", {}, RespReply::kOk},
       {{"info", "server"}, "info", {}, RespReply::kInfoText},
+      {{"SAVE"}, "snapshot", {}, RespReply::kOk},
   };
   for (const Case& c : cases) {
     Planned p = PlanFor(c.args, session_);
@@ -89,6 +90,9 @@ TEST_F(RespCommandsTest, DelOfSeveralKeysIsOneDeleteCallPerKey) {
 
 TEST_F(RespCommandsTest, RedisErrorTexts) {
   EXPECT_EQ(ReplyTo({"GET"}, session_), "-ERR wrong number of arguments for 'get' command\r\n");
+  // Found by resp_parser_fuzzer: PING with two arguments reached the ping method with them.
+  EXPECT_EQ(ReplyTo({"PING", "a", "b"}, session_),
+            "-ERR wrong number of arguments for 'ping' command\r\n");
   EXPECT_EQ(ReplyTo({"get", "a", "b"}, session_),
             "-ERR wrong number of arguments for 'get' command\r\n");
   EXPECT_EQ(ReplyTo({"LPUSH", "list", "x"}, session_),
