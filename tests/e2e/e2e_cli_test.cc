@@ -110,6 +110,8 @@ TEST_F(CliTest, DashXReadsTheLastArgumentFromStdin) {
 TEST_F(CliTest, ScanAndInfoSections) {
   EXPECT_EQ(Cli({"set", "a", "1"}).exit, 0);
   EXPECT_EQ(Cli({"--json", "scan", "0", "*", "1000"}).out, "[\"0\",[\"a\"]]\n");
+  EXPECT_EQ(Cli({"--json", "scan", "0", "MATCH", "a", "COUNT", "1000"}).out,
+            "[\"0\",[\"a\"]]\n");
   EXPECT_EQ(Cli({"--json", "info", "keyspace"}).out, "{\"keyspace\":{\"keys\":1}}\n");
   ProcessResult bad = Cli({"scan", "x"});
   EXPECT_EQ(bad.exit, 1);
