@@ -20,8 +20,8 @@
 #include <utility>
 
 #include "engine/engine.h"
-#include "rpc/completion_queue.h"
 #include "rpc/bind.h"
+#include "rpc/completion_queue.h"
 #include "rpc/methods.h"
 #include "rpc/metrics.h"
 

@@ -1,7 +1,7 @@
 // redis-cli's SCAN keywords at the walkv cli prompt (cli/scan_keywords.h).
-#include "cli/scan_keywords.h"
-
 #include <gtest/gtest.h>
+
+#include "cli/scan_keywords.h"
 
 namespace walkv::cli {
 namespace {

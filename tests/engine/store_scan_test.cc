@@ -172,8 +172,8 @@ TEST(StoreScanTest, PatternFiltersTheKeysReturned) {
   for (const std::string& k : Names("order:", 300)) Set(store, k);
   std::multiset<std::string> seen = FullScan(store, 50, "user:1?", [](size_t) {});
   EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()),
-            std::set<std::string>({"user:10", "user:11", "user:12", "user:13", "user:14",
-                                   "user:15", "user:16", "user:17", "user:18", "user:19"}));
+            std::set<std::string>({"user:10", "user:11", "user:12", "user:13", "user:14", "user:15",
+                                   "user:16", "user:17", "user:18", "user:19"}));
 }
 
 TEST(StoreScanTest, AnyCursorTerminates) {
