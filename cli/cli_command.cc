@@ -3,12 +3,12 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <cstdio>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <memory>
-#include <thread>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cli/cli_session.h"
@@ -27,9 +27,9 @@ struct CliFlags {
   std::string host = rpc::ServerOptions{}.host;
   int port = rpc::ServerOptions{}.port;
   bool json = false;
-  int64_t repeat = 1;       // -r: times to run the command; -1 = until interrupted
-  double interval = 0;      // -i: seconds to wait between runs
-  bool stdin_arg = false;   // -x: the last argument is all of stdin
+  int64_t repeat = 1;                // -r: times to run the command; -1 = until interrupted
+  double interval = 0;               // -i: seconds to wait between runs
+  bool stdin_arg = false;            // -x: the last argument is all of stdin
   std::vector<std::string> command;  // method and arguments; empty for the prompt
 };
 

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "cli/aliases.h"
+#include "cli/scan_keywords.h"
 #include "rpc/methods.h"
 
 namespace walkv::cli {
@@ -30,10 +31,13 @@ CommandOutcome CliSession::Execute(const std::vector<std::string>& words) {
   if (Status connected = Connect(); !connected.ok()) {
     return {Kind::kTransportError, "walkv: " + connected.message() + "\n"};
   }
-  nlohmann::json args = nlohmann::json::array();
-  for (size_t i = 1; i < words.size(); ++i) args.push_back(words[i]);
-
   const std::string_view method = ResolveAlias(words[0]);
+  std::vector<std::string> sent = words;
+  sent[0] = std::string(method);
+  sent = RewriteScanKeywords(std::move(sent));  // redis-cli's SCAN cursor MATCH p COUNT n
+  nlohmann::json args = nlohmann::json::array();
+  for (size_t i = 1; i < sent.size(); ++i) args.push_back(sent[i]);
+
   StatusOr<nlohmann::json> response = client_->Call(method, std::move(args));
   if (!response.ok()) {
     client_.reset();  // the stream is in an unknown state; reconnect next time

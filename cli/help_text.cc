@@ -29,6 +29,7 @@ std::string HelpText() {
       "Prompt commands:\n"
       "  help [method]         This text, or one method.\n"
       "  quit, exit            Leave the prompt (so does Ctrl-D).\n"
+      "  <Tab>                 Completes a method name.\n"
       "Quoting: \"a b\" is one word; inside double quotes \\n \\r \\t \\b \\a \\\\ \\\" and \\xHH "
       "work;\n"
       "inside single quotes only \\' does.\n";

@@ -77,8 +77,7 @@ class Store {
   std::vector<std::string> Keys(std::string_view pattern) const;
   // Like Keys, but stops and returns nullopt as soon as more than `max_keys` keys match, so a
   // bounded `keys` never builds a huge answer.
-  std::optional<std::vector<std::string>> KeysUpTo(std::string_view pattern,
-                                                   size_t max_keys) const;
+  std::optional<std::vector<std::string>> KeysUpTo(std::string_view pattern, size_t max_keys) const;
   // One step of a cursor scan (Redis SCAN's guarantee): starting with cursor 0 and passing each
   // returned cursor back until 0 comes back, every key present for the whole scan is returned at
   // least once, however the shards' tables grow or shrink in between; a key may be returned more

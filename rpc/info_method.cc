@@ -136,9 +136,9 @@ MethodResult RunInfo(MethodContext& ctx, std::vector<std::string>& args) {
     if (EqualsIgnoreAsciiCase(s.name, wanted)) only = &s;
   }
   if (!all && only == nullptr) {
-    return Failure{ErrorCode::kInvalidArgument, "info: no section \"" +
-                                                    std::string(wanted.substr(0, 64)) +
-                                                    "\"; sections: " + NameList()};
+    return Failure{
+        ErrorCode::kInvalidArgument,
+        "info: no section \"" + std::string(wanted.substr(0, 64)) + "\"; sections: " + NameList()};
   }
   InfoInputs in{ctx, ctx.engine.Stats(), ctx.metrics.ToJson()};
   json out = json::object();

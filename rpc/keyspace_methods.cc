@@ -36,7 +36,8 @@ MethodResult RunKeys(MethodContext& ctx, std::vector<std::string>& args) {
     if (!bounded.has_value()) {
       return Invalid("keys: more than " + std::to_string(bound) + " keys match \"" + pattern +
                      "\" (the server's --max-keys-reply); use scan to list them in steps, e.g. "
-                     "{\"method\":\"scan\",\"args\":[\"0\",\"" + pattern +
+                     "{\"method\":\"scan\",\"args\":[\"0\",\"" +
+                     pattern +
                      "\",\"1000\"]} and again with each returned cursor until it is \"0\"");
     }
     keys = std::move(*bounded);

@@ -48,8 +48,7 @@ std::variant<Call, ErrorResponse> ParseCallGeneric(std::string_view line) {
   for (auto it = request.kwargs.begin(); it != request.kwargs.end(); ++it) {
     kwargs.push_back(KeywordArg{it.key(), ArgOf(it.value())});
   }
-  return Bind(
-      CallParts{std::move(request.id), request.method, args, kwargs, request.b64_results});
+  return Bind(CallParts{std::move(request.id), request.method, args, kwargs, request.b64_results});
 }
 
 }  // namespace walkv::rpc

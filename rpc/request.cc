@@ -213,8 +213,9 @@ std::variant<Request, ErrorResponse> ParseRequest(std::string_view line) {
   }
   if (auto encoding = root.find(kEncodingMember); encoding != root.end() && !encoding->is_null()) {
     if (!encoding->is_string() || (*encoding != kB64Encoding && *encoding != "utf8")) {
-      return Invalid(req.id, "encoding must be \"b64\" (strings that are not UTF-8 come back as "
-                             "{\"b64\": base64}) or \"utf8\" (the default)");
+      return Invalid(req.id,
+                     "encoding must be \"b64\" (strings that are not UTF-8 come back as "
+                     "{\"b64\": base64}) or \"utf8\" (the default)");
     }
     req.b64_results = *encoding == kB64Encoding;
   }

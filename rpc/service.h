@@ -21,8 +21,8 @@
 
 #include "engine/engine.h"
 #include "rpc/auth.h"
-#include "rpc/completion_queue.h"
 #include "rpc/bind.h"
+#include "rpc/completion_queue.h"
 #include "rpc/methods.h"
 #include "rpc/metrics.h"
 

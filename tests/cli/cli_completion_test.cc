@@ -1,9 +1,8 @@
 // Tab completion's word list (cli/completion.h): made from the method table, the aliases and the
 // prompt's own commands; case-insensitive prefixes.
-#include "cli/completion.h"
-
 #include <gtest/gtest.h>
 
+#include "cli/completion.h"
 #include "rpc/methods.h"
 
 namespace walkv::cli {

@@ -64,6 +64,7 @@ TEST_F(ServeFlagsTest, ServeDefaultsAreTheOptionStructs) {
   EXPECT_EQ(SizeValue(ServeDefault("--max-request-bytes")),
             std::to_string(server_.max_request_bytes));
   EXPECT_EQ(ServeDefault("--max-connections"), std::to_string(server_.max_connections));
+  EXPECT_EQ(ServeDefault("--max-keys-reply"), std::to_string(server_.max_keys_reply));
   EXPECT_EQ(ServeDefault("--threads"), std::to_string(rpc::DefaultIoThreads()));
 }
 

@@ -72,9 +72,13 @@ TEST_F(CliTest, BytesThatAreNotUtf8RoundTrip) {
   // Typed as redis-cli escapes at the prompt (stdin is a pipe: one command per line).
   ProcessResult typed = Cli({}, "set \"k\\xff\" \"a\\xffb\\x00c\"\nget \"k\\xff\"\n");
   EXPECT_EQ(typed.exit, 0) << typed.err;
-  EXPECT_EQ(typed.out, std::string("OK\na\xff" "b\0c\n", 9));
+  EXPECT_EQ(typed.out, std::string("OK\na\xff"
+                                   "b\0c\n",
+                                   9));
   // As raw bytes in argv; --json shows them as {"b64": ...}.
-  EXPECT_EQ(Cli({"get", "k\xff"}).out, std::string("a\xff" "b\0c\n", 6));
+  EXPECT_EQ(Cli({"get", "k\xff"}).out, std::string("a\xff"
+                                                   "b\0c\n",
+                                                   6));
   EXPECT_EQ(Cli({"--json", "get", "k\xff"}).out, "{\"b64\":\"Yf9iAGM=\"}\n");
   EXPECT_EQ(Cli({"--json", "keys"}).out, "[{\"b64\":\"a/8=\"}]\n");
 }
@@ -110,6 +114,7 @@ TEST_F(CliTest, DashXReadsTheLastArgumentFromStdin) {
 TEST_F(CliTest, ScanAndInfoSections) {
   EXPECT_EQ(Cli({"set", "a", "1"}).exit, 0);
   EXPECT_EQ(Cli({"--json", "scan", "0", "*", "1000"}).out, "[\"0\",[\"a\"]]\n");
+  EXPECT_EQ(Cli({"--json", "scan", "0", "MATCH", "a", "COUNT", "1000"}).out, "[\"0\",[\"a\"]]\n");
   EXPECT_EQ(Cli({"--json", "info", "keyspace"}).out, "{\"keyspace\":{\"keys\":1}}\n");
   ProcessResult bad = Cli({"scan", "x"});
   EXPECT_EQ(bad.exit, 1);

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/entry_table.h"
 #include "engine/store.h"
 
 namespace walkv {
@@ -44,6 +45,52 @@ std::vector<std::string> Names(const std::string& prefix, int n) {
   std::vector<std::string> out;
   for (int i = 0; i < n; ++i) out.push_back(prefix + std::to_string(i));
   return out;
+}
+
+// A bucket is a home position, not a slot: at a load factor near 7/8 probe runs are long, and a
+// delete shifts later run members back by a slot — possibly across the cursor. Visiting buckets
+// one by one while keys are deleted and re-inserted (size constant, so no growth) must still
+// return every key that stays.
+TEST(EntryTableScanTest, BucketsKeepTheirEntriesWhileDeletesShiftSlots) {
+  EntryTable table;
+  table.Reserve(896);
+  ASSERT_EQ(table.capacity(), 1024u);
+  auto insert = [&](const std::string& k) {
+    auto [slot, inserted] = table.FindOrClaim(k, HashKey(k));
+    ASSERT_TRUE(inserted);
+    *slot = StoreEntry::New(k, "");
+  };
+  auto remove = [&](const std::string& k) {
+    StoreEntry* e = table.Remove(k, HashKey(k));
+    ASSERT_NE(e, nullptr);
+    StoreEntry::Free(e);
+  };
+  const std::vector<std::string> stable = Names("stable-", 600);
+  std::vector<std::string> churn = Names("churn-", 296);
+  // Churn keys first, so that in a probe run they tend to sit before stable ones: deleting them
+  // shifts stable entries back.
+  for (const std::string& k : churn) insert(k);
+  for (const std::string& k : stable) insert(k);
+  ASSERT_EQ(table.capacity(), 1024u);
+  std::set<std::string> seen;
+  std::vector<const StoreEntry*> bucket;
+  int generation = 0;
+  for (size_t b = 0; b < table.capacity(); ++b) {
+    bucket.clear();
+    table.AppendBucket(b, &bucket);
+    for (const StoreEntry* e : bucket) seen.emplace(e->key());
+    // Replace every churn key: deletes shift run members back, inserts fill the holes.
+    ++generation;
+    for (size_t i = 0; i < churn.size(); ++i) {
+      remove(churn[i]);
+      churn[i] = "churn-" + std::to_string(generation) + "-" + std::to_string(i);
+      insert(churn[i]);
+    }
+    ASSERT_EQ(table.capacity(), 1024u);
+  }
+  size_t missing = 0;
+  for (const std::string& k : stable) missing += seen.contains(k) ? 0 : 1;
+  EXPECT_EQ(missing, 0u);
 }
 
 TEST(StoreScanTest, UnchangedStoreIsScannedExactlyOnce) {
@@ -125,8 +172,8 @@ TEST(StoreScanTest, PatternFiltersTheKeysReturned) {
   for (const std::string& k : Names("order:", 300)) Set(store, k);
   std::multiset<std::string> seen = FullScan(store, 50, "user:1?", [](size_t) {});
   EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()),
-            std::set<std::string>({"user:10", "user:11", "user:12", "user:13", "user:14",
-                                   "user:15", "user:16", "user:17", "user:18", "user:19"}));
+            std::set<std::string>({"user:10", "user:11", "user:12", "user:13", "user:14", "user:15",
+                                   "user:16", "user:17", "user:18", "user:19"}));
 }
 
 TEST(StoreScanTest, AnyCursorTerminates) {

@@ -38,8 +38,8 @@ TEST(Base64Test, RoundTripsEveryLength) {
 }
 
 TEST(Base64Test, RefusesWhatIsNotCanonical) {
-  for (const char* bad : {"a", "ab", "abc", "ab=c", "=abc", "a===", "ab c", "YW\n=", "YWJ=",
-                          "/x==", "ab-_", "YWI==="}) {
+  for (const char* bad : {"a", "ab", "abc", "ab=c", "=abc", "a===", "ab c",
+                          "YW\n=", "YWJ=", "/x==", "ab-_", "YWI==="}) {
     EXPECT_FALSE(Base64Decode(bad).has_value()) << bad;
   }
   EXPECT_EQ(Base64Decode(""), "");
@@ -91,12 +91,12 @@ TEST(BinaryValuesTest, ExactBytesWithOptInValidJsonWithout) {
   auto c = served.Connect();
   const std::string key("k\xff", 2);
   const std::string value = AllBytes();
-  ASSERT_TRUE(c->SendRaw(json({{"id", 1},
-                               {"method", "set"},
-                               {"args", {BytesToJson(key), BytesToJson(value)}}})
-                             .dump() +
-                         "\n")
-                  .ok());
+  ASSERT_TRUE(
+      c->SendRaw(
+           json({{"id", 1}, {"method", "set"}, {"args", {BytesToJson(key), BytesToJson(value)}}})
+               .dump() +
+           "\n")
+          .ok());
   ASSERT_EQ((*c->Receive())["result"], true);
 
   // Without opt-in: valid JSON, the bad bytes replaced.

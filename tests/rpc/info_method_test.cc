@@ -1,6 +1,8 @@
 // `info [section]` over the protocol in front of the real engine: every section is there with the
 // documented fields, `info <section>` answers that section alone (any case), an unknown section is
 // INVALID_ARGUMENT naming the sections.
+#include "rpc/info_method.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -8,7 +10,6 @@
 #include <string>
 
 #include "rpc/client.h"
-#include "rpc/info_method.h"
 #include "tests/rpc/served_engine.h"
 #include "tests/util/temp_dir.h"
 

@@ -88,9 +88,9 @@ TEST(ScanMethodTest, InvalidCursorOrCountIsInvalidArgument) {
   walkv::testing::TempDir dir;
   Served served(dir.Sub("data"));
   auto c = served.Connect();
-  for (json args : {json{"abc"}, json{"-1"}, json{"1.5"}, json{""}, json{" 1"},
-                    json{"99999999999999999999999"}, json{"0", "*", "0"},
-                    json{"0", "*", "ten"}, json{"0", "*", "1000001"}}) {
+  for (json args :
+       {json{"abc"}, json{"-1"}, json{"1.5"}, json{""}, json{" 1"}, json{"99999999999999999999999"},
+        json{"0", "*", "0"}, json{"0", "*", "ten"}, json{"0", "*", "1000001"}}) {
     auto r = c->Call("scan", args);
     ASSERT_TRUE(r.ok());
     auto error = RpcErrorOf(*r);
