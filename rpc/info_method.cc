@@ -119,6 +119,29 @@ std::string NameList() {
   return out + ", all";
 }
 
+// `info` without a section (the contract's info()): the counters every earlier release answered
+// at the top level keep their names and places, next to the sections. The `server` section also
+// carries what the old `server` object held (connections, requests_total, ops, errors), so a client
+// reading info.server.ops keeps working.
+void AddFlatCounters(const InfoInputs& in, json* out) {
+  const EngineStats& s = in.stats;
+  const json persistence = PersistenceSection(in);
+  for (const char* field : {"log_bytes", "log_segments", "last_seq", "fsync_count",
+                            "fsync_p50_micros", "fsync_p99_micros", "fsync_max_micros",
+                            "commit_batches", "mutations_committed", "last_snapshot",
+                            "poisoned_reason", "recovery"}) {
+    (*out)[field] = persistence[field];
+  }
+  (*out)["keys"] = s.keys;
+  (*out)["approx_memory_bytes"] = s.approx_memory_bytes;
+  (*out)["uptime_micros"] = s.uptime_micros;
+  (*out)["uptime_seconds"] = s.uptime_micros / 1000000;
+  json& server = (*out)["server"];
+  for (const auto& [field, value] : in.metrics.items()) {
+    if (!server.contains(field)) server[field] = value;
+  }
+}
+
 }  // namespace
 
 std::vector<std::string_view> InfoSectionNames() {
@@ -145,6 +168,7 @@ MethodResult RunInfo(MethodContext& ctx, std::vector<std::string>& args) {
   for (const Section& s : kSections) {
     if (all || &s == only) out[std::string(s.name)] = s.build(in);
   }
+  if (args.empty()) AddFlatCounters(in, &out);
   return out;
 }
 
