@@ -69,10 +69,10 @@ struct Mutation {
   std::string value;  // empty for kDelete / kFlushAll; the delta for kIncrBy / kDecrBy
   MutationRequest request = MutationRequest::kAsIs;  // counters: type is kSet
   uint64_t deadline_ms = 0;  // kSetWithDeadline / kExpireAt: unix ms, > 0; otherwise 0
-  ExpiryRequest expiry;      // kSetWithOptions / kExpire
-  SetOptions set_options;    // kSetWithOptions
+  ExpiryRequest expiry = {};    // kSetWithOptions / kExpire
+  SetOptions set_options = {};  // kSetWithOptions
   // kBatch: its parts, in order (types kSet, kDelete, kSetWithDeadline; no nested batch).
-  std::vector<Mutation> batch;
+  std::vector<Mutation> batch = {};
 };
 
 // What applying a mutation produced; filled in after it is durable and applied, in log order.
@@ -85,7 +85,7 @@ struct MutationResult {
   bool applied = true;      // kSetWithOptions, kBatchIfNoneExist: false when NX / XX / "none
                             // exists" did not hold (nothing written)
   bool return_old = false;  // kSetWithOptions with GET: the result is old_value
-  std::optional<std::string> old_value;  // kSetWithOptions with GET: the value before
+  std::optional<std::string> old_value = {};  // kSetWithOptions with GET: the value before
 };
 
 }  // namespace walkv
