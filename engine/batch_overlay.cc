@@ -37,6 +37,9 @@ void BatchOverlay::Add(const Mutation& m) {
       pending_.clear();
       flushed_ = true;
       break;
+    case MutationType::kBatch:
+      for (const Mutation& part : m.batch) Add(part);
+      break;
   }
 }
 

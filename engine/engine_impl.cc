@@ -38,7 +38,7 @@ constexpr uint64_t kMinSyncMicrosToCommitAlone = 20;
 constexpr uint64_t kInitialSyncMicrosGuess = 100;
 
 uint64_t EncodedSizeEstimate(const Mutation& m) {
-  return log::kRecordHeaderSize + 5 + m.key.size() + m.value.size();
+  return log::kRecordHeaderSize + PayloadSizeBound(m);
 }
 
 }  // namespace
@@ -138,12 +138,8 @@ void EngineImpl::StartExpirySweeper() {
 StatusOr<uint64_t> EngineImpl::SweepExpired() { return sweeper_->SweepAll(); }
 
 void EngineImpl::Submit(Mutation m, Callback done) {
-  if (m.request == MutationRequest::kInvalid) {
-    done(Status::InvalidArgument(m.value));
-    return;
-  }
-  if (m.key.size() + m.value.size() + 5 > log::kMaxRecordPayload) {
-    done(Status::InvalidArgument("key and value together exceed the 1 GiB record limit"));
+  if (Status s = CheckSubmittable(m); !s.ok()) {
+    done(std::move(s));
     return;
   }
   bool alone = false;

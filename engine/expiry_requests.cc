@@ -35,6 +35,17 @@ Mutation PersistRequest(std::string key) {
   return m;
 }
 
+Mutation BatchSetRequest(std::vector<std::string> pairs, bool only_if_none_exist) {
+  Mutation m;
+  m.type = MutationType::kBatch;
+  m.request = only_if_none_exist ? MutationRequest::kBatchIfNoneExist : MutationRequest::kAsIs;
+  m.batch.reserve(pairs.size() / 2);
+  for (size_t i = 0; i + 1 < pairs.size(); i += 2) {
+    m.batch.push_back({MutationType::kSet, std::move(pairs[i]), std::move(pairs[i + 1])});
+  }
+  return m;
+}
+
 Mutation InvalidRequest(std::string why) {
   Mutation m;
   m.value = std::move(why);

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "engine/mutation.h"
 
@@ -18,6 +19,10 @@ Mutation SetRequest(std::string key, std::string value, ExpiryRequest expiry,
 // EXPIRE/PEXPIRE (kRelative) or EXPIREAT/PEXPIREAT (kAbsolute).
 Mutation ExpireRequest(std::string key, ExpiryRequest expiry);
 Mutation PersistRequest(std::string key);
+// MSET (only_if_none_exist: MSETNX): one kBatch record of SETs, applied all-or-nothing.
+// `pairs` holds key, value, key, value, ... (an even number, at least 2).
+Mutation BatchSetRequest(std::vector<std::string> pairs, bool only_if_none_exist);
+
 // A request refused with kInvalidArgument and `why` (for bad arguments found while building one).
 Mutation InvalidRequest(std::string why);
 

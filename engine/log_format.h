@@ -13,7 +13,7 @@
 //     length     u32 LE   payload length in bytes (<= kMaxRecordPayload)
 //     seq        u64 LE   sequence number; exactly previous + 1 (the first is first_seq)
 //     type       u8       MutationType (1 SET, 2 DELETE, 3 APPEND, 4 FLUSHALL,
-//                         5 SET_WITH_DEADLINE, 6 EXPIRE_AT, 7 PERSIST)
+//                         5 SET_WITH_DEADLINE, 6 EXPIRE_AT, 7 PERSIST, 8 BATCH)
 //     payload    SET/APPEND: varint32 key length, key bytes, value bytes (the rest)
 //                DELETE: key bytes (the whole payload)
 //                FLUSHALL: empty
@@ -21,8 +21,10 @@
 //                                   > 0), value bytes (the rest)
 //                EXPIRE_AT: u64 LE deadline (unix ms, > 0), key bytes (the rest)
 //                PERSIST: key bytes (the whole payload)
+//                BATCH: varint32 count, then per part: u8 type (SET, DELETE, SET_WITH_DEADLINE),
+//                       varint32 length, that type's payload (engine/record_payload.h)
 //
-// Versions: 1 wrote types 1-4 only; 2 (this build) adds types 5-7. Both are read, and a reader
+// Versions: 1 wrote types 1-4 only; 2 (this build) adds types 5-8. Both are read, and a reader
 // accepts every known type in either (a version-1 segment that held no record when a version-2
 // build started is continued by it).
 //

@@ -3,6 +3,7 @@
 #include "engine/coding.h"
 #include "engine/crc.h"
 #include "engine/log_format.h"
+#include "engine/record_payload.h"
 
 namespace walkv::log {
 namespace {
@@ -28,52 +29,21 @@ std::string_view TypeName(MutationType type) {
       return "EXPIRE_AT";
     case MutationType::kPersist:
       return "PERSIST";
+    case MutationType::kBatch:
+      return "BATCH";
   }
   return "?";
 }
 
-// Splits a record payload into key and value according to its type. False if the framing is
-// impossible (a key length running past the payload, bytes after FLUSHALL, a missing or zero
-// deadline).
+// Splits a record payload into key, value and deadline according to its type
+// (engine/record_payload.h). False if the framing is impossible.
 bool DecodePayload(MutationType type, std::string_view payload, RecordView* rec) {
-  rec->deadline_ms = 0;
-  switch (type) {
-    case MutationType::kSet:
-    case MutationType::kAppend: {
-      std::string_view key;
-      if (!GetLengthPrefixed(&payload, &key)) return false;
-      rec->key = key;
-      rec->value = payload;
-      return true;
-    }
-    case MutationType::kDelete:
-    case MutationType::kPersist:
-      rec->key = payload;
-      rec->value = {};
-      return true;
-    case MutationType::kFlushAll:
-      rec->key = {};
-      rec->value = {};
-      return payload.empty();
-    case MutationType::kSetWithDeadline: {
-      std::string_view key;
-      uint64_t deadline = 0;
-      if (!GetLengthPrefixed(&payload, &key) || !GetFixed64(&payload, &deadline)) return false;
-      rec->key = key;
-      rec->value = payload;
-      rec->deadline_ms = deadline;
-      return deadline > 0;
-    }
-    case MutationType::kExpireAt: {
-      uint64_t deadline = 0;
-      if (!GetFixed64(&payload, &deadline)) return false;
-      rec->key = payload;
-      rec->value = {};
-      rec->deadline_ms = deadline;
-      return deadline > 0;
-    }
-  }
-  return false;
+  MutationView view;
+  if (!DecodeRecordPayload(type, payload, &view)) return false;
+  rec->key = view.key;
+  rec->value = view.value;
+  rec->deadline_ms = view.deadline_ms;
+  return true;
 }
 
 // Decodes the record starting at `offset` (< bytes.size()), checking everything but sequence

@@ -19,7 +19,7 @@ struct RecordView {
   uint64_t seq = 0;
   MutationType type = MutationType::kSet;
   std::string_view key;
-  std::string_view value;
+  std::string_view value;   // a BATCH: its whole payload (DecodeBatchParts, record_payload.h)
   uint64_t deadline_ms = 0;  // SET_WITH_DEADLINE, EXPIRE_AT: unix ms (> 0); otherwise 0
   uint64_t offset = 0;  // byte offset of the record's first header byte in the segment
   uint64_t size = 0;    // header + payload bytes

@@ -8,6 +8,7 @@
 #include "engine/crc.h"
 #include "engine/file_names.h"
 #include "engine/log_format.h"
+#include "engine/record_payload.h"
 
 namespace walkv::log {
 
@@ -32,33 +33,7 @@ void EncodeRecord(uint64_t seq, const Mutation& m, std::string* dst) {
   dst->append(8, '\0');
   PutFixed64(dst, seq);
   dst->push_back(static_cast<char>(m.type));
-  switch (m.type) {
-    case MutationType::kSet:
-    case MutationType::kAppend:
-      assert(m.key.size() <= UINT32_MAX);
-      PutVarint32(dst, static_cast<uint32_t>(m.key.size()));
-      dst->append(m.key);
-      dst->append(m.value);
-      break;
-    case MutationType::kDelete:
-    case MutationType::kPersist:
-      dst->append(m.key);
-      break;
-    case MutationType::kFlushAll:
-      break;
-    case MutationType::kSetWithDeadline:
-      assert(m.key.size() <= UINT32_MAX && m.deadline_ms > 0);
-      PutVarint32(dst, static_cast<uint32_t>(m.key.size()));
-      dst->append(m.key);
-      PutFixed64(dst, m.deadline_ms);
-      dst->append(m.value);
-      break;
-    case MutationType::kExpireAt:
-      assert(m.deadline_ms > 0);
-      PutFixed64(dst, m.deadline_ms);
-      dst->append(m.key);
-      break;
-  }
+  EncodeRecordPayload(m, dst);
   const size_t payload = dst->size() - start - kRecordHeaderSize;
   // Callers bound key and value sizes far below this (the RPC layer's request limit).
   assert(payload <= kMaxRecordPayload);

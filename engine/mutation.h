@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace walkv {
 
@@ -19,10 +20,11 @@ enum class MutationType : uint8_t {
   kSetWithDeadline = 5,  // key := value, expiring at deadline_ms
   kExpireAt = 6,         // key's deadline := deadline_ms (a no-op if absent)
   kPersist = 7,          // key's deadline is removed (a no-op if absent or without one)
+  kBatch = 8,            // `batch` (SETs, DELETEs, SET_WITH_DEADLINEs) applied all-or-nothing
 };
 
 // The highest MutationType a record may carry.
-inline constexpr MutationType kLastMutationType = MutationType::kPersist;
+inline constexpr MutationType kLastMutationType = MutationType::kBatch;
 
 // What a submitted Mutation asks the commit thread to do. In memory only: never encoded. A
 // request is resolved by the commit thread, in log order, against the state the earlier
@@ -38,6 +40,7 @@ enum class MutationRequest : uint8_t {
   kExpire,          // key's deadline := `expiry` if the key exists (a past deadline deletes it)
   kPersist,         // remove key's deadline if it has one
   kDeleteIfExpired, // the active sweep: delete key if its deadline has passed
+  kBatchIfNoneExist, // MSETNX: the kBatch of SETs, only if none of its keys exists
   kInvalid,         // refused at Submit with kInvalidArgument; `value` says why
 };
 
@@ -66,8 +69,10 @@ struct Mutation {
   std::string value;  // empty for kDelete / kFlushAll; the delta for kIncrBy / kDecrBy
   MutationRequest request = MutationRequest::kAsIs;  // counters: type is kSet
   uint64_t deadline_ms = 0;  // kSetWithDeadline / kExpireAt: unix ms, > 0; otherwise 0
-  ExpiryRequest expiry;      // kSetWithOptions / kExpire
-  SetOptions set_options;    // kSetWithOptions
+  ExpiryRequest expiry = {};    // kSetWithOptions / kExpire
+  SetOptions set_options = {};  // kSetWithOptions
+  // kBatch: its parts, in order (types kSet, kDelete, kSetWithDeadline; no nested batch).
+  std::vector<Mutation> batch = {};
 };
 
 // What applying a mutation produced; filled in after it is durable and applied, in log order.
@@ -77,9 +82,10 @@ struct MutationResult {
                             // had a deadline) before
   uint64_t new_length = 0;  // kAppend: length in bytes of the value after appending
   int64_t counter = 0;      // kIncrBy / kDecrBy: the key's value after the change
-  bool applied = true;      // kSetWithOptions: false when NX / XX did not hold (nothing written)
+  bool applied = true;      // kSetWithOptions, kBatchIfNoneExist: false when NX / XX / "none
+                            // exists" did not hold (nothing written)
   bool return_old = false;  // kSetWithOptions with GET: the result is old_value
-  std::optional<std::string> old_value;  // kSetWithOptions with GET: the value before
+  std::optional<std::string> old_value = {};  // kSetWithOptions with GET: the value before
 };
 
 }  // namespace walkv

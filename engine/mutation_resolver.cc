@@ -7,6 +7,8 @@
 
 #include "engine/counter.h"
 #include "engine/expiry.h"
+#include "engine/log_format.h"
+#include "engine/record_payload.h"
 
 namespace walkv {
 namespace {
@@ -38,6 +40,29 @@ void BecomeSet(Mutation* m, uint64_t deadline_ms) {
 }
 
 }  // namespace
+
+uint64_t PayloadSizeBound(const Mutation& m) {
+  uint64_t bytes = 5 + 8 + m.key.size() + m.value.size();
+  for (const Mutation& part : m.batch) bytes += 1 + 5 + PayloadSizeBound(part);
+  return bytes;
+}
+
+Status CheckSubmittable(const Mutation& m) {
+  if (m.request == MutationRequest::kInvalid) return Status::InvalidArgument(m.value);
+  if (m.type == MutationType::kBatch) {
+    if (m.batch.empty()) return Status::InvalidArgument("a batch needs at least one mutation");
+    for (const Mutation& part : m.batch) {
+      if (!IsBatchPartType(part.type) || part.request != MutationRequest::kAsIs ||
+          (part.type == MutationType::kSetWithDeadline && part.deadline_ms == 0)) {
+        return Status::InvalidArgument("a batch holds only plain sets and deletes");
+      }
+    }
+  }
+  if (PayloadSizeBound(m) > log::kMaxRecordPayload) {
+    return Status::InvalidArgument("key and value together exceed the 1 GiB record limit");
+  }
+  return Status::Ok();
+}
 
 bool NeedsResolution(const Mutation& m, bool deadlines_possible) {
   if (m.request != MutationRequest::kAsIs) return true;
@@ -142,6 +167,16 @@ Resolution ResolveMutation(Mutation* m, const BatchOverlay& overlay, uint64_t no
       std::optional<KeyState> state = overlay.StateOf(m->key);
       if (!state || !IsExpired(state->deadline_ms, now_ms)) return Resolution::kNoRecord;
       m->type = MutationType::kDelete;
+      m->request = MutationRequest::kAsIs;
+      return Resolution::kLog;
+    }
+    case MutationRequest::kBatchIfNoneExist: {
+      for (const Mutation& part : m->batch) {
+        if (LiveState(overlay, part.key, now_ms)) {
+          result->applied = false;
+          return Resolution::kNoRecord;
+        }
+      }
       m->request = MutationRequest::kAsIs;
       return Resolution::kLog;
     }

@@ -39,6 +39,14 @@ Resolution ResolveMutation(Mutation* m, const BatchOverlay& overlay, uint64_t no
 // but a plain mutation, and — when some key may carry a deadline — plain APPENDs too.
 bool NeedsResolution(const Mutation& m, bool deadlines_possible);
 
+// An upper bound of the bytes m's record payload takes (a batch: all its parts).
+uint64_t PayloadSizeBound(const Mutation& m);
+
+// Whether `m` may be submitted at all, checked at Submit before it is queued: kInvalid requests,
+// records over the 1 GiB limit, and batches that are empty or hold a part that is not a plain
+// SET / DELETE / SET_WITH_DEADLINE are kInvalidArgument.
+Status CheckSubmittable(const Mutation& m);
+
 // True if `m` (a plain mutation) may give a key a deadline.
 inline bool SetsDeadline(const Mutation& m) {
   return m.type == MutationType::kSetWithDeadline || m.type == MutationType::kExpireAt;

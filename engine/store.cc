@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "engine/glob.h"
+#include "engine/record_payload.h"
 
 namespace walkv {
 namespace {
@@ -220,7 +221,35 @@ void Store::SavePreImage(Shard& shard, std::string_view key, uint64_t hash) {
 }
 
 void Store::Apply(const Mutation& m, MutationResult* result) {
+  if (m.type == MutationType::kBatch) {
+    std::vector<MutationView> parts;
+    parts.reserve(m.batch.size());
+    for (const Mutation& p : m.batch) parts.push_back({p.type, p.key, p.value, p.deadline_ms});
+    ApplyBatch(parts);
+    return;
+  }
   Apply(m.type, m.key, m.value, m.deadline_ms, result);
+}
+
+void Store::ApplyBatch(const std::vector<MutationView>& parts) {
+  // Every shard the batch touches is locked, in index order, for the whole batch: a reader sees
+  // each key either before the batch or after it.
+  std::vector<size_t> shard_of(parts.size());
+  std::vector<size_t> locked;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    shard_of[i] = ShardIndex(HashKey(parts[i].key));
+    locked.push_back(shard_of[i]);
+  }
+  std::sort(locked.begin(), locked.end());
+  locked.erase(std::unique(locked.begin(), locked.end()), locked.end());
+  for (size_t s : locked) shards_[s].mu.Lock();
+  MutationResult ignored;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const MutationView& p = parts[i];
+    ApplyToShard(shards_[shard_of[i]], p.type, p.key, HashKey(p.key), p.value, p.deadline_ms,
+                 &ignored);
+  }
+  for (auto it = locked.rbegin(); it != locked.rend(); ++it) shards_[*it].mu.Unlock();
 }
 
 void Store::Apply(MutationType type, std::string_view key, std::string_view value,
@@ -246,9 +275,20 @@ void Store::Apply(MutationType type, std::string_view key, std::string_view valu
     return;
   }
 
+  if (type == MutationType::kBatch) {
+    std::vector<MutationView> parts;
+    // The log reader checked the framing (a record that fails it is damage, never applied).
+    if (DecodeBatchParts(value, &parts)) ApplyBatch(parts);
+    return;
+  }
   uint64_t hash = HashKey(key);
   Shard& shard = shards_[ShardIndex(hash)];
   WriterLock lock(&shard.mu);
+  ApplyToShard(shard, type, key, hash, value, deadline_ms, result);
+}
+
+void Store::ApplyToShard(Shard& shard, MutationType type, std::string_view key, uint64_t hash,
+                         std::string_view value, uint64_t deadline_ms, MutationResult* result) {
   SavePreImage(shard, key, hash);
   switch (type) {
     case MutationType::kSet:
@@ -292,7 +332,8 @@ void Store::Apply(MutationType type, std::string_view key, std::string_view valu
       break;
     }
     case MutationType::kFlushAll:
-      break;  // handled above
+    case MutationType::kBatch:
+      break;  // handled by Apply
   }
 }
 

@@ -40,6 +40,7 @@
 #include "engine/expiry.h"
 #include "engine/mutation.h"
 #include "engine/mutex.h"
+#include "engine/record_payload.h"
 #include "engine/thread_annotations.h"
 
 namespace walkv {
@@ -119,6 +120,8 @@ class Store {
   // `deadline_ms`: for kSetWithDeadline and kExpireAt (the record's deadline); otherwise 0.
   void Apply(MutationType type, std::string_view key, std::string_view value,
              uint64_t deadline_ms, MutationResult* result);
+  // (kBatch: `value` is the record's payload, engine/record_payload.h; its parts are applied
+  // with every shard they touch locked at once, so no reader sees part of a batch.)
   // Inserts an entry during snapshot load (the key must not repeat). deadline_ms 0: none.
   void Load(std::string_view key, std::string_view value, uint64_t deadline_ms = 0);
   // Sizes every shard's table for `keys` keys in total (spread evenly by the hash), so a load or
@@ -153,6 +156,12 @@ class Store {
   };
 
   uint64_t NowMs() const { return NowUnixMillis(clock_); }
+  // Applies one single-key mutation (not kFlushAll / kBatch). Caller holds shard.mu exclusively.
+  void ApplyToShard(Shard& shard, MutationType type, std::string_view key, uint64_t hash,
+                    std::string_view value, uint64_t deadline_ms, MutationResult* result)
+      REQUIRES(shard.mu);
+  // Applies a batch's parts with all their shards locked (in index order).
+  void ApplyBatch(const std::vector<MutationView>& parts) NO_THREAD_SAFETY_ANALYSIS;
   // The deadline of key in `shard` (0: none). Caller holds shard.mu.
   static uint64_t DeadlineIn(const Shard& shard, std::string_view key) REQUIRES_SHARED(shard.mu);
   // True if key (present in shard) is expired now; reads the clock only if the shard has any

@@ -22,6 +22,7 @@
 #include "engine/log_format.h"
 #include "engine/log_reader.h"
 #include "engine/log_writer.h"
+#include "engine/record_payload.h"
 #include "engine/mutation.h"
 #include "fuzz/fuzz_check.h"
 
@@ -38,12 +39,26 @@ Decoded Parse(std::string_view bytes, uint64_t first_seq) {
   d.scan = ParseSegment(bytes, first_seq, [&](const RecordView& r) {
     Mutation m{r.type, std::string(r.key), std::string(r.value)};
     m.deadline_ms = r.deadline_ms;
+    if (r.type == MutationType::kBatch) {
+      m.value.clear();
+      std::vector<MutationView> parts;
+      FUZZ_CHECK(DecodeBatchParts(r.value, &parts), "a delivered BATCH does not decode");
+      for (const MutationView& p : parts) {
+        Mutation part{p.type, std::string(p.key), std::string(p.value)};
+        part.deadline_ms = p.deadline_ms;
+        m.batch.push_back(std::move(part));
+      }
+    }
     d.mutations.push_back(std::move(m));
   });
   return d;
 }
 
 bool Same(const Mutation& a, const Mutation& b) {
+  if (a.batch.size() != b.batch.size()) return false;
+  for (size_t i = 0; i < a.batch.size(); ++i) {
+    if (!Same(a.batch[i], b.batch[i])) return false;
+  }
   return a.type == b.type && a.key == b.key && a.value == b.value &&
          a.deadline_ms == b.deadline_ms;
 }
@@ -65,6 +80,19 @@ void Run(FuzzedDataProvider& in) {
     }
     if (m.type == MutationType::kSetWithDeadline || m.type == MutationType::kExpireAt) {
       m.deadline_ms = in.ConsumeIntegralInRange<uint64_t>(1, UINT64_MAX);
+    }
+    if (m.type == MutationType::kBatch) {  // 1-4 parts: SET, DELETE or SET_WITH_DEADLINE
+      m.key.clear();
+      const size_t parts = in.ConsumeIntegralInRange<size_t>(1, 4);
+      for (size_t p = 0; p < parts; ++p) {
+        static constexpr MutationType kPartTypes[] = {
+            MutationType::kSet, MutationType::kDelete, MutationType::kSetWithDeadline};
+        Mutation part{kPartTypes[in.ConsumeIntegralInRange<size_t>(0, 2)],
+                      in.ConsumeRandomLengthString(64), ""};
+        if (part.type != MutationType::kDelete) part.value = in.ConsumeRandomLengthString(64);
+        if (part.type == MutationType::kSetWithDeadline) part.deadline_ms = 1 + p;
+        m.batch.push_back(std::move(part));
+      }
     }
     mutations.push_back(std::move(m));
   }

@@ -118,6 +118,24 @@ Mutation PExpireAtMutation(std::vector<std::string>& args) {
 Mutation PersistMutation(std::vector<std::string>& args) {
   return PersistRequest(std::move(args[0]));
 }
+// mset / msetnx: key value [key value ...] as one all-or-nothing record.
+Mutation BatchSet(std::vector<std::string>& args, bool only_if_none_exist, const char* method) {
+  if (args.size() % 2 != 0) {
+    return InvalidRequest(std::string(method) + " takes key value pairs, got an odd number (" +
+                          std::to_string(args.size()) + ") of arguments");
+  }
+  for (size_t i = 0; i < args.size(); i += 2) {
+    if (args[i].size() > kMaxKeyBytes) {
+      return InvalidRequest(std::string(method) + ": key is " + std::to_string(args[i].size()) +
+                            " bytes, the limit is " + std::to_string(kMaxKeyBytes));
+    }
+  }
+  return BatchSetRequest(std::move(args), only_if_none_exist);
+}
+Mutation MSetMutation(std::vector<std::string>& args) { return BatchSet(args, false, "mset"); }
+Mutation MSetNxMutation(std::vector<std::string>& args) { return BatchSet(args, true, "msetnx"); }
+json OneIfApplied(const MutationResult& r) { return json(r.applied ? 1 : 0); }
+
 // set: true once stored; null when NX / XX did not hold; with GET, the old value (or null).
 json SetResult(const MutationResult& r) {
   if (r.return_old) return r.old_value.has_value() ? json(*r.old_value) : json(nullptr);
@@ -142,6 +160,7 @@ constexpr ParamSpec kCursor{"cursor", 64};
 constexpr ParamSpec kMatch{"match", kMaxKeyBytes};
 constexpr ParamSpec kCount{"count", 64};
 constexpr ParamSpec kOption{"option", 64};  // set's options: only named in its usage
+constexpr ParamSpec kPairs{"key value", kUnlimited};  // mset's further pairs: usage only
 constexpr ParamSpec kSeconds{"seconds", 64};
 constexpr ParamSpec kMilliseconds{"milliseconds", 64};
 constexpr ParamSpec kUnixSeconds{"unix_seconds", 64};
@@ -189,6 +208,12 @@ constexpr MethodSpec kMethods[] = {
      "--max-keys-reply: use scan for more."},
     {"mget", 1, kUnlimited, {kKey}, false, MethodKind::kRead, &MGet, nullptr, nullptr,
      "Returns the value of each key, (nil) for a missing one."},
+    {"mset", 2, kUnlimited, {kKey, kValue, kPairs}, false, MethodKind::kWrite, nullptr,
+     &MSetMutation, &True,
+     "Sets every key to its value, all or nothing (one log record, one fsync)."},
+    {"msetnx", 2, kUnlimited, {kKey, kValue, kPairs}, false, MethodKind::kWrite, nullptr,
+     &MSetNxMutation, &OneIfApplied,
+     "Like mset, but only if none of the keys exists; 1 if set, else 0."},
     {"persist", 1, 1, {kKey}, true, MethodKind::kWrite, nullptr, &PersistMutation,
      &OneIfExisted, "Removes key's expiry; 1 if it had one, else 0."},
     {"pexpire", 2, 2, {kKey, kMilliseconds}, true, MethodKind::kWrite, nullptr,

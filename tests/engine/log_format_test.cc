@@ -427,7 +427,7 @@ TEST(LogFormatTest, WrongFirstSeqIsDamage) {
 TEST(LogFormatTest, UnknownRecordTypeIsDamageEvenWithAGoodChecksum) {
   std::vector<uint64_t> offsets;
   const std::string seg = MakeSegment(1, SomeMutations(3), &offsets);
-  for (uint8_t type : {0, 8, 0x81, 0xff}) {
+  for (uint8_t type : {0, 9, 0x81, 0xff}) {
     std::string bad = seg;
     bad[offsets[1] + 16] = static_cast<char>(type);
     FixRecordCrc(&bad, offsets[1]);

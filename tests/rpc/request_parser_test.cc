@@ -356,11 +356,13 @@ TEST(RequestParserTest, UsageNamesRequiredAndOptionalParameters) {
   EXPECT_EQ(Usage(*FindMethod("ping")), "");
   EXPECT_EQ(Usage(*FindMethod("mget")), "key [key ...]");
   EXPECT_EQ(Usage(*FindMethod("incrby")), "key delta");
+  EXPECT_EQ(Usage(*FindMethod("mset")), "key value [key value ...]");
 }
 
 TEST(RequestParserTest, OnlySetAndFlushallAnswerDone) {
   for (const MethodSpec& m : MethodTable()) {
-    EXPECT_EQ(ResultMeansDone(m), m.name == "set" || m.name == "flushall") << m.name;
+    EXPECT_EQ(ResultMeansDone(m), m.name == "set" || m.name == "flushall" || m.name == "mset")
+        << m.name;
   }
 }
 
