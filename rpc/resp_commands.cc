@@ -217,8 +217,8 @@ RespPlan Set(Args& args, Env&) {
   if (nx) call_args.emplace_back("NX");
   if (xx) call_args.emplace_back("XX");
   if (get) call_args.emplace_back("GET");
-  const RespReply reply = get ? RespReply::kBulkOrNull
-                              : (nx || xx ? RespReply::kOkOrNull : RespReply::kOk);
+  const RespReply reply =
+      get ? RespReply::kBulkOrNull : (nx || xx ? RespReply::kOkOrNull : RespReply::kOk);
   return Method("set", call_args, reply, 0);
 }
 
@@ -254,9 +254,9 @@ RespPlan Persist(Args& args, Env&) { return Method("persist", args, RespReply::k
 // Every walkv value is a string: TYPE string filters nothing, another type returns no keys.
 RespPlan Scan(Args& args, Env&) {
   const std::string& cursor = args[1];
-  const bool decimal = !cursor.empty() && cursor.size() <= 20 &&
-                       std::all_of(cursor.begin(), cursor.end(),
-                                   [](char c) { return c >= '0' && c <= '9'; });
+  const bool decimal =
+      !cursor.empty() && cursor.size() <= 20 &&
+      std::all_of(cursor.begin(), cursor.end(), [](char c) { return c >= '0' && c <= '9'; });
   uint64_t cursor_value = 0;
   if (!decimal || std::from_chars(cursor.data(), cursor.data() + cursor.size(), cursor_value).ec !=
                       std::errc()) {
@@ -333,9 +333,8 @@ RespPlan Save(Args& args, Env&) { return Method("snapshot", args, RespReply::kOk
 // INFO [section ...]: the `info` method's JSON sections rendered as Redis's text
 // (rpc/resp_info_text.h). Sections with nothing from the engine are answered here.
 RespPlan Info(Args& args, Env&) {
-  const RespInfoSections sections =
-      RespInfoSectionsFor(Args(std::make_move_iterator(args.begin() + 1),
-                               std::make_move_iterator(args.end())));
+  const RespInfoSections sections = RespInfoSectionsFor(
+      Args(std::make_move_iterator(args.begin() + 1), std::make_move_iterator(args.end())));
   std::optional<std::string> json_section = RespInfoMethodSection(sections);
   if (!json_section) return Bulk(RespInfoText(json::object(), sections));
   Args call_args = {std::move(*json_section)};
@@ -468,9 +467,10 @@ RespPlan Hello(Args& args, Env& env) {
     }
   }
   if (env.auth.required() && !env.session.authenticated) {
-    return Error("NOAUTH HELLO must be called with the client already authenticated, otherwise "
-                 "the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the "
-                 "client and select the RESP protocol version at the same time");
+    return Error(
+        "NOAUTH HELLO must be called with the client already authenticated, otherwise "
+        "the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the "
+        "client and select the RESP protocol version at the same time");
   }
   env.session.protocol = protocol;
   if (set_name) env.session.name = name;
@@ -503,11 +503,11 @@ struct RespCommand {
   std::string_view name;  // lower case
   int arity;              // Redis's: N = exactly N words (name included), -N = at least N
   bool write;
-  bool before_auth;       // allowed before AUTH
+  bool before_auth;  // allowed before AUTH
   Handler handler;
   int first_key, last_key, key_step;  // COMMAND's key positions
-  std::string_view method;  // the method it calls, for COMMAND DOCS's summary ("" = none)
-  std::string_view group;   // COMMAND DOCS's group, as Redis files the command
+  std::string_view method;            // the method it calls, for COMMAND DOCS's summary ("" = none)
+  std::string_view group;             // COMMAND DOCS's group, as Redis files the command
 };
 
 constexpr RespCommand kCommands[] = {

@@ -38,22 +38,22 @@ namespace walkv::rpc {
 
 // Per-connection RESP state.
 struct RespSession {
-  uint64_t id = 0;           // CLIENT ID, HELLO's id
-  int protocol = 2;          // 2 or 3 (HELLO 3)
+  uint64_t id = 0;   // CLIENT ID, HELLO's id
+  int protocol = 2;  // 2 or 3 (HELLO 3)
   bool authenticated = false;
-  std::string name;          // CLIENT SETNAME
+  std::string name;  // CLIENT SETNAME
 };
 
 // How a method's JSON result becomes a RESP reply.
 enum class RespReply : uint32_t {
-  kOk,             // true -> +OK (flushall, plain set)
-  kOkOrNull,       // true -> +OK, null -> nil (SET NX/XX that did not hold)
-  kStatus,         // "PONG" -> +PONG
-  kInteger,        // number -> :n; a bool -> :1/:0 (delete, summed over a DEL's keys)
-  kBulkOrNull,     // string -> $len bytes, null -> $-1 (RESP3 _)
-  kArrayOfBulks,   // [string|null, ...] -> *n of bulks/nulls (mget, keys)
-  kScan,           // scan's ["cursor", [keys]] -> *2 $cursor *n keys
-  kScanNoKeys,     // the same with no keys (SCAN ... TYPE of a kind walkv does not hold)
+  kOk,            // true -> +OK (flushall, plain set)
+  kOkOrNull,      // true -> +OK, null -> nil (SET NX/XX that did not hold)
+  kStatus,        // "PONG" -> +PONG
+  kInteger,       // number -> :n; a bool -> :1/:0 (delete, summed over a DEL's keys)
+  kBulkOrNull,    // string -> $len bytes, null -> $-1 (RESP3 _)
+  kArrayOfBulks,  // [string|null, ...] -> *n of bulks/nulls (mget, keys)
+  kScan,          // scan's ["cursor", [keys]] -> *2 $cursor *n keys
+  kScanNoKeys,    // the same with no keys (SCAN ... TYPE of a kind walkv does not hold)
   // info's object -> one bulk of "# Section\r\nname:value\r\n" lines. The sections INFO asked
   // for (rpc/resp_info_text.h) ride in the bits above kInfoText: see RespInfoReply().
   kInfoText = 1u << 8,
@@ -69,7 +69,7 @@ struct RespMethodCalls {
 };
 
 struct RespImmediate {
-  std::string reply;       // the encoded reply, "\r\n" included
+  std::string reply;         // the encoded reply, "\r\n" included
   bool close_after = false;  // QUIT
 };
 

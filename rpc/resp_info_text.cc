@@ -101,7 +101,7 @@ class InfoReader {
   }
 
   uint64_t Number(const char* name) const {
-    const json* v = section_.contains(name) ? &section_[name]
+    const json* v = section_.contains(name)                       ? &section_[name]
                     : (info_.is_object() && info_.contains(name)) ? &info_[name]
                                                                   : nullptr;
     if (v == nullptr || !v->is_number()) return 0;
@@ -148,7 +148,8 @@ void AppendRedisFields(std::string& t, int section, const json& info, const Info
       t += "maxmemory_policy:noeviction\r\n";
       return;
     case kPersistence: {
-      const json snapshot = in.section().value("last_snapshot", info.value("last_snapshot", json()));
+      const json snapshot =
+          in.section().value("last_snapshot", info.value("last_snapshot", json()));
       const uint64_t saved_micros =
           snapshot.is_object() ? snapshot.value("unix_micros", uint64_t{0}) : 0;
       t += "loading:0\r\n";
@@ -164,10 +165,10 @@ void AppendRedisFields(std::string& t, int section, const json& info, const Info
       const std::string commands = in.section().contains("requests_total")
                                        ? in.Text("requests_total")
                                        : server.Text("requests_total");
-      const std::string connections = InfoReader(info, "clients").section().contains(
-                                          "connections_total")
-                                          ? InfoReader(info, "clients").Text("connections_total")
-                                          : server.Text("connections_total");
+      const std::string connections =
+          InfoReader(info, "clients").section().contains("connections_total")
+              ? InfoReader(info, "clients").Text("connections_total")
+              : server.Text("connections_total");
       t += "total_connections_received:" + connections + "\r\n";
       t += "total_commands_processed:" + commands + "\r\n";
       t += "rejected_connections:" + InfoReader(info, "clients").Text("connections_refused") +

@@ -1,5 +1,6 @@
 // INFO's reply on RESP: walkv's `info` result (rpc/info_method.h, a JSON object of sections)
-// rendered as Redis's text format, "# Server\r\nredis_version:7.0.0\r\n...\r\n\r\n# Clients\r\n...".
+// rendered as Redis's text format, "# Server\r\nredis_version:7.0.0\r\n...\r\n\r\n#
+// Clients\r\n...".
 //
 // Redis's section names are accepted (any case): server, clients, memory, persistence, stats,
 // replication, cpu, modules, commandstats, errorstats, cluster, keyspace; "default" (all but

@@ -146,7 +146,7 @@ TEST_F(RespClientsTest, RedisCliExpiryCommandsAnswerLikeRedis) {
   EXPECT_EQ(Cli({"EXPIRE", "fresh", "50"}), "1\n");
   EXPECT_EQ(Cli({"EXPIRE", "missing", "50"}), "0\n");
   EXPECT_EQ(Cli({"PEXPIREAT", "fresh", "4102444800000"}), "1\n");  // 2100-01-01
-  EXPECT_EQ(Cli({"EXPIREAT", "forever", "1"}), "1\n");            // in the past: deleted
+  EXPECT_EQ(Cli({"EXPIREAT", "forever", "1"}), "1\n");             // in the past: deleted
   EXPECT_EQ(Cli({"EXISTS", "forever"}), "0\n");
   EXPECT_EQ(Cli({"PEXPIRE", "fresh", "0"}), "1\n");
   EXPECT_EQ(Cli({"GET", "fresh"}), "\n");
@@ -163,8 +163,7 @@ TEST_F(RespClientsTest, RedisCliInfoSections) {
   Cli({"SET", "b", "2"});
   // redis-cli prints INFO's text as it is when its output is not a terminal, "\r\n" included.
   EXPECT_EQ(Cli({"INFO", "keyspace"}), "# Keyspace\r\ndb0:keys=2,expires=0,avg_ttl=0\r\n");
-  EXPECT_EQ(Cli({"INFO", "replication"}),
-            "# Replication\r\nrole:master\r\nconnected_slaves:0\r\n");
+  EXPECT_EQ(Cli({"INFO", "replication"}), "# Replication\r\nrole:master\r\nconnected_slaves:0\r\n");
   const std::string server = Cli({"INFO", "server"});
   EXPECT_THAT(server, HasSubstr("redis_version:7.0.0\r\n"));
   EXPECT_THAT(server, HasSubstr("tcp_port:"));
@@ -241,8 +240,8 @@ except redis.ResponseError as e:
     assert str(e) == "value is not an integer or out of range", str(e)
 print("ok")
 )";
-  ProcessResult r = RunProcess(
-      {"/usr/bin/python3", "-c", script, std::to_string(s_.resp_port)}, "", kTimeout);
+  ProcessResult r =
+      RunProcess({"/usr/bin/python3", "-c", script, std::to_string(s_.resp_port)}, "", kTimeout);
   EXPECT_EQ(r.exit, 0) << r.out << r.err;
   EXPECT_EQ(r.out, "ok\n") << r.err;
 }
@@ -287,8 +286,8 @@ except redis.ResponseError as e:
     assert str(e) == "invalid expire time in 'set' command", str(e)
 print("ok")
 )";
-  ProcessResult r = RunProcess(
-      {"/usr/bin/python3", "-c", script, std::to_string(s_.resp_port)}, "", kTimeout);
+  ProcessResult r =
+      RunProcess({"/usr/bin/python3", "-c", script, std::to_string(s_.resp_port)}, "", kTimeout);
   EXPECT_EQ(r.exit, 0) << r.out << r.err;
   EXPECT_EQ(r.out, "ok\n") << r.err;
 }
@@ -304,9 +303,10 @@ TEST_F(RespClientsTest, AcknowledgedRespWritesSurviveKill9AndAreVisibleOverJson)
   ASSERT_NE(again, nullptr);
   auto sock = LineSocket::Connect(again->host(), again->port());
   ASSERT_NE(sock, nullptr);
-  ASSERT_TRUE(sock->SendAll("{\"id\":1,\"method\":\"dbsize\"}\n{\"id\":2,\"method\":\"get\","
-                            "\"args\":[\"c\"]}\n",
-                            Within(kTimeout)));
+  ASSERT_TRUE(
+      sock->SendAll("{\"id\":1,\"method\":\"dbsize\"}\n{\"id\":2,\"method\":\"get\","
+                    "\"args\":[\"c\"]}\n",
+                    Within(kTimeout)));
   EXPECT_EQ(sock->ReadLine(Within(kTimeout)), "{\"id\":1,\"result\":301}");
   EXPECT_EQ(sock->ReadLine(Within(kTimeout)), "{\"id\":2,\"result\":\"300\"}");
 }
@@ -358,7 +358,8 @@ TEST_F(RespClientsTest, PipelinedWritesThenReadsAnswerInOrder) {
   ASSERT_TRUE(sock->SendAll(input, Within(kTimeout)));
   for (int i = 0; i < 100; ++i) {
     ASSERT_EQ(sock->ReadLine(Within(kTimeout)), "+OK\r");
-    ASSERT_EQ(sock->ReadLine(Within(kTimeout)), "$" + std::to_string(std::to_string(i).size()) + "\r");
+    ASSERT_EQ(sock->ReadLine(Within(kTimeout)),
+              "$" + std::to_string(std::to_string(i).size()) + "\r");
     ASSERT_EQ(sock->ReadLine(Within(kTimeout)), std::to_string(i) + "\r");
     ASSERT_EQ(sock->ReadLine(Within(kTimeout)), ":" + std::to_string(i + 1) + "\r");
   }

@@ -74,7 +74,9 @@ TEST_F(RespCommandsTest, DataCommandsAreCallsOfTheMethodTable) {
       {{"expire", "k", "10"}, "expire", {"k", "10"}, RespReply::kInteger},
       {{"PEXPIRE", "k", "-1"}, "pexpire", {"k", "-1"}, RespReply::kInteger},
       {{"expireat", "k", "1"}, "expireat", {"k", "1"}, RespReply::kInteger},
-      {{"pexpireat", "k", "1700000000000"}, "pexpireat", {"k", "1700000000000"},
+      {{"pexpireat", "k", "1700000000000"},
+       "pexpireat",
+       {"k", "1700000000000"},
        RespReply::kInteger},
       {{"SAVE"}, "snapshot", {}, RespReply::kOk},
   };
@@ -112,8 +114,7 @@ TEST_F(RespCommandsTest, RedisErrorTexts) {
   EXPECT_EQ(ReplyTo({"SET", "k", "v", "bogus"}, session_), "-ERR syntax error\r\n");
   EXPECT_EQ(ReplyTo({"INCRBY", "k", "x"}, session_),
             "-ERR value is not an integer or out of range\r\n");
-  EXPECT_EQ(ReplyTo({"SELECT", "x"}, session_),
-            "-ERR value is not an integer or out of range\r\n");
+  EXPECT_EQ(ReplyTo({"SELECT", "x"}, session_), "-ERR value is not an integer or out of range\r\n");
   EXPECT_EQ(ReplyTo({"SELECT", "1"}, session_), "-ERR DB index is out of range\r\n");
   EXPECT_EQ(ReplyTo({"SELECT", "0"}, session_), "+OK\r\n");
   EXPECT_EQ(ReplyTo({"FLUSHALL", "later"}, session_), "-ERR syntax error\r\n");
@@ -188,8 +189,8 @@ TEST_F(RespCommandsTest, MethodResultsBecomeRespReplies) {
   EXPECT_EQ(reply(RespReply::kScanNoKeys, json::array({"17", json::array({"a"})})),
             "*2\r\n$2\r\n17\r\n*0\r\n");
   // The flat counters of `info` without arguments are read too.
-  const std::string info = reply(RespInfoReply(RespInfoSectionsFor({})),
-                                 json{{"keys", 3}, {"uptime_seconds", 9}});
+  const std::string info =
+      reply(RespInfoReply(RespInfoSectionsFor({})), json{{"keys", 3}, {"uptime_seconds", 9}});
   EXPECT_THAT(info, HasSubstr("redis_version:7.0.0\r\n"));
   EXPECT_THAT(info, HasSubstr("role:master\r\n"));
   EXPECT_THAT(info, HasSubstr("db0:keys=3,"));
@@ -208,9 +209,11 @@ TEST_F(RespCommandsTest, SetOptionsBecomeTheSetMethodsOptions) {
       {{"SET", "k", "v", "xx", "exat", "4000000000"},
        {"k", "v", "EXAT", "4000000000", "XX"},
        RespReply::kOkOrNull},
-      {{"SET", "k", "v", "GET", "PXAT", "1"}, {"k", "v", "PXAT", "1", "GET"},
+      {{"SET", "k", "v", "GET", "PXAT", "1"},
+       {"k", "v", "PXAT", "1", "GET"},
        RespReply::kBulkOrNull},
-      {{"SET", "k", "v", "KEEPTTL", "XX", "GET"}, {"k", "v", "KEEPTTL", "XX", "GET"},
+      {{"SET", "k", "v", "KEEPTTL", "XX", "GET"},
+       {"k", "v", "KEEPTTL", "XX", "GET"},
        RespReply::kBulkOrNull},
       {{"SET", "k", "v", "NX", "GET"}, {"k", "v", "NX", "GET"}, RespReply::kBulkOrNull},
       // Like Redis: a repeated EX is allowed and the last one wins.
@@ -243,7 +246,7 @@ TEST_F(RespCommandsTest, SetOptionErrorsAreRedisTexts) {
   EXPECT_EQ(ReplyTo({"SET", "k", "v", "EX", "0"}, session_), invalid);
   EXPECT_EQ(ReplyTo({"SET", "k", "v", "PX", "-5"}, session_), invalid);
   EXPECT_EQ(ReplyTo({"SET", "k", "v", "EXAT", "0"}, session_), invalid);
-  EXPECT_EQ(ReplyTo({"SET", "k", "v", "EX", "9223372036854775"}, session_), invalid);  // * 1000
+  EXPECT_EQ(ReplyTo({"SET", "k", "v", "EX", "9223372036854775"}, session_), invalid);     // * 1000
   EXPECT_EQ(ReplyTo({"SET", "k", "v", "PX", "9223372036854775807"}, session_), invalid);  // + now
 }
 
@@ -279,7 +282,8 @@ TEST_F(RespCommandsTest, ScanBecomesTheScanMethod) {
       {{"SCAN", "0"}, {"0", "*", "10"}, RespReply::kScan},
       {{"scan", "42", "match", "user:*"}, {"42", "user:*", "10"}, RespReply::kScan},
       {{"SCAN", "0", "COUNT", "1000", "MATCH", "a?"}, {"0", "a?", "1000"}, RespReply::kScan},
-      {{"SCAN", "0", "COUNT", "99999999999"}, {"0", "*", std::to_string(kMaxScanCount)},
+      {{"SCAN", "0", "COUNT", "99999999999"},
+       {"0", "*", std::to_string(kMaxScanCount)},
        RespReply::kScan},
       {{"SCAN", "0", "TYPE", "string"}, {"0", "*", "10"}, RespReply::kScan},
       {{"SCAN", "0", "TYPE", "list"}, {"0", "*", "10"}, RespReply::kScanNoKeys},
@@ -340,25 +344,38 @@ TEST_F(RespCommandsTest, InfoTextHasRedisSectionsAndWalkvFields) {
       {"clients", {{"connections_current", 3}, {"connections_total", 8}}},
       {"memory", {{"approx_memory_bytes", 1024}}},
       {"persistence",
-       {{"log_bytes", 77}, {"poisoned_reason", ""}, {"recovery", {{"keys", 5}}},
+       {{"log_bytes", 77},
+        {"poisoned_reason", ""},
+        {"recovery", {{"keys", 5}}},
         {"last_snapshot", {{"unix_micros", 1700000000123456}}}}},
       {"stats",
-       {{"requests_total", 12}, {"ops", {{"get", 4}, {"set", 8}}},
+       {{"requests_total", 12},
+        {"ops", {{"get", 4}, {"set", 8}}},
         {"errors", {{"INVALID_ARGUMENT", 2}}}}},
       {"keyspace", {{"keys", 5}}},
   };
   std::string out;
   AppendRespOutcome(out, RespInfoReply(RespInfoSectionsFor({"all"})), info, 2);
-  for (const char* line :
-       {"# Server\r\nredis_version:7.0.0\r\nredis_mode:standalone\r\n", "process_id:42\r\n",
-        "tcp_port:7379\r\n", "uptime_in_days:1\r\n", "version:1.2.3\r\n",
-        "\r\n\r\n# Clients\r\nconnected_clients:3\r\n", "used_memory:1024\r\n",
-        "# Persistence\r\nloading:0\r\n", "rdb_last_save_time:1700000000\r\n",
-        "aof_last_write_status:ok\r\n", "recovery_keys:5\r\n", "log_bytes:77\r\n",
-        "total_commands_processed:12\r\n", "total_connections_received:8\r\n",
-        "# Replication\r\nrole:master\r\n", "# CPU\r\nused_cpu_sys:",
-        "cmdstat_get:calls=4,", "errorstat_INVALID_ARGUMENT:count=2\r\n",
-        "cluster_enabled:0\r\n", "# Keyspace\r\ndb0:keys=5,expires=0,avg_ttl=0\r\n"}) {
+  for (const char* line : {"# Server\r\nredis_version:7.0.0\r\nredis_mode:standalone\r\n",
+                           "process_id:42\r\n",
+                           "tcp_port:7379\r\n",
+                           "uptime_in_days:1\r\n",
+                           "version:1.2.3\r\n",
+                           "\r\n\r\n# Clients\r\nconnected_clients:3\r\n",
+                           "used_memory:1024\r\n",
+                           "# Persistence\r\nloading:0\r\n",
+                           "rdb_last_save_time:1700000000\r\n",
+                           "aof_last_write_status:ok\r\n",
+                           "recovery_keys:5\r\n",
+                           "log_bytes:77\r\n",
+                           "total_commands_processed:12\r\n",
+                           "total_connections_received:8\r\n",
+                           "# Replication\r\nrole:master\r\n",
+                           "# CPU\r\nused_cpu_sys:",
+                           "cmdstat_get:calls=4,",
+                           "errorstat_INVALID_ARGUMENT:count=2\r\n",
+                           "cluster_enabled:0\r\n",
+                           "# Keyspace\r\ndb0:keys=5,expires=0,avg_ttl=0\r\n"}) {
     EXPECT_THAT(out, HasSubstr(line));
   }
   // Only the sections asked for.
