@@ -312,6 +312,37 @@ TEST_F(RespClientsTest, AcknowledgedRespWritesSurviveKill9AndAreVisibleOverJson)
 }
 
 // Raw bytes: a malformed frame or a limit gets Redis's error, then the connection closes.
+// Expiries set over RESP are logged like any write: after kill -9 the deadlines, the removed
+// expiry and the keys an expiry in the past deleted are as acknowledged.
+TEST_F(RespClientsTest, AcknowledgedRespExpiriesSurviveKill9) {
+  std::string input;
+  input += RespCommand({"SET", "ttl", "v", "EX", "1000"});
+  input += RespCommand({"SET", "persisted", "v", "PX", "1000000"});
+  input += RespCommand({"PERSIST", "persisted"});
+  input += RespCommand({"SET", "gone", "v"});
+  input += RespCommand({"EXPIREAT", "gone", "1"});
+  input += RespCommand({"SET", "later", "v"});
+  input += RespCommand({"PEXPIREAT", "later", "4102444800000"});  // 2100-01-01
+  ProcessResult r = RedisCli(s_.resp_port, {"--pipe"}, input, kTimeout);
+  ASSERT_THAT(r.out, HasSubstr("errors: 0, replies: 7")) << r.out << r.err;
+  s_.server->Kill();
+  RespServer again = StartRespServer(dir_.path());
+  ASSERT_NE(again.server, nullptr);
+  auto cli = [&](const std::vector<std::string>& args) {
+    ProcessResult out = RedisCli(again.resp_port, args);
+    EXPECT_EQ(out.exit, 0) << out.err;
+    return out.out;
+  };
+  const int ttl = std::stoi(cli({"TTL", "ttl"}));
+  EXPECT_GT(ttl, 0);
+  EXPECT_LE(ttl, 1000);
+  EXPECT_EQ(cli({"TTL", "persisted"}), "-1\n");
+  EXPECT_EQ(cli({"EXISTS", "gone"}), "0\n");
+  const int64_t later = std::stoll(cli({"PTTL", "later"}));
+  EXPECT_GT(later, int64_t{1000} * 86400 * 365);
+  EXPECT_EQ(cli({"DBSIZE"}), "3\n");
+}
+
 TEST_F(RespClientsTest, ProtocolErrorsAndLimitsAnswerThenClose) {
   struct Case {
     std::string input;
