@@ -2,12 +2,16 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
+#include <iterator>
 #include <optional>
 #include <utility>
 
 #include "engine/glob.h"
 #include "rpc/ascii.h"
+#include "rpc/keyspace_methods.h"
 #include "rpc/resp_encoder.h"
+#include "rpc/resp_info_text.h"
 
 namespace walkv::rpc {
 
@@ -15,6 +19,15 @@ namespace {
 
 using json = nlohmann::json;
 using Args = std::vector<std::string>;
+
+// RespInfoReply: the INFO sections sit above RespReply::kInfoText's bit.
+constexpr int kInfoSectionShift = 9;
+
+std::string ScalarText(const json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_null()) return "";
+  return v.dump();
+}
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -67,6 +80,28 @@ std::optional<int64_t> ParseInt64(std::string_view text) {
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
   return value;
+}
+
+RespImmediate InvalidExpireTime(std::string_view command) {
+  return Error("ERR invalid expire time in '" + std::string(command) + "' command");
+}
+
+// Redis 7's checks of an expiry time `n` in units of `unit_ms` (t_string.c
+// getExpireMillisecondsOrReply, expire.c expireGenericCommand): the conversion to milliseconds
+// and, for a relative time, the addition of now must not overflow; SET's time must be > 0.
+bool ValidExpireTime(int64_t n, int64_t unit_ms, bool relative, bool allow_non_positive) {
+  if (!allow_non_positive && n <= 0) return false;
+  int64_t ms = 0;
+  if (__builtin_mul_overflow(n, unit_ms, &ms)) return false;
+  if (relative) {
+    const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+    int64_t deadline = 0;
+    if (__builtin_add_overflow(ms, now_ms, &deadline)) return false;
+    if (!allow_non_positive && deadline <= 0) return false;
+  }
+  return true;
 }
 
 // Redis 7: "ERR unknown command 'x', with args beginning with: 'a' 'b' ".
@@ -136,19 +171,118 @@ RespPlan Select(Args& args, Env&) {
   return Ok();
 }
 
+// SET key value [NX | XX] [GET] [EX s | PX ms | EXAT unix-s | PXAT unix-ms | KEEPTTL], checked
+// like Redis 7 (t_string.c, parseExtendedStringArgumentsOrReply): NX with XX, two kinds of
+// expiry, KEEPTTL with a time or a time word without its number are syntax errors; the last of
+// a repeated EX wins. The `set` method then gets the options in one canonical order.
 RespPlan Set(Args& args, Env&) {
-  if (args.size() > 3) {
-    static constexpr std::string_view kOptions[] = {"EX",   "PX",  "EXAT", "PXAT",
-                                                    "NX",   "XX",  "GET",  "KEEPTTL"};
-    const std::string option = Upper(args[3]);
-    if (std::find(std::begin(kOptions), std::end(kOptions), option) != std::end(kOptions)) {
-      return Error("ERR SET option '" + option +
-                   "' is not supported by walkv yet (no expiry or conditional set); use plain "
-                   "SET key value");
+  if (args.size() == 3) return Method("set", args, RespReply::kOk);
+  bool nx = false, xx = false, get = false, keepttl = false;
+  std::string time_word;  // "EX", "PX", "EXAT" or "PXAT"
+  std::string time;
+  for (size_t i = 3; i < args.size(); ++i) {
+    const std::string option = Upper(args[i]);
+    const bool has_next = i + 1 < args.size();
+    if (option == "NX" && !xx) {
+      nx = true;
+    } else if (option == "XX" && !nx) {
+      xx = true;
+    } else if (option == "GET") {
+      get = true;
+    } else if (option == "KEEPTTL" && time_word.empty()) {
+      keepttl = true;
+    } else if ((option == "EX" || option == "PX" || option == "EXAT" || option == "PXAT") &&
+               !keepttl && (time_word.empty() || time_word == option) && has_next) {
+      time_word = option;
+      time = args[++i];
+    } else {
+      return SyntaxError();
     }
-    return SyntaxError();
   }
-  return Method("set", args, RespReply::kOk);
+  if (!time_word.empty()) {
+    const std::optional<int64_t> n = ParseInt64(time);
+    if (!n) return NotAnInteger();
+    const bool seconds = time_word == "EX" || time_word == "EXAT";
+    const bool relative = time_word == "EX" || time_word == "PX";
+    if (!ValidExpireTime(*n, seconds ? 1000 : 1, relative, /*allow_non_positive=*/false)) {
+      return InvalidExpireTime("set");
+    }
+  }
+  Args call_args = {std::move(args[1]), std::move(args[2])};
+  if (!time_word.empty()) {
+    call_args.push_back(time_word);
+    call_args.push_back(std::move(time));
+  }
+  if (keepttl) call_args.emplace_back("KEEPTTL");
+  if (nx) call_args.emplace_back("NX");
+  if (xx) call_args.emplace_back("XX");
+  if (get) call_args.emplace_back("GET");
+  const RespReply reply =
+      get ? RespReply::kBulkOrNull : (nx || xx ? RespReply::kOkOrNull : RespReply::kOk);
+  return Method("set", call_args, reply, 0);
+}
+
+// EXPIRE key seconds, PEXPIRE key ms, EXPIREAT key unix-s, PEXPIREAT key unix-ms: 1 if the key
+// exists, else 0; a time <= now deletes the key. Redis 7's NX/XX/GT/LT conditions are refused.
+RespPlan ExpireFamily(Args& args, std::string_view name, int64_t unit_ms, bool relative) {
+  for (size_t i = 3; i < args.size(); ++i) {
+    const std::string option = Upper(args[i]);
+    if (option == "NX" || option == "XX" || option == "GT" || option == "LT") {
+      return Error("ERR " + Upper(name) + " option '" + option +
+                   "' is not supported by walkv: use " + Upper(name) + " key time");
+    }
+    return Error("ERR Unsupported option " + args[i]);
+  }
+  const std::optional<int64_t> n = ParseInt64(args[2]);
+  if (!n) return NotAnInteger();
+  if (!ValidExpireTime(*n, unit_ms, relative, /*allow_non_positive=*/true)) {
+    return InvalidExpireTime(name);
+  }
+  return Method(name, args, RespReply::kInteger);
+}
+
+RespPlan Expire(Args& args, Env&) { return ExpireFamily(args, "expire", 1000, true); }
+RespPlan PExpire(Args& args, Env&) { return ExpireFamily(args, "pexpire", 1, true); }
+RespPlan ExpireAt(Args& args, Env&) { return ExpireFamily(args, "expireat", 1000, false); }
+RespPlan PExpireAt(Args& args, Env&) { return ExpireFamily(args, "pexpireat", 1, false); }
+RespPlan Ttl(Args& args, Env&) { return Method("ttl", args, RespReply::kInteger); }
+RespPlan Pttl(Args& args, Env&) { return Method("pttl", args, RespReply::kInteger); }
+RespPlan Persist(Args& args, Env&) { return Method("persist", args, RespReply::kInteger); }
+
+// SCAN cursor [MATCH pattern] [COUNT n] [TYPE type] -> scan(cursor, pattern, count), checked like
+// Redis 7 (db.c, scanGenericCommand). COUNT is a hint: above walkv's kMaxScanCount it is capped.
+// Every walkv value is a string: TYPE string filters nothing, another type returns no keys.
+RespPlan Scan(Args& args, Env&) {
+  const std::string& cursor = args[1];
+  const bool decimal =
+      !cursor.empty() && cursor.size() <= 20 &&
+      std::all_of(cursor.begin(), cursor.end(), [](char c) { return c >= '0' && c <= '9'; });
+  uint64_t cursor_value = 0;
+  if (!decimal || std::from_chars(cursor.data(), cursor.data() + cursor.size(), cursor_value).ec !=
+                      std::errc()) {
+    return Error("ERR invalid cursor");
+  }
+  std::string pattern = "*";
+  int64_t count = static_cast<int64_t>(kDefaultScanCount);
+  bool other_type = false;
+  for (size_t i = 2; i < args.size(); i += 2) {
+    const std::string option = Upper(args[i]);
+    if (i + 1 >= args.size()) return SyntaxError();
+    if (option == "COUNT") {
+      const std::optional<int64_t> n = ParseInt64(args[i + 1]);
+      if (!n) return NotAnInteger();
+      if (*n < 1) return SyntaxError();
+      count = std::min(*n, static_cast<int64_t>(kMaxScanCount));
+    } else if (option == "MATCH") {
+      pattern = args[i + 1];
+    } else if (option == "TYPE") {
+      other_type = !EqualsIgnoreAsciiCase(args[i + 1], "string");
+    } else {
+      return SyntaxError();
+    }
+  }
+  Args call_args = {std::move(args[1]), std::move(pattern), std::to_string(count)};
+  return Method("scan", call_args, other_type ? RespReply::kScanNoKeys : RespReply::kScan, 0);
 }
 
 RespPlan Get(Args& args, Env&) { return Method("get", args, RespReply::kBulkOrNull); }
@@ -196,8 +330,15 @@ RespPlan FlushAll(Args& args, Env&) {
 // SAVE: a snapshot, answered +OK once it is durable (the `snapshot` method, on the blocking pool).
 RespPlan Save(Args& args, Env&) { return Method("snapshot", args, RespReply::kOk, args.size()); }
 
+// INFO [section ...]: the `info` method's JSON sections rendered as Redis's text
+// (rpc/resp_info_text.h). Sections with nothing from the engine are answered here.
 RespPlan Info(Args& args, Env&) {
-  return Method("info", args, RespReply::kInfoText, args.size());  // sections: all of them
+  const RespInfoSections sections = RespInfoSectionsFor(
+      Args(std::make_move_iterator(args.begin() + 1), std::make_move_iterator(args.end())));
+  std::optional<std::string> json_section = RespInfoMethodSection(sections);
+  if (!json_section) return Bulk(RespInfoText(json::object(), sections));
+  Args call_args = {std::move(*json_section)};
+  return Method("info", call_args, RespInfoReply(sections), 0);
 }
 
 // CONFIG GET: the few parameters clients and redis-benchmark ask for, with values that describe
@@ -326,9 +467,10 @@ RespPlan Hello(Args& args, Env& env) {
     }
   }
   if (env.auth.required() && !env.session.authenticated) {
-    return Error("NOAUTH HELLO must be called with the client already authenticated, otherwise "
-                 "the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the "
-                 "client and select the RESP protocol version at the same time");
+    return Error(
+        "NOAUTH HELLO must be called with the client already authenticated, otherwise "
+        "the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the "
+        "client and select the RESP protocol version at the same time");
   }
   env.session.protocol = protocol;
   if (set_name) env.session.name = name;
@@ -361,38 +503,48 @@ struct RespCommand {
   std::string_view name;  // lower case
   int arity;              // Redis's: N = exactly N words (name included), -N = at least N
   bool write;
-  bool before_auth;       // allowed before AUTH
+  bool before_auth;  // allowed before AUTH
   Handler handler;
   int first_key, last_key, key_step;  // COMMAND's key positions
+  std::string_view method;            // the method it calls, for COMMAND DOCS's summary ("" = none)
+  std::string_view group;             // COMMAND DOCS's group, as Redis files the command
 };
 
 constexpr RespCommand kCommands[] = {
-    {"append", 3, true, false, &Append, 1, 1, 1},
-    {"auth", -2, false, true, &Auth, 0, 0, 0},
-    {"client", -2, false, false, &Client, 0, 0, 0},
-    {"command", -1, false, false, &Command, 0, 0, 0},
-    {"config", -2, false, false, &Config, 0, 0, 0},
-    {"dbsize", 1, false, false, &DbSize, 0, 0, 0},
-    {"decr", 2, true, false, &Decr, 1, 1, 1},
-    {"decrby", 3, true, false, &DecrBy, 1, 1, 1},
-    {"del", -2, true, false, &Del, 1, -1, 1},
-    {"echo", 2, false, false, &Echo, 0, 0, 0},
-    {"exists", -2, false, false, &Exists, 1, -1, 1},
-    {"flushall", -1, true, false, &FlushAll, 0, 0, 0},
-    {"flushdb", -1, true, false, &FlushAll, 0, 0, 0},
-    {"get", 2, false, false, &Get, 1, 1, 1},
-    {"hello", -1, false, true, &Hello, 0, 0, 0},
-    {"incr", 2, true, false, &Incr, 1, 1, 1},
-    {"incrby", 3, true, false, &IncrBy, 1, 1, 1},
-    {"info", -1, false, false, &Info, 0, 0, 0},
-    {"keys", 2, false, false, &Keys, 0, 0, 0},
-    {"mget", -2, false, false, &MGet, 1, -1, 1},
-    {"ping", -1, false, true, &Ping, 0, 0, 0},
-    {"quit", -1, false, true, &Quit, 0, 0, 0},
-    {"save", 1, false, false, &Save, 0, 0, 0},
-    {"select", 2, false, false, &Select, 0, 0, 0},
-    {"set", -3, true, false, &Set, 1, 1, 1},
-    {"strlen", 2, false, false, &StrLen, 1, 1, 1},
+    {"append", 3, true, false, &Append, 1, 1, 1, "append", "string"},
+    {"auth", -2, false, true, &Auth, 0, 0, 0, "auth", "connection"},
+    {"client", -2, false, false, &Client, 0, 0, 0, "", "connection"},
+    {"command", -1, false, false, &Command, 0, 0, 0, "", "server"},
+    {"config", -2, false, false, &Config, 0, 0, 0, "", "server"},
+    {"dbsize", 1, false, false, &DbSize, 0, 0, 0, "dbsize", "server"},
+    {"decr", 2, true, false, &Decr, 1, 1, 1, "decr", "string"},
+    {"decrby", 3, true, false, &DecrBy, 1, 1, 1, "decrby", "string"},
+    {"del", -2, true, false, &Del, 1, -1, 1, "delete", "generic"},
+    {"echo", 2, false, false, &Echo, 0, 0, 0, "", "connection"},
+    {"exists", -2, false, false, &Exists, 1, -1, 1, "exists", "generic"},
+    {"expire", -3, true, false, &Expire, 1, 1, 1, "expire", "generic"},
+    {"expireat", -3, true, false, &ExpireAt, 1, 1, 1, "expireat", "generic"},
+    {"flushall", -1, true, false, &FlushAll, 0, 0, 0, "flushall", "server"},
+    {"flushdb", -1, true, false, &FlushAll, 0, 0, 0, "flushall", "server"},
+    {"get", 2, false, false, &Get, 1, 1, 1, "get", "string"},
+    {"hello", -1, false, true, &Hello, 0, 0, 0, "", "connection"},
+    {"incr", 2, true, false, &Incr, 1, 1, 1, "incr", "string"},
+    {"incrby", 3, true, false, &IncrBy, 1, 1, 1, "incrby", "string"},
+    {"info", -1, false, false, &Info, 0, 0, 0, "info", "server"},
+    {"keys", 2, false, false, &Keys, 0, 0, 0, "keys", "generic"},
+    {"mget", -2, false, false, &MGet, 1, -1, 1, "mget", "string"},
+    {"persist", 2, true, false, &Persist, 1, 1, 1, "persist", "generic"},
+    {"pexpire", -3, true, false, &PExpire, 1, 1, 1, "pexpire", "generic"},
+    {"pexpireat", -3, true, false, &PExpireAt, 1, 1, 1, "pexpireat", "generic"},
+    {"ping", -1, false, true, &Ping, 0, 0, 0, "ping", "connection"},
+    {"pttl", 2, false, false, &Pttl, 1, 1, 1, "pttl", "generic"},
+    {"quit", -1, false, true, &Quit, 0, 0, 0, "", "connection"},
+    {"save", 1, false, false, &Save, 0, 0, 0, "snapshot", "server"},
+    {"scan", -2, false, false, &Scan, 0, 0, 0, "scan", "generic"},
+    {"select", 2, false, false, &Select, 0, 0, 0, "", "connection"},
+    {"set", -3, true, false, &Set, 1, 1, 1, "set", "string"},
+    {"strlen", 2, false, false, &StrLen, 1, 1, 1, "strlen", "string"},
+    {"ttl", 2, false, false, &Ttl, 1, 1, 1, "ttl", "generic"},
 };
 
 const RespCommand* FindCommand(std::string_view name) {
@@ -451,16 +603,12 @@ RespPlan Command(Args& args, Env& env) {
       AppendRespBulk(out, c->name);
       AppendRespMapHeader(out, 3, env.session.protocol);
       AppendRespBulk(out, "summary");
-      const std::string_view method_name = c->name == "del"       ? "delete"
-                                           : c->name == "save"    ? "snapshot"
-                                           : c->name == "flushdb" ? "flushall"
-                                                                  : c->name;
-      const MethodSpec* method = FindMethod(method_name);
+      const MethodSpec* method = c->method.empty() ? nullptr : FindMethod(c->method);
       AppendRespBulk(out, method != nullptr ? method->summary : "walkv connection command");
       AppendRespBulk(out, "since");
       AppendRespBulk(out, "1.0.0");
       AppendRespBulk(out, "group");
-      AppendRespBulk(out, method != nullptr ? "string" : "connection");
+      AppendRespBulk(out, c->group);
     }
     return Reply(std::move(out));
   }
@@ -471,64 +619,6 @@ RespPlan Command(Args& args, Env& env) {
     return Reply(std::move(out));
   }
   return UnknownSubcommand(args[1], "command");
-}
-
-// --- INFO's text --------------------------------------------------------------------------------
-
-std::string ScalarText(const json& v) {
-  if (v.is_string()) return v.get<std::string>();
-  if (v.is_null()) return "";
-  return v.dump();
-}
-
-// name:value lines for every scalar of `object`, nested objects flattened as parent_child.
-void AppendFlattened(std::string& text, const json& object, const std::string& prefix) {
-  for (auto it = object.begin(); it != object.end(); ++it) {
-    const std::string name = prefix + it.key();
-    if (it->is_object()) {
-      AppendFlattened(text, *it, name + "_");
-    } else if (it->is_array()) {
-      text += name + ":" + std::to_string(it->size()) + "\r\n";
-    } else {
-      std::string value = ScalarText(*it);
-      std::replace(value.begin(), value.end(), '\r', ' ');
-      std::replace(value.begin(), value.end(), '\n', ' ');
-      text += name + ":" + value + "\r\n";
-    }
-  }
-}
-
-std::string InfoText(const json& info) {
-  auto number = [&](const json& object, const char* name) -> std::string {
-    return object.is_object() && object.contains(name) ? ScalarText(object[name]) : "0";
-  };
-  const json& server = info.contains("server") ? info["server"] : json::object();
-  std::string t;
-  t += "# Server\r\n";
-  t += "redis_version:" + std::string(kRespCompatibleVersion) + "\r\n";
-  t += "redis_mode:standalone\r\n";
-  t += "server_name:walkv\r\n";
-  t += "uptime_in_seconds:" + number(info, "uptime_seconds") + "\r\n";
-  t += "\r\n# Clients\r\n";
-  t += "connected_clients:" + number(server, "connections_current") + "\r\n";
-  t += "\r\n# Memory\r\n";
-  t += "used_memory:" + number(info, "approx_memory_bytes") + "\r\n";
-  t += "maxmemory:0\r\n";
-  t += "\r\n# Persistence\r\n";
-  t += "loading:0\r\n";
-  t += "aof_enabled:1\r\n";
-  t += "\r\n# Stats\r\n";
-  t += "total_connections_received:" + number(server, "connections_total") + "\r\n";
-  t += "total_commands_processed:" + number(server, "requests_total") + "\r\n";
-  t += "\r\n# Replication\r\n";
-  t += "role:master\r\n";
-  t += "connected_slaves:0\r\n";
-  t += "\r\n# Keyspace\r\n";
-  const std::string keys = number(info, "keys");
-  if (keys != "0") t += "db0:keys=" + keys + ",expires=0,avg_ttl=0\r\n";
-  t += "\r\n# Walkv\r\n";
-  AppendFlattened(t, info, "");
-  return t;
 }
 
 }  // namespace
@@ -569,6 +659,10 @@ void AppendRespOutcome(std::string& out, RespReply reply, const MethodResult& ou
     return;
   }
   const json& result = std::get<json>(outcome);
+  if ((static_cast<uint32_t>(reply) & static_cast<uint32_t>(RespReply::kInfoText)) != 0) {
+    AppendRespBulk(out, RespInfoText(result, static_cast<uint32_t>(reply) >> kInfoSectionShift));
+    return;
+  }
   auto bulk_or_null = [&](const json& v) {
     if (v.is_string()) {
       AppendRespBulk(out, v.get_ref<const std::string&>());
@@ -580,6 +674,23 @@ void AppendRespOutcome(std::string& out, RespReply reply, const MethodResult& ou
     case RespReply::kOk:
       AppendRespSimple(out, "OK");
       return;
+    case RespReply::kOkOrNull:
+      if (result.is_null()) {
+        AppendRespNull(out, protocol);
+      } else {
+        AppendRespSimple(out, "OK");
+      }
+      return;
+    case RespReply::kScan:
+    case RespReply::kScanNoKeys: {
+      const bool well_formed = result.is_array() && result.size() == 2 && result[1].is_array();
+      AppendRespArrayHeader(out, 2);
+      AppendRespBulk(out, well_formed ? ScalarText(result[0]) : "0");
+      const size_t n = well_formed && reply == RespReply::kScan ? result[1].size() : 0;
+      AppendRespArrayHeader(out, n);
+      for (size_t i = 0; i < n; ++i) bulk_or_null(result[1][i]);
+      return;
+    }
     case RespReply::kStatus:
       AppendRespSimple(out, result.is_string() ? result.get<std::string>() : result.dump());
       return;
@@ -601,10 +712,14 @@ void AppendRespOutcome(std::string& out, RespReply reply, const MethodResult& ou
         for (const json& v : result) bulk_or_null(v);
       }
       return;
-    case RespReply::kInfoText:
-      AppendRespBulk(out, InfoText(result));
+    case RespReply::kInfoText:  // handled above, with its sections
       return;
   }
+}
+
+RespReply RespInfoReply(RespInfoSections sections) {
+  return static_cast<RespReply>(static_cast<uint32_t>(RespReply::kInfoText) |
+                                (sections << kInfoSectionShift));
 }
 
 std::vector<std::string_view> RespCommandNames() {

@@ -5,6 +5,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <iterator>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -87,12 +90,92 @@ TEST_F(RespClientsTest, RedisCliPipeLoadsEveryCommandWithoutErrors) {
   EXPECT_EQ(Cli({"GET", "key:1999"}), "value 1999\n");
 }
 
-TEST_F(RespClientsTest, RedisCliScanErrorsCleanlyBecauseScanDoesNotExistYet) {
+TEST_F(RespClientsTest, RedisCliScanReturnsEveryKey) {
+  std::string input;
+  std::vector<std::string> expected;
+  for (int i = 0; i < 2500; ++i) {
+    const std::string key = (i % 2 == 0 ? "even:" : "odd:") + std::to_string(i);
+    input += RespCommand({"SET", key, "v"});
+    expected.push_back(key);
+  }
+  ProcessResult load = RedisCli(s_.resp_port, {"--pipe"}, input, kTimeout);
+  ASSERT_EQ(load.exit, 0) << load.out << load.err;
+
+  auto scanned = [&](const std::vector<std::string>& args) {
+    ProcessResult r = RedisCli(s_.resp_port, args, "", kTimeout);
+    EXPECT_EQ(r.exit, 0) << r.err;
+    std::vector<std::string> keys;
+    std::istringstream lines(r.out);
+    for (std::string line; std::getline(lines, line);) keys.push_back(line);
+    std::sort(keys.begin(), keys.end());
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());  // SCAN may repeat a key
+    return keys;
+  };
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(scanned({"--scan"}), expected);
+  std::vector<std::string> odd;
+  std::copy_if(expected.begin(), expected.end(), std::back_inserter(odd),
+               [](const std::string& k) { return k.starts_with("odd:"); });
+  EXPECT_EQ(scanned({"--scan", "--pattern", "odd:*"}), odd);
+  // The one-shot command: [cursor, keys].
+  EXPECT_EQ(Cli({"SCAN", "0", "MATCH", "even:0", "COUNT", "5000"}), "0\neven:0\n");
+  EXPECT_EQ(Cli({"SCAN", "nope"}), "ERR invalid cursor\n\n");
+}
+
+TEST_F(RespClientsTest, RedisCliExpiryCommandsAnswerLikeRedis) {
+  EXPECT_EQ(Cli({"SET", "session", "data", "EX", "100"}), "OK\n");
+  const int ttl = std::stoi(Cli({"TTL", "session"}));
+  EXPECT_GT(ttl, 0);
+  EXPECT_LE(ttl, 100);
+  const int64_t pttl = std::stoll(Cli({"PTTL", "session"}));
+  EXPECT_GT(pttl, 0);
+  EXPECT_LE(pttl, 100000);
+  EXPECT_EQ(Cli({"TTL", "missing"}), "-2\n");
+  EXPECT_EQ(Cli({"SET", "forever", "x"}), "OK\n");
+  EXPECT_EQ(Cli({"TTL", "forever"}), "-1\n");
+  // NX / XX that do not hold answer nil, GET the old value.
+  EXPECT_EQ(Cli({"SET", "forever", "y", "NX"}), "\n");
+  EXPECT_EQ(Cli({"SET", "absent", "y", "XX"}), "\n");
+  EXPECT_EQ(Cli({"SET", "forever", "y", "XX", "GET"}), "x\n");
+  EXPECT_EQ(Cli({"SET", "fresh", "z", "NX", "PX", "100000"}), "OK\n");
+  EXPECT_EQ(Cli({"SET", "fresh", "z2", "KEEPTTL"}), "OK\n");
+  EXPECT_NE(Cli({"TTL", "fresh"}), "-1\n");
+  EXPECT_EQ(Cli({"PERSIST", "fresh"}), "1\n");
+  EXPECT_EQ(Cli({"PERSIST", "fresh"}), "0\n");
+  EXPECT_EQ(Cli({"TTL", "fresh"}), "-1\n");
+  EXPECT_EQ(Cli({"EXPIRE", "fresh", "50"}), "1\n");
+  EXPECT_EQ(Cli({"EXPIRE", "missing", "50"}), "0\n");
+  EXPECT_EQ(Cli({"PEXPIREAT", "fresh", "4102444800000"}), "1\n");  // 2100-01-01
+  EXPECT_EQ(Cli({"EXPIREAT", "forever", "1"}), "1\n");             // in the past: deleted
+  EXPECT_EQ(Cli({"EXISTS", "forever"}), "0\n");
+  EXPECT_EQ(Cli({"PEXPIRE", "fresh", "0"}), "1\n");
+  EXPECT_EQ(Cli({"GET", "fresh"}), "\n");
+  // Redis's error texts.
+  EXPECT_EQ(Cli({"SET", "k", "v", "EX", "0"}), "ERR invalid expire time in 'set' command\n\n");
+  EXPECT_EQ(Cli({"SET", "k", "v", "EX", "x"}), "ERR value is not an integer or out of range\n\n");
+  EXPECT_EQ(Cli({"SET", "k", "v", "NX", "XX"}), "ERR syntax error\n\n");
+  EXPECT_EQ(Cli({"EXPIRE", "k", "9223372036854775"}),
+            "ERR invalid expire time in 'expire' command\n\n");
+}
+
+TEST_F(RespClientsTest, RedisCliInfoSections) {
   Cli({"SET", "a", "1"});
-  ProcessResult r = RedisCli(s_.resp_port, {"--scan"}, "", kTimeout);
-  ASSERT_TRUE(r.exit.has_value()) << "redis-cli --scan did not finish";
-  EXPECT_NE(*r.exit, 0);
-  EXPECT_THAT(r.out + r.err, HasSubstr("ERR unknown command 'SCAN'"));
+  Cli({"SET", "b", "2"});
+  // redis-cli prints INFO's text as it is when its output is not a terminal, "\r\n" included.
+  EXPECT_EQ(Cli({"INFO", "keyspace"}), "# Keyspace\r\ndb0:keys=2,expires=0,avg_ttl=0\r\n");
+  EXPECT_EQ(Cli({"INFO", "replication"}), "# Replication\r\nrole:master\r\nconnected_slaves:0\r\n");
+  const std::string server = Cli({"INFO", "server"});
+  EXPECT_THAT(server, HasSubstr("redis_version:7.0.0\r\n"));
+  EXPECT_THAT(server, HasSubstr("tcp_port:"));
+  EXPECT_THAT(server, HasSubstr("data_dir:"));  // walkv's own fields follow Redis's
+  EXPECT_THAT(server, Not(HasSubstr("# Keyspace")));
+  const std::string all = Cli({"INFO"});
+  for (const char* section : {"# Server", "# Clients", "# Memory", "# Persistence", "# Stats",
+                              "# Replication", "# CPU", "# Errorstats", "# Keyspace"}) {
+    EXPECT_THAT(all, HasSubstr(section));
+  }
+  EXPECT_THAT(Cli({"INFO", "commandstats"}), HasSubstr("cmdstat_set:calls=2,"));
+  EXPECT_EQ(Cli({"INFO", "nosuch"}), "");
 }
 
 TEST_F(RespClientsTest, RedisBenchmarkSupportedCommandsHaveNoErrors) {
@@ -157,8 +240,54 @@ except redis.ResponseError as e:
     assert str(e) == "value is not an integer or out of range", str(e)
 print("ok")
 )";
-  ProcessResult r = RunProcess(
-      {"/usr/bin/python3", "-c", script, std::to_string(s_.resp_port)}, "", kTimeout);
+  ProcessResult r =
+      RunProcess({"/usr/bin/python3", "-c", script, std::to_string(s_.resp_port)}, "", kTimeout);
+  EXPECT_EQ(r.exit, 0) << r.out << r.err;
+  EXPECT_EQ(r.out, "ok\n") << r.err;
+}
+
+TEST_F(RespClientsTest, PythonRedisExpiryScanAndInfo) {
+  ASSERT_TRUE(RequireTool("/usr/bin/python3", "python3"));
+  const std::string script = R"(
+import sys
+try:
+    import redis
+except ImportError:
+    sys.exit("python3-redis is missing: scripts/setup installs it")
+r = redis.Redis(host="127.0.0.1", port=int(sys.argv[1]))
+assert r.set("s", "v", ex=100) is True
+assert 0 < r.ttl("s") <= 100, r.ttl("s")
+assert 0 < r.pttl("s") <= 100000
+assert r.set("s", "w", nx=True) is None
+assert r.set("s", "w", xx=True, get=True) == b"v"
+assert r.ttl("s") == -1                       # a SET without KEEPTTL drops the expiry
+assert r.set("p", "v", px=100000, keepttl=False) is True
+assert r.expire("p", 10) is True
+assert r.persist("p") is True
+assert r.ttl("p") == -1
+assert r.ttl("missing") == -2
+assert r.expire("missing", 10) is False
+p = r.pipeline(transaction=False)
+for i in range(1200):
+    p.set(b"scan\x00" + str(i).encode(), i)
+p.execute()
+seen = set(r.scan_iter(match=b"scan\x00*", count=50))
+assert seen == {b"scan\x00" + str(i).encode() for i in range(1200)}, len(seen)
+assert len(list(r.scan_iter(count=1000))) >= 1202
+info = r.info()
+assert info["redis_version"] == "7.0.0", info.get("redis_version")
+assert info["role"] == "master"
+assert info["db0"]["keys"] == 1202, info["db0"]
+assert r.info("keyspace") == {"db0": {"keys": 1202, "expires": 0, "avg_ttl": 0}}, r.info("keyspace")
+try:
+    r.set("k", "v", ex=0)
+    sys.exit("SET EX 0 succeeded")
+except redis.ResponseError as e:
+    assert str(e) == "invalid expire time in 'set' command", str(e)
+print("ok")
+)";
+  ProcessResult r =
+      RunProcess({"/usr/bin/python3", "-c", script, std::to_string(s_.resp_port)}, "", kTimeout);
   EXPECT_EQ(r.exit, 0) << r.out << r.err;
   EXPECT_EQ(r.out, "ok\n") << r.err;
 }
@@ -174,14 +303,46 @@ TEST_F(RespClientsTest, AcknowledgedRespWritesSurviveKill9AndAreVisibleOverJson)
   ASSERT_NE(again, nullptr);
   auto sock = LineSocket::Connect(again->host(), again->port());
   ASSERT_NE(sock, nullptr);
-  ASSERT_TRUE(sock->SendAll("{\"id\":1,\"method\":\"dbsize\"}\n{\"id\":2,\"method\":\"get\","
-                            "\"args\":[\"c\"]}\n",
-                            Within(kTimeout)));
+  ASSERT_TRUE(
+      sock->SendAll("{\"id\":1,\"method\":\"dbsize\"}\n{\"id\":2,\"method\":\"get\","
+                    "\"args\":[\"c\"]}\n",
+                    Within(kTimeout)));
   EXPECT_EQ(sock->ReadLine(Within(kTimeout)), "{\"id\":1,\"result\":301}");
   EXPECT_EQ(sock->ReadLine(Within(kTimeout)), "{\"id\":2,\"result\":\"300\"}");
 }
 
 // Raw bytes: a malformed frame or a limit gets Redis's error, then the connection closes.
+// Expiries set over RESP are logged like any write: after kill -9 the deadlines, the removed
+// expiry and the keys an expiry in the past deleted are as acknowledged.
+TEST_F(RespClientsTest, AcknowledgedRespExpiriesSurviveKill9) {
+  std::string input;
+  input += RespCommand({"SET", "ttl", "v", "EX", "1000"});
+  input += RespCommand({"SET", "persisted", "v", "PX", "1000000"});
+  input += RespCommand({"PERSIST", "persisted"});
+  input += RespCommand({"SET", "gone", "v"});
+  input += RespCommand({"EXPIREAT", "gone", "1"});
+  input += RespCommand({"SET", "later", "v"});
+  input += RespCommand({"PEXPIREAT", "later", "4102444800000"});  // 2100-01-01
+  ProcessResult r = RedisCli(s_.resp_port, {"--pipe"}, input, kTimeout);
+  ASSERT_THAT(r.out, HasSubstr("errors: 0, replies: 7")) << r.out << r.err;
+  s_.server->Kill();
+  RespServer again = StartRespServer(dir_.path());
+  ASSERT_NE(again.server, nullptr);
+  auto cli = [&](const std::vector<std::string>& args) {
+    ProcessResult out = RedisCli(again.resp_port, args);
+    EXPECT_EQ(out.exit, 0) << out.err;
+    return out.out;
+  };
+  const int ttl = std::stoi(cli({"TTL", "ttl"}));
+  EXPECT_GT(ttl, 0);
+  EXPECT_LE(ttl, 1000);
+  EXPECT_EQ(cli({"TTL", "persisted"}), "-1\n");
+  EXPECT_EQ(cli({"EXISTS", "gone"}), "0\n");
+  const int64_t later = std::stoll(cli({"PTTL", "later"}));
+  EXPECT_GT(later, int64_t{1000} * 86400 * 365);
+  EXPECT_EQ(cli({"DBSIZE"}), "3\n");
+}
+
 TEST_F(RespClientsTest, ProtocolErrorsAndLimitsAnswerThenClose) {
   struct Case {
     std::string input;
@@ -228,7 +389,8 @@ TEST_F(RespClientsTest, PipelinedWritesThenReadsAnswerInOrder) {
   ASSERT_TRUE(sock->SendAll(input, Within(kTimeout)));
   for (int i = 0; i < 100; ++i) {
     ASSERT_EQ(sock->ReadLine(Within(kTimeout)), "+OK\r");
-    ASSERT_EQ(sock->ReadLine(Within(kTimeout)), "$" + std::to_string(std::to_string(i).size()) + "\r");
+    ASSERT_EQ(sock->ReadLine(Within(kTimeout)),
+              "$" + std::to_string(std::to_string(i).size()) + "\r");
     ASSERT_EQ(sock->ReadLine(Within(kTimeout)), std::to_string(i) + "\r");
     ASSERT_EQ(sock->ReadLine(Within(kTimeout)), ":" + std::to_string(i + 1) + "\r");
   }

@@ -5,12 +5,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <string>
 #include <variant>
 #include <vector>
 
 #include "rpc/auth.h"
+#include "rpc/keyspace_methods.h"
 #include "tests/util/temp_dir.h"
 
 namespace walkv::rpc {
@@ -65,7 +67,17 @@ TEST_F(RespCommandsTest, DataCommandsAreCallsOfTheMethodTable) {
       {{"dbsize"}, "dbsize", {}, RespReply::kInteger},
       {{"flushall"}, "flushall", {}, RespReply::kOk},
       {{"FLUSHDB", "async"}, "flushall", {}, RespReply::kOk},
-      {{"info", "server"}, "info", {}, RespReply::kInfoText},
+      {{"info", "server"}, "info", {"server"}, RespInfoReply(RespInfoSectionsFor({"server"}))},
+      {{"ttl", "k"}, "ttl", {"k"}, RespReply::kInteger},
+      {{"PTTL", "k"}, "pttl", {"k"}, RespReply::kInteger},
+      {{"persist", "k"}, "persist", {"k"}, RespReply::kInteger},
+      {{"expire", "k", "10"}, "expire", {"k", "10"}, RespReply::kInteger},
+      {{"PEXPIRE", "k", "-1"}, "pexpire", {"k", "-1"}, RespReply::kInteger},
+      {{"expireat", "k", "1"}, "expireat", {"k", "1"}, RespReply::kInteger},
+      {{"pexpireat", "k", "1700000000000"},
+       "pexpireat",
+       {"k", "1700000000000"},
+       RespReply::kInteger},
       {{"SAVE"}, "snapshot", {}, RespReply::kOk},
   };
   for (const Case& c : cases) {
@@ -100,12 +112,9 @@ TEST_F(RespCommandsTest, RedisErrorTexts) {
   EXPECT_EQ(ReplyTo({"nope"}, session_),
             "-ERR unknown command 'nope', with args beginning with: \r\n");
   EXPECT_EQ(ReplyTo({"SET", "k", "v", "bogus"}, session_), "-ERR syntax error\r\n");
-  EXPECT_THAT(ReplyTo({"SET", "k", "v", "EX", "10"}, session_),
-              HasSubstr("-ERR SET option 'EX' is not supported by walkv yet"));
   EXPECT_EQ(ReplyTo({"INCRBY", "k", "x"}, session_),
             "-ERR value is not an integer or out of range\r\n");
-  EXPECT_EQ(ReplyTo({"SELECT", "x"}, session_),
-            "-ERR value is not an integer or out of range\r\n");
+  EXPECT_EQ(ReplyTo({"SELECT", "x"}, session_), "-ERR value is not an integer or out of range\r\n");
   EXPECT_EQ(ReplyTo({"SELECT", "1"}, session_), "-ERR DB index is out of range\r\n");
   EXPECT_EQ(ReplyTo({"SELECT", "0"}, session_), "+OK\r\n");
   EXPECT_EQ(ReplyTo({"FLUSHALL", "later"}, session_), "-ERR syntax error\r\n");
@@ -173,10 +182,226 @@ TEST_F(RespCommandsTest, MethodResultsBecomeRespReplies) {
             "-ERR value is not an integer or out of range\r\n");
   EXPECT_EQ(reply(RespReply::kOk, Failure{ErrorCode::kStorageError, "fdatasync: EIO"}),
             "-STORAGE_ERROR fdatasync: EIO\r\n");
-  const std::string info = reply(RespReply::kInfoText, json{{"keys", 3}, {"uptime_seconds", 9}});
+  EXPECT_EQ(reply(RespReply::kOkOrNull, json(true)), "+OK\r\n");
+  EXPECT_EQ(reply(RespReply::kOkOrNull, json(nullptr)), "$-1\r\n");
+  EXPECT_EQ(reply(RespReply::kScan, json::array({"17", json::array({"a", "bc"})})),
+            "*2\r\n$2\r\n17\r\n*2\r\n$1\r\na\r\n$2\r\nbc\r\n");
+  EXPECT_EQ(reply(RespReply::kScanNoKeys, json::array({"17", json::array({"a"})})),
+            "*2\r\n$2\r\n17\r\n*0\r\n");
+  // The flat counters of `info` without arguments are read too.
+  const std::string info =
+      reply(RespInfoReply(RespInfoSectionsFor({})), json{{"keys", 3}, {"uptime_seconds", 9}});
   EXPECT_THAT(info, HasSubstr("redis_version:7.0.0\r\n"));
   EXPECT_THAT(info, HasSubstr("role:master\r\n"));
   EXPECT_THAT(info, HasSubstr("db0:keys=3,"));
+}
+
+// SET's options, checked with Redis 7's rules, reach the `set` method in one canonical order.
+TEST_F(RespCommandsTest, SetOptionsBecomeTheSetMethodsOptions) {
+  struct Case {
+    std::vector<std::string> args;
+    std::vector<std::string> call_args;
+    RespReply reply;
+  };
+  const Case cases[] = {
+      {{"SET", "k", "v", "ex", "10"}, {"k", "v", "EX", "10"}, RespReply::kOk},
+      {{"SET", "k", "v", "PX", "1500", "NX"}, {"k", "v", "PX", "1500", "NX"}, RespReply::kOkOrNull},
+      {{"SET", "k", "v", "xx", "exat", "4000000000"},
+       {"k", "v", "EXAT", "4000000000", "XX"},
+       RespReply::kOkOrNull},
+      {{"SET", "k", "v", "GET", "PXAT", "1"},
+       {"k", "v", "PXAT", "1", "GET"},
+       RespReply::kBulkOrNull},
+      {{"SET", "k", "v", "KEEPTTL", "XX", "GET"},
+       {"k", "v", "KEEPTTL", "XX", "GET"},
+       RespReply::kBulkOrNull},
+      {{"SET", "k", "v", "NX", "GET"}, {"k", "v", "NX", "GET"}, RespReply::kBulkOrNull},
+      // Like Redis: a repeated EX is allowed and the last one wins.
+      {{"SET", "k", "v", "EX", "1", "EX", "2"}, {"k", "v", "EX", "2"}, RespReply::kOk},
+  };
+  for (const Case& c : cases) {
+    Planned p = PlanFor(c.args, session_);
+    ASSERT_NE(p.calls(), nullptr) << ::testing::PrintToString(c.args) << ": "
+                                  << p.immediate()->reply;
+    const Call& call = p.calls()->calls.at(0);
+    EXPECT_EQ(call.method->name, "set");
+    EXPECT_EQ(call.args, c.call_args);
+    EXPECT_EQ(p.calls()->reply, c.reply) << ::testing::PrintToString(c.args);
+  }
+}
+
+TEST_F(RespCommandsTest, SetOptionErrorsAreRedisTexts) {
+  const std::string syntax = "-ERR syntax error\r\n";
+  EXPECT_EQ(ReplyTo({"SET", "k", "v", "NX", "XX"}, session_), syntax);
+  EXPECT_EQ(ReplyTo({"SET", "k", "v", "EX", "1", "PX", "1"}, session_), syntax);
+  EXPECT_EQ(ReplyTo({"SET", "k", "v", "EX", "1", "KEEPTTL"}, session_), syntax);
+  EXPECT_EQ(ReplyTo({"SET", "k", "v", "KEEPTTL", "EX", "1"}, session_), syntax);
+  EXPECT_EQ(ReplyTo({"SET", "k", "v", "EX"}, session_), syntax);
+  EXPECT_EQ(ReplyTo({"SET", "k", "v", "bogus"}, session_), syntax);
+  EXPECT_EQ(ReplyTo({"SET", "k", "v", "EX", "ten"}, session_),
+            "-ERR value is not an integer or out of range\r\n");
+  EXPECT_EQ(ReplyTo({"SET", "k", "v", "EX", "99999999999999999999"}, session_),
+            "-ERR value is not an integer or out of range\r\n");
+  const std::string invalid = "-ERR invalid expire time in 'set' command\r\n";
+  EXPECT_EQ(ReplyTo({"SET", "k", "v", "EX", "0"}, session_), invalid);
+  EXPECT_EQ(ReplyTo({"SET", "k", "v", "PX", "-5"}, session_), invalid);
+  EXPECT_EQ(ReplyTo({"SET", "k", "v", "EXAT", "0"}, session_), invalid);
+  EXPECT_EQ(ReplyTo({"SET", "k", "v", "EX", "9223372036854775"}, session_), invalid);     // * 1000
+  EXPECT_EQ(ReplyTo({"SET", "k", "v", "PX", "9223372036854775807"}, session_), invalid);  // + now
+}
+
+TEST_F(RespCommandsTest, ExpireErrorsAreRedisTexts) {
+  EXPECT_EQ(ReplyTo({"EXPIRE", "k"}, session_),
+            "-ERR wrong number of arguments for 'expire' command\r\n");
+  EXPECT_EQ(ReplyTo({"EXPIRE", "k", "soon"}, session_),
+            "-ERR value is not an integer or out of range\r\n");
+  EXPECT_EQ(ReplyTo({"EXPIRE", "k", "9223372036854775"}, session_),
+            "-ERR invalid expire time in 'expire' command\r\n");
+  EXPECT_EQ(ReplyTo({"PEXPIRE", "k", "9223372036854775807"}, session_),
+            "-ERR invalid expire time in 'pexpire' command\r\n");
+  EXPECT_EQ(ReplyTo({"EXPIREAT", "k", "-9223372036854776"}, session_),
+            "-ERR invalid expire time in 'expireat' command\r\n");
+  // An absolute time is not added to now: the largest one is accepted.
+  EXPECT_NE(PlanFor({"PEXPIREAT", "k", "9223372036854775807"}, session_).calls(), nullptr);
+  EXPECT_EQ(ReplyTo({"EXPIRE", "k", "10", "whenever"}, session_),
+            "-ERR Unsupported option whenever\r\n");
+  EXPECT_THAT(ReplyTo({"EXPIRE", "k", "10", "nx"}, session_),
+              ::testing::StartsWith("-ERR EXPIRE option 'NX' is not supported by walkv"));
+  EXPECT_EQ(ReplyTo({"TTL"}, session_), "-ERR wrong number of arguments for 'ttl' command\r\n");
+  EXPECT_EQ(ReplyTo({"PERSIST", "a", "b"}, session_),
+            "-ERR wrong number of arguments for 'persist' command\r\n");
+}
+
+TEST_F(RespCommandsTest, ScanBecomesTheScanMethod) {
+  struct Case {
+    std::vector<std::string> args;
+    std::vector<std::string> call_args;
+    RespReply reply;
+  };
+  const Case cases[] = {
+      {{"SCAN", "0"}, {"0", "*", "10"}, RespReply::kScan},
+      {{"scan", "42", "match", "user:*"}, {"42", "user:*", "10"}, RespReply::kScan},
+      {{"SCAN", "0", "COUNT", "1000", "MATCH", "a?"}, {"0", "a?", "1000"}, RespReply::kScan},
+      {{"SCAN", "0", "COUNT", "99999999999"},
+       {"0", "*", std::to_string(kMaxScanCount)},
+       RespReply::kScan},
+      {{"SCAN", "0", "TYPE", "string"}, {"0", "*", "10"}, RespReply::kScan},
+      {{"SCAN", "0", "TYPE", "list"}, {"0", "*", "10"}, RespReply::kScanNoKeys},
+      {{"SCAN", "18446744073709551615"}, {"18446744073709551615", "*", "10"}, RespReply::kScan},
+  };
+  for (const Case& c : cases) {
+    Planned p = PlanFor(c.args, session_);
+    ASSERT_NE(p.calls(), nullptr) << ::testing::PrintToString(c.args) << ": "
+                                  << p.immediate()->reply;
+    EXPECT_EQ(p.calls()->calls.at(0).method->name, "scan");
+    EXPECT_EQ(p.calls()->calls.at(0).args, c.call_args);
+    EXPECT_EQ(p.calls()->reply, c.reply);
+  }
+  const std::string invalid_cursor = "-ERR invalid cursor\r\n";
+  EXPECT_EQ(ReplyTo({"SCAN", "x"}, session_), invalid_cursor);
+  EXPECT_EQ(ReplyTo({"SCAN", "-1"}, session_), invalid_cursor);
+  EXPECT_EQ(ReplyTo({"SCAN", " 1"}, session_), invalid_cursor);
+  EXPECT_EQ(ReplyTo({"SCAN", ""}, session_), invalid_cursor);
+  EXPECT_EQ(ReplyTo({"SCAN", "18446744073709551616"}, session_), invalid_cursor);
+  EXPECT_EQ(ReplyTo({"SCAN", "0", "COUNT", "0"}, session_), "-ERR syntax error\r\n");
+  EXPECT_EQ(ReplyTo({"SCAN", "0", "COUNT", "many"}, session_),
+            "-ERR value is not an integer or out of range\r\n");
+  EXPECT_EQ(ReplyTo({"SCAN", "0", "MATCH"}, session_), "-ERR syntax error\r\n");
+  EXPECT_EQ(ReplyTo({"SCAN", "0", "LIMIT", "3"}, session_), "-ERR syntax error\r\n");
+  EXPECT_EQ(ReplyTo({"SCAN"}, session_), "-ERR wrong number of arguments for 'scan' command\r\n");
+}
+
+TEST_F(RespCommandsTest, InfoAsksTheInfoMethodForTheSectionsItNeeds) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string section;  // the info method's argument
+  };
+  const Case cases[] = {
+      {{"INFO"}, "all"},
+      {{"INFO", "keyspace"}, "keyspace"},
+      {{"info", "Persistence"}, "persistence"},
+      {{"INFO", "commandstats"}, "stats"},
+      {{"INFO", "stats", "errorstats"}, "stats"},
+      {{"INFO", "server", "keyspace"}, "all"},
+      {{"INFO", "everything"}, "all"},
+  };
+  for (const Case& c : cases) {
+    Planned p = PlanFor(c.args, session_);
+    ASSERT_NE(p.calls(), nullptr) << ::testing::PrintToString(c.args);
+    EXPECT_EQ(p.calls()->calls.at(0).method->name, "info");
+    EXPECT_EQ(p.calls()->calls.at(0).args, std::vector<std::string>{c.section});
+  }
+  // Sections with nothing from the engine, and unknown ones (ignored, like Redis), are answered
+  // without a call.
+  EXPECT_EQ(ReplyTo({"INFO", "replication"}, session_),
+            "$48\r\n# Replication\r\nrole:master\r\nconnected_slaves:0\r\n\r\n");
+  EXPECT_EQ(ReplyTo({"INFO", "nosuch"}, session_), "$0\r\n\r\n");
+}
+
+TEST_F(RespCommandsTest, InfoTextHasRedisSectionsAndWalkvFields) {
+  const json info = {
+      {"server", {{"version", "1.2.3"}, {"pid", 42}, {"port", 7379}, {"uptime_seconds", 90000}}},
+      {"clients", {{"connections_current", 3}, {"connections_total", 8}}},
+      {"memory", {{"approx_memory_bytes", 1024}}},
+      {"persistence",
+       {{"log_bytes", 77},
+        {"poisoned_reason", ""},
+        {"recovery", {{"keys", 5}}},
+        {"last_snapshot", {{"unix_micros", 1700000000123456}}}}},
+      {"stats",
+       {{"requests_total", 12},
+        {"ops", {{"get", 4}, {"set", 8}}},
+        {"errors", {{"INVALID_ARGUMENT", 2}}}}},
+      {"keyspace", {{"keys", 5}}},
+  };
+  std::string out;
+  AppendRespOutcome(out, RespInfoReply(RespInfoSectionsFor({"all"})), info, 2);
+  for (const char* line : {"# Server\r\nredis_version:7.0.0\r\nredis_mode:standalone\r\n",
+                           "process_id:42\r\n",
+                           "tcp_port:7379\r\n",
+                           "uptime_in_days:1\r\n",
+                           "version:1.2.3\r\n",
+                           "\r\n\r\n# Clients\r\nconnected_clients:3\r\n",
+                           "used_memory:1024\r\n",
+                           "# Persistence\r\nloading:0\r\n",
+                           "rdb_last_save_time:1700000000\r\n",
+                           "aof_last_write_status:ok\r\n",
+                           "recovery_keys:5\r\n",
+                           "log_bytes:77\r\n",
+                           "total_commands_processed:12\r\n",
+                           "total_connections_received:8\r\n",
+                           "# Replication\r\nrole:master\r\n",
+                           "# CPU\r\nused_cpu_sys:",
+                           "cmdstat_get:calls=4,",
+                           "errorstat_INVALID_ARGUMENT:count=2\r\n",
+                           "cluster_enabled:0\r\n",
+                           "# Keyspace\r\ndb0:keys=5,expires=0,avg_ttl=0\r\n"}) {
+    EXPECT_THAT(out, HasSubstr(line));
+  }
+  // Only the sections asked for.
+  out.clear();
+  AppendRespOutcome(out, RespInfoReply(RespInfoSectionsFor({"keyspace"})),
+                    json{{"keyspace", {{"keys", 5}}}}, 2);
+  EXPECT_EQ(out, "$44\r\n# Keyspace\r\ndb0:keys=5,expires=0,avg_ttl=0\r\n\r\n");
+  // The default leaves commandstats out.
+  out.clear();
+  AppendRespOutcome(out, RespInfoReply(RespInfoSectionsFor({})), info, 2);
+  EXPECT_THAT(out, ::testing::Not(HasSubstr("cmdstat_")));
+  EXPECT_THAT(out, HasSubstr("errorstat_"));
+}
+
+TEST_F(RespCommandsTest, CommandDocsNamesEveryNewCommandWithItsMethodsSummary) {
+  const std::string docs = ReplyTo({"COMMAND", "DOCS", "ttl", "scan", "expire"}, session_);
+  EXPECT_THAT(docs, HasSubstr(std::string(FindMethod("ttl")->summary)));
+  EXPECT_THAT(docs, HasSubstr(std::string(FindMethod("scan")->summary)));
+  EXPECT_THAT(docs, HasSubstr("$7\r\ngeneric\r\n"));
+  for (const char* name : {"expire", "pexpire", "expireat", "pexpireat", "ttl", "pttl", "persist",
+                           "scan", "info", "set"}) {
+    EXPECT_NE(std::find(RespCommandNames().begin(), RespCommandNames().end(), name),
+              RespCommandNames().end())
+        << name;
+  }
+  EXPECT_EQ(ReplyTo({"COMMAND", "COUNT"}, session_), ":34\r\n");
 }
 
 TEST_F(RespCommandsTest, WithATokenOnlyPingAuthHelloAndQuitBeforeAuth) {
