@@ -1,6 +1,7 @@
-// RespConnection: one RESP client connection (docs/protocol.md, "RESP") — the RESP twin of
-// rpc/connection.h, with the same threading, ordering, read-your-writes, backpressure and
-// closing rules (read that header first); only the framing and the reply encoding differ.
+// RespConnection: one RESP client connection (docs/protocol.md, "RESP") — the RESP parser and
+// reply encoding over StreamConnection (rpc/stream_connection.h), which owns the threading,
+// ordering, backpressure and closing rules shared with JSON (read that header first), and the
+// same read-your-writes rule as rpc/connection.h.
 //
 // Each command is decoded by RespParser (rpc/resp_parser.h), planned by PlanCommand
 // (rpc/resp_commands.h) into Calls of the one method table or an immediate reply, and the Calls
@@ -10,120 +11,70 @@
 // converted to RESP when its slot completes (AppendRespOutcome). A DEL of several keys is one
 // slot fed by several delete writes; it completes when the last one is durable.
 //
-// Concurrency: every member is touched only on the connection's strand (its socket's executor),
-// except executor_ (immutable) and the CompletionTarget base (the CompletionQueue's drain).
+// Concurrency: every member is touched only on the connection's strand (stream_connection.h).
 //
-// Closing, in addition to connection.h's rules: after QUIT (answered +OK first) and after a
-// protocol error or limit (answered "-ERR Protocol error: ..." first), like Redis.
+// Closing, in addition to stream_connection.h's rules: after QUIT (answered +OK first) and after a
+// protocol error or limit (answered "-ERR Protocol error: ..." first), like Redis. At EOF or
+// shutdown an unfinished command is dropped.
 #pragma once
 
 #include <asio/ip/tcp.hpp>
-#include <asio/steady_timer.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "rpc/completion_queue.h"
-#include "rpc/connection.h"
 #include "rpc/resp_commands.h"
 #include "rpc/resp_parser.h"
 #include "rpc/service.h"
+#include "rpc/stream_connection.h"
 
 namespace walkv::rpc {
 
-class RespConnection : public std::enable_shared_from_this<RespConnection>,
-                       public CompletionTarget {
+class RespConnection final : public StreamConnection {
  public:
   // `socket`'s executor must be a strand. `completions` must outlive the connection. `id` is
   // what CLIENT ID and HELLO report. limits.max_request_bytes is not used (RespLimits are).
   RespConnection(asio::ip::tcp::socket socket, Service& service, CompletionQueue& completions,
                  ConnectionLimits limits, RespLimits resp_limits, uint64_t id,
                  std::function<void()> on_released);
-  ~RespConnection();
-
-  // Each may be called from any thread; the work happens on the strand.
-  void Start();
-  void BeginShutdown();
-  void ForceClose();
-
-  void OnCompletionsReady(CompletionBatch batch) override;
+  ~RespConnection() override;
 
  private:
-  struct Slot {
-    bool done = false;
-    std::string response;
-    // While calls of this slot are in flight:
+  // The calls of one slot while they are in flight (writes, blocking calls, or several calls).
+  struct CallGroup {
     RespReply reply = RespReply::kOk;
     int protocol = 2;
-    size_t remaining = 0;              // calls not completed yet
-    int64_t sum = 0;                   // DEL of several keys: deleted so far
-    std::optional<Failure> failure;    // the first failure among them
+    size_t remaining = 0;            // calls not completed yet
+    int64_t sum = 0;                 // DEL of several keys: deleted so far
+    std::optional<Failure> failure;  // the first failure among them
   };
 
-  void Pump();
-  void ProcessCommands();
+  // StreamConnection's protocol hooks.
+  bool AppendInput(std::string_view bytes) override;
+  void ProcessInput() override;
+  bool HasBlockedCall() const override { return blocked_calls_.has_value(); }
+  void StartBlockedCall() override;
+  void OnWriteDone(std::unique_ptr<PendingWrite> write) override;
+  void OnClosed() override;
+
   void HandleCommand(std::vector<std::string>& args);
-  uint64_t AddSlot();
-  Slot& SlotAt(uint64_t seq) { return slots_[head_ + (seq - base_seq_)]; }
-  template <typename Encode>
-  void Complete(uint64_t seq, Encode&& encode);
-  void CompleteWith(uint64_t seq, std::string bytes);
   void StartCalls(uint64_t seq, RespMethodCalls calls);
   void OnCallDone(uint64_t seq, MethodResult result);
-  void OnWritesCompleted(CompletionBatch done);
-  void MoveDonePrefix();
-  void Flush();
-  void OnWritten(const asio::error_code& ec);
-  void ArmRead();
-  void OnReadable(const asio::error_code& ec);
-  void ReadAvailable();
-  void Discard();
-  bool OverLimits() const;
-  bool BelowResumeMark() const;
-  void SetPaused(bool paused);
-  void MaybeFinish();
-  void CloseNow();
-  void MaybeRelease();
-  size_t pending_slots() const { return slots_.size() - head_; }
-
-  asio::ip::tcp::socket socket_;
-  const asio::any_io_executor executor_;
-  Service& service_;
-  CompletionQueue& completions_;
-  const ConnectionLimits limits_;
-  std::function<void()> on_released_;
 
   RespParser parser_;
   RespSession session_;
   std::vector<std::string> args_;  // scratch for the parser's output
 
-  std::vector<Slot> slots_;
-  size_t head_ = 0;
-  uint64_t base_seq_ = 0;
-  size_t calls_in_flight_ = 0;
-  size_t writes_in_flight_ = 0;
-  std::shared_ptr<RespConnection> writes_keep_alive_;
-  std::optional<RespMethodCalls> blocked_calls_;  // a read waiting for writes_in_flight_ == 0
+  std::unordered_map<uint64_t, CallGroup> groups_;  // by slot sequence number
+  std::optional<RespMethodCalls> blocked_calls_;  // a read waiting for writes_in_flight() == 0
   uint64_t blocked_seq_ = 0;
-
-  std::string out_;
-  std::string writing_;
-  bool write_in_flight_ = false;
-
-  bool read_armed_ = false;
-  bool paused_ = false;
-  bool in_pump_ = false;
-  bool eof_ = false;
-  bool shutting_down_ = false;
-  bool input_done_ = false;
-  bool lingering_ = false;
-  bool closed_ = false;
-  bool released_ = false;
-  std::unique_ptr<asio::steady_timer> linger_timer_;
 };
 
 }  // namespace walkv::rpc
