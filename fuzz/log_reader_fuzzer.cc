@@ -84,7 +84,8 @@ void CheckInvariants(std::string_view bytes, std::optional<uint64_t> expected, c
     FUZZ_CHECK(r.seq == s.first_seq + i, "record %zu has seq %llu", i,
                static_cast<unsigned long long>(r.seq));
     const auto type = static_cast<uint8_t>(r.type);
-    FUZZ_CHECK(type >= 1 && type <= 4, "record %zu has type %u", i, type);
+    FUZZ_CHECK(type >= 1 && type <= static_cast<unsigned>(kLastMutationType),
+               "record %zu has type %u", i, type);
     FUZZ_CHECK(type == bytes[r.offset + 16], "record %zu type differs from its byte", i);
     FUZZ_CHECK(DecodeFixed32(bytes.data() + r.offset + 4) == r.size - kRecordHeaderSize,
                "record %zu size differs from its length field", i);
@@ -148,7 +149,8 @@ void CheckInvariants(std::string_view bytes, std::optional<uint64_t> expected, c
       FUZZ_CHECK(Crc32(bytes.substr(d.next_valid_offset + 4, kRecordHeaderSize - 4 + len)) ==
                      DecodeFixed32(q),
                  "next valid record has a bad crc");
-      FUZZ_CHECK(static_cast<uint8_t>(q[16]) >= 1 && static_cast<uint8_t>(q[16]) <= 4,
+      FUZZ_CHECK(static_cast<uint8_t>(q[16]) >= 1 &&
+                     static_cast<uint8_t>(q[16]) <= static_cast<uint8_t>(kLastMutationType),
                  "next valid record has an unknown type");
     } else {
       FUZZ_CHECK(d.next_valid_offset == 0, "next_valid_offset set without valid_records_follow");

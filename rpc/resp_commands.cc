@@ -300,6 +300,17 @@ RespPlan Del(Args& args, Env&) {
 
 RespPlan Exists(Args& args, Env&) { return Method("exists", args, RespReply::kInteger); }
 RespPlan MGet(Args& args, Env&) { return Method("mget", args, RespReply::kArrayOfBulks); }
+
+// MSET / MSETNX key value [key value ...]: one atomic batch (one log record) through the method
+// table; an odd number of words after the name is Redis's arity error.
+RespPlan MSet(Args& args, Env&) {
+  if (args.size() % 2 == 0) return WrongArity("mset");
+  return Method("mset", args, RespReply::kOk);
+}
+RespPlan MSetNx(Args& args, Env&) {
+  if (args.size() % 2 == 0) return WrongArity("msetnx");
+  return Method("msetnx", args, RespReply::kInteger);
+}
 RespPlan Incr(Args& args, Env&) { return Method("incr", args, RespReply::kInteger); }
 RespPlan Decr(Args& args, Env&) { return Method("decr", args, RespReply::kInteger); }
 
@@ -533,6 +544,8 @@ constexpr RespCommand kCommands[] = {
     {"info", -1, false, false, &Info, 0, 0, 0, "info", "server"},
     {"keys", 2, false, false, &Keys, 0, 0, 0, "keys", "generic"},
     {"mget", -2, false, false, &MGet, 1, -1, 1, "mget", "string"},
+    {"mset", -3, true, false, &MSet, 1, -1, 2, "mset", "string"},
+    {"msetnx", -3, true, false, &MSetNx, 1, -1, 2, "msetnx", "string"},
     {"persist", 2, true, false, &Persist, 1, 1, 1, "persist", "generic"},
     {"pexpire", -3, true, false, &PExpire, 1, 1, 1, "pexpire", "generic"},
     {"pexpireat", -3, true, false, &PExpireAt, 1, 1, 1, "pexpireat", "generic"},

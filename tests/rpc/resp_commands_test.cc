@@ -57,6 +57,8 @@ TEST_F(RespCommandsTest, DataCommandsAreCallsOfTheMethodTable) {
       {{"GET", "k"}, "get", {"k"}, RespReply::kBulkOrNull},
       {{"exists", "a", "b", "a"}, "exists", {"a", "b", "a"}, RespReply::kInteger},
       {{"MGET", "a", "b"}, "mget", {"a", "b"}, RespReply::kArrayOfBulks},
+      {{"MSET", "a", "1", "b", "2"}, "mset", {"a", "1", "b", "2"}, RespReply::kOk},
+      {{"msetnx", "a", "1"}, "msetnx", {"a", "1"}, RespReply::kInteger},
       {{"incr", "c"}, "incr", {"c"}, RespReply::kInteger},
       {{"incrby", "c", "-5"}, "incrby", {"c", "-5"}, RespReply::kInteger},
       {{"decr", "c"}, "decr", {"c"}, RespReply::kInteger},
@@ -90,6 +92,13 @@ TEST_F(RespCommandsTest, DataCommandsAreCallsOfTheMethodTable) {
     EXPECT_EQ(call.args, c.call_args) << c.args[0];
     EXPECT_EQ(p.calls()->reply, c.reply) << c.args[0];
   }
+}
+
+TEST_F(RespCommandsTest, MsetWithAKeyWithoutItsValueIsRedisArityError) {
+  EXPECT_EQ(ReplyTo({"MSET", "a", "1", "b"}, session_),
+            "-ERR wrong number of arguments for 'mset' command\r\n");
+  EXPECT_EQ(ReplyTo({"msetnx", "a"}, session_),
+            "-ERR wrong number of arguments for 'msetnx' command\r\n");
 }
 
 TEST_F(RespCommandsTest, DelOfSeveralKeysIsOneDeleteCallPerKey) {
@@ -401,7 +410,7 @@ TEST_F(RespCommandsTest, CommandDocsNamesEveryNewCommandWithItsMethodsSummary) {
               RespCommandNames().end())
         << name;
   }
-  EXPECT_EQ(ReplyTo({"COMMAND", "COUNT"}, session_), ":34\r\n");
+  EXPECT_EQ(ReplyTo({"COMMAND", "COUNT"}, session_), ":36\r\n");
 }
 
 TEST_F(RespCommandsTest, WithATokenOnlyPingAuthHelloAndQuitBeforeAuth) {
