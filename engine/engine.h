@@ -54,6 +54,7 @@ struct SnapshotInfo {
 
 struct EngineStats {
   uint64_t keys = 0;
+  uint64_t keys_with_deadline = 0;  // keys with a deadline, expired but not yet swept ones included
   uint64_t approx_memory_bytes = 0;
   uint64_t log_bytes = 0;         // bytes in all live log segments
   uint64_t log_segments = 0;

@@ -448,6 +448,7 @@ Status EngineImpl::PoisonStatus() {
 EngineStats EngineImpl::Stats() {
   EngineStats stats;
   stats.keys = store_.Size();
+  stats.keys_with_deadline = store_.KeysWithDeadline();
   stats.approx_memory_bytes = store_.ApproxMemoryBytes();
   stats.last_seq = last_seq_.load();
   stats.fsync_count = fsync_count_.load();

@@ -8,10 +8,6 @@ int64_t PttlOf(const KeyExpiry& e, uint64_t now_ms) {
   return e.deadline_ms > now_ms ? static_cast<int64_t>(e.deadline_ms - now_ms) : 0;
 }
 
-int64_t TtlOf(const KeyExpiry& e, uint64_t now_ms) {
-  const int64_t pttl = PttlOf(e, now_ms);
-  if (pttl < 0) return pttl;
-  return (pttl + 500) / 1000;
-}
+int64_t TtlFromPttl(int64_t pttl) { return pttl < 0 ? pttl : (pttl + 500) / 1000; }
 
 }  // namespace walkv

@@ -40,9 +40,10 @@ struct KeyExpiry {
   uint64_t deadline_ms = 0;  // 0: no deadline
 };
 
-// Redis's PTTL / TTL numbers: -2 absent, -1 no deadline, else the remaining time (TTL rounds to
-// the nearest second like Redis 7's).
+// Redis's PTTL number: -2 absent, -1 no deadline, else the remaining milliseconds.
 int64_t PttlOf(const KeyExpiry& e, uint64_t now_ms);
-int64_t TtlOf(const KeyExpiry& e, uint64_t now_ms);
+// Redis's TTL from a PTTL number: -2 and -1 unchanged, else rounded to the nearest second like
+// Redis 7's.
+int64_t TtlFromPttl(int64_t pttl);
 
 }  // namespace walkv

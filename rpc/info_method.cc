@@ -13,14 +13,6 @@ namespace {
 
 using json = nlohmann::json;
 
-json SnapshotJson(const SnapshotInfo& s) {
-  return {{"seq", s.seq},
-          {"bytes", s.bytes},
-          {"file", s.file},
-          {"keys", s.keys},
-          {"unix_micros", s.unix_micros}};
-}
-
 // Everything a section may need, gathered once per call.
 struct InfoInputs {
   MethodContext& ctx;
@@ -35,6 +27,7 @@ json ServerSection(const InfoInputs& in) {
       {"pid", static_cast<int64_t>(::getpid())},
       {"host", in.ctx.server.host},
       {"port", in.ctx.server.port},
+      {"resp_port", in.ctx.server.resp_port},
       {"data_dir", o.data_dir},
       {"fsync", FsyncModeName(o.fsync_mode)},
       {"fsync_interval_ms", o.fsync_interval_ms},
@@ -98,7 +91,9 @@ json StatsSection(const InfoInputs& in) {
           {"errors", in.metrics.value("errors", json::object())}};
 }
 
-json KeyspaceSection(const InfoInputs& in) { return {{"keys", in.ctx.engine.Size()}}; }
+json KeyspaceSection(const InfoInputs& in) {
+  return {{"keys", in.ctx.engine.Size()}, {"keys_with_deadline", in.stats.keys_with_deadline}};
+}
 
 struct Section {
   std::string_view name;

@@ -4,6 +4,7 @@
 #include <optional>
 #include <utility>
 
+#include "engine/expiry.h"
 #include "engine/expiry_requests.h"
 #include "engine/mutation.h"
 #include "rpc/ascii.h"
@@ -53,14 +54,6 @@ MethodResult MGet(MethodContext& ctx, std::vector<std::string>& args) {
   return values;
 }
 
-json SnapshotJson(const SnapshotInfo& s) {
-  return {{"seq", s.seq},
-          {"bytes", s.bytes},
-          {"file", s.file},
-          {"keys", s.keys},
-          {"unix_micros", s.unix_micros}};
-}
-
 MethodResult Snapshot(MethodContext& ctx, std::vector<std::string>&) {
   StatusOr<SnapshotInfo> info = ctx.engine.Snapshot();
   if (!info.ok()) return FailureFromStatus(info.status());
@@ -99,8 +92,7 @@ MethodResult Pttl(MethodContext& ctx, std::vector<std::string>& args) {
   return json(ctx.engine.Pttl(args[0]));
 }
 MethodResult Ttl(MethodContext& ctx, std::vector<std::string>& args) {
-  const int64_t pttl = ctx.engine.Pttl(args[0]);
-  return json(pttl < 0 ? pttl : (pttl + 500) / 1000);  // Redis 7 rounds to the nearest second
+  return json(TtlFromPttl(ctx.engine.Pttl(args[0])));
 }
 Mutation SetWithOptionsMutation(std::vector<std::string>& args) { return ParseSetCall(args); }
 Mutation ExpireMutation(std::vector<std::string>& args) {
@@ -289,6 +281,14 @@ Failure FailureFromStatus(const Status& status) {
     default:
       return {ErrorCode::kInternalError, status.ToString()};
   }
+}
+
+nlohmann::json SnapshotJson(const SnapshotInfo& s) {
+  return {{"seq", s.seq},
+          {"bytes", s.bytes},
+          {"file", s.file},
+          {"keys", s.keys},
+          {"unix_micros", s.unix_micros}};
 }
 
 }  // namespace walkv::rpc

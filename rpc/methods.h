@@ -27,6 +27,10 @@
 
 namespace walkv::rpc {
 
+// A snapshot as `snapshot` answers it and `info` shows the last one: seq, bytes, file, keys,
+// unix_micros.
+nlohmann::json SnapshotJson(const SnapshotInfo& s);
+
 // Keys and glob patterns longer than this are INVALID_ARGUMENT.
 inline constexpr size_t kMaxKeyBytes = 64 * 1024;
 inline constexpr size_t kUnlimited = static_cast<size_t>(-1);
@@ -51,6 +55,7 @@ struct ServerFacts {
   uint16_t port = 0;
   // `keys` answers INVALID_ARGUMENT instead of a list longer than this; 0 = unlimited.
   size_t max_keys_reply = 100000;
+  uint16_t resp_port = 0;  // the RESP listener's port; 0 = no RESP listener
 };
 
 // What handlers may use. All outlive every call.

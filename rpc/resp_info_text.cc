@@ -133,7 +133,9 @@ void AppendRedisFields(std::string& t, int section, const json& info, const Info
       t += "redis_mode:standalone\r\n";
       t += "server_name:walkv\r\n";
       t += "process_id:" + in.Text("pid") + "\r\n";
-      t += "tcp_port:" + in.Text("port") + "\r\n";
+      // INFO is answered on the RESP port, so that is the port a Redis client expects here.
+      t += "tcp_port:" + (in.Number("resp_port") > 0 ? in.Text("resp_port") : in.Text("port")) +
+           "\r\n";
       t += "uptime_in_seconds:" + std::to_string(uptime) + "\r\n";
       t += "uptime_in_days:" + std::to_string(uptime / 86400) + "\r\n";
       return;
@@ -211,7 +213,10 @@ void AppendRedisFields(std::string& t, int section, const json& info, const Info
       return;
     case kKeyspace: {
       const uint64_t keys = in.Number("keys");
-      if (keys > 0) t += "db0:keys=" + std::to_string(keys) + ",expires=0,avg_ttl=0\r\n";
+      if (keys > 0) {
+        t += "db0:keys=" + std::to_string(keys) +
+             ",expires=" + std::to_string(in.Number("keys_with_deadline")) + ",avg_ttl=0\r\n";
+      }
       return;
     }
   }

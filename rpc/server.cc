@@ -118,7 +118,7 @@ class Server::Impl {
         return status;
       }
     }
-    service_.SetServerFacts({options_.host, port_, options_.max_keys_reply});
+    service_.SetServerFacts({options_.host, port_, options_.max_keys_reply, resp_port_});
     work_.emplace(io_.get_executor());
     started_ = true;
     return Status::Ok();

@@ -115,7 +115,8 @@ TEST_F(CliTest, ScanAndInfoSections) {
   EXPECT_EQ(Cli({"set", "a", "1"}).exit, 0);
   EXPECT_EQ(Cli({"--json", "scan", "0", "*", "1000"}).out, "[\"0\",[\"a\"]]\n");
   EXPECT_EQ(Cli({"--json", "scan", "0", "MATCH", "a", "COUNT", "1000"}).out, "[\"0\",[\"a\"]]\n");
-  EXPECT_EQ(Cli({"--json", "info", "keyspace"}).out, "{\"keyspace\":{\"keys\":1}}\n");
+  EXPECT_EQ(Cli({"--json", "info", "keyspace"}).out,
+            "{\"keyspace\":{\"keys\":1,\"keys_with_deadline\":0}}\n");
   ProcessResult bad = Cli({"scan", "x"});
   EXPECT_EQ(bad.exit, 1);
   EXPECT_THAT(bad.err, HasSubstr("INVALID_ARGUMENT scan: cursor"));
@@ -137,8 +138,7 @@ TEST_F(CliTest, CountersAndMultiKeyReads) {
   EXPECT_EQ(Cli({"set", "s", "abc"}).exit, 0);
   ProcessResult not_integer = Cli({"incr", "s"});
   EXPECT_EQ(not_integer.exit, 1);
-  EXPECT_EQ(not_integer.err,
-            "(error) INVALID_ARGUMENT value is not an integer or out of range\n");
+  EXPECT_EQ(not_integer.err, "(error) INVALID_ARGUMENT value is not an integer or out of range\n");
   EXPECT_EQ(Cli({"exists", "n", "s", "nope", "n"}).out, "3\n");
   EXPECT_EQ(Cli({"dbsize"}).out, "2\n");
   EXPECT_EQ(Cli({"strlen", "s"}).out, "3\n");

@@ -160,13 +160,14 @@ TEST_F(RespClientsTest, RedisCliExpiryCommandsAnswerLikeRedis) {
 
 TEST_F(RespClientsTest, RedisCliInfoSections) {
   Cli({"SET", "a", "1"});
-  Cli({"SET", "b", "2"});
+  Cli({"SET", "b", "2", "EX", "100"});
   // redis-cli prints INFO's text as it is when its output is not a terminal, "\r\n" included.
-  EXPECT_EQ(Cli({"INFO", "keyspace"}), "# Keyspace\r\ndb0:keys=2,expires=0,avg_ttl=0\r\n");
+  EXPECT_EQ(Cli({"INFO", "keyspace"}), "# Keyspace\r\ndb0:keys=2,expires=1,avg_ttl=0\r\n");
   EXPECT_EQ(Cli({"INFO", "replication"}), "# Replication\r\nrole:master\r\nconnected_slaves:0\r\n");
   const std::string server = Cli({"INFO", "server"});
   EXPECT_THAT(server, HasSubstr("redis_version:7.0.0\r\n"));
-  EXPECT_THAT(server, HasSubstr("tcp_port:"));
+  // The port the client is talking to, the RESP one, not the JSON port.
+  EXPECT_THAT(server, HasSubstr("tcp_port:" + std::to_string(s_.resp_port) + "\r\n"));
   EXPECT_THAT(server, HasSubstr("data_dir:"));  // walkv's own fields follow Redis's
   EXPECT_THAT(server, Not(HasSubstr("# Keyspace")));
   const std::string all = Cli({"INFO"});

@@ -41,6 +41,12 @@ TEST(InfoMethodTest, EverySectionHasItsFields) {
     EXPECT_TRUE(server.contains(field)) << field;
   }
   EXPECT_EQ((*info)["keyspace"]["keys"], 1);
+  EXPECT_EQ((*info)["keyspace"]["keys_with_deadline"], 0);
+  EXPECT_EQ(server["resp_port"], 0);  // Served starts no RESP listener
+  ASSERT_TRUE(c->Call("set", {"b", "2", "EX", "100"}).ok());
+  auto after = c->Info();
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ((*after)["keyspace"], json({{"keys", 2}, {"keys_with_deadline", 1}}));
   EXPECT_GE((*info)["stats"]["ops"]["set"], 1);
   EXPECT_EQ((*info)["persistence"]["recovery"]["keys"], 0);
   EXPECT_GE((*info)["clients"]["connections_current"], 1);
@@ -79,7 +85,8 @@ TEST(InfoMethodTest, OneSectionAnyCase) {
   for (const char* name : {"keyspace", "KEYSPACE", "Keyspace"}) {
     auto r = c->Call("info", {name});
     ASSERT_TRUE(r.ok());
-    EXPECT_EQ((*r)["result"], json({{"keyspace", {{"keys", 0}}}})) << r->dump();
+    EXPECT_EQ((*r)["result"], json({{"keyspace", {{"keys", 0}, {"keys_with_deadline", 0}}}}))
+        << r->dump();
   }
   auto by_name = c->Call("info", json::array(), {{"section", "persistence"}});
   ASSERT_TRUE(by_name.ok());
