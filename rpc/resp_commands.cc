@@ -222,6 +222,34 @@ RespPlan Set(Args& args, Env&) {
   return Method("set", call_args, reply, 0);
 }
 
+// SETNX key value = SET key value NX, answered :1 if it set the key, else :0.
+RespPlan SetNx(Args& args, Env&) {
+  Args call_args = {std::move(args[1]), std::move(args[2]), "NX"};
+  return Method("set", call_args, RespReply::kInteger, 0);
+}
+
+// GETSET key value = SET key value GET: the old value (nil if none); the key loses its expiry.
+RespPlan GetSet(Args& args, Env&) {
+  Args call_args = {std::move(args[1]), std::move(args[2]), "GET"};
+  return Method("set", call_args, RespReply::kBulkOrNull, 0);
+}
+
+// SETEX key seconds value / PSETEX key ms value = SET key value EX|PX time; the time must be a
+// positive integer, else Redis's "invalid expire time in 'setex' command".
+RespPlan SetExFamily(Args& args, std::string_view name, std::string_view time_word,
+                     int64_t unit_ms) {
+  const std::optional<int64_t> n = ParseInt64(args[2]);
+  if (!n) return NotAnInteger();
+  if (!ValidExpireTime(*n, unit_ms, /*relative=*/true, /*allow_non_positive=*/false)) {
+    return InvalidExpireTime(name);
+  }
+  Args call_args = {std::move(args[1]), std::move(args[3]), std::string(time_word),
+                    std::move(args[2])};
+  return Method("set", call_args, RespReply::kOk, 0);
+}
+RespPlan SetEx(Args& args, Env&) { return SetExFamily(args, "setex", "EX", 1000); }
+RespPlan PSetEx(Args& args, Env&) { return SetExFamily(args, "psetex", "PX", 1); }
+
 // EXPIRE key seconds, PEXPIRE key ms, EXPIREAT key unix-s, PEXPIREAT key unix-ms: 1 if the key
 // exists, else 0; a time <= now deletes the key. Redis 7's NX/XX/GT/LT conditions are refused.
 RespPlan ExpireFamily(Args& args, std::string_view name, int64_t unit_ms, bool relative) {
@@ -538,6 +566,7 @@ constexpr RespCommand kCommands[] = {
     {"flushall", -1, true, false, &FlushAll, 0, 0, 0, "flushall", "server"},
     {"flushdb", -1, true, false, &FlushAll, 0, 0, 0, "flushall", "server"},
     {"get", 2, false, false, &Get, 1, 1, 1, "get", "string"},
+    {"getset", 3, true, false, &GetSet, 1, 1, 1, "set", "string"},
     {"hello", -1, false, true, &Hello, 0, 0, 0, "", "connection"},
     {"incr", 2, true, false, &Incr, 1, 1, 1, "incr", "string"},
     {"incrby", 3, true, false, &IncrBy, 1, 1, 1, "incrby", "string"},
@@ -550,12 +579,15 @@ constexpr RespCommand kCommands[] = {
     {"pexpire", -3, true, false, &PExpire, 1, 1, 1, "pexpire", "generic"},
     {"pexpireat", -3, true, false, &PExpireAt, 1, 1, 1, "pexpireat", "generic"},
     {"ping", -1, false, true, &Ping, 0, 0, 0, "ping", "connection"},
+    {"psetex", 4, true, false, &PSetEx, 1, 1, 1, "set", "string"},
     {"pttl", 2, false, false, &Pttl, 1, 1, 1, "pttl", "generic"},
     {"quit", -1, false, true, &Quit, 0, 0, 0, "", "connection"},
     {"save", 1, false, false, &Save, 0, 0, 0, "snapshot", "server"},
     {"scan", -2, false, false, &Scan, 0, 0, 0, "scan", "generic"},
     {"select", 2, false, false, &Select, 0, 0, 0, "", "connection"},
     {"set", -3, true, false, &Set, 1, 1, 1, "set", "string"},
+    {"setex", 4, true, false, &SetEx, 1, 1, 1, "set", "string"},
+    {"setnx", 3, true, false, &SetNx, 1, 1, 1, "set", "string"},
     {"strlen", 2, false, false, &StrLen, 1, 1, 1, "strlen", "string"},
     {"ttl", 2, false, false, &Ttl, 1, 1, 1, "ttl", "generic"},
 };

@@ -150,6 +150,19 @@ TEST_F(RespClientsTest, RedisCliExpiryCommandsAnswerLikeRedis) {
   EXPECT_EQ(Cli({"EXISTS", "forever"}), "0\n");
   EXPECT_EQ(Cli({"PEXPIRE", "fresh", "0"}), "1\n");
   EXPECT_EQ(Cli({"GET", "fresh"}), "\n");
+  // The older string commands.
+  EXPECT_EQ(Cli({"SETNX", "old", "1"}), "1\n");
+  EXPECT_EQ(Cli({"SETNX", "old", "2"}), "0\n");
+  EXPECT_EQ(Cli({"GETSET", "old", "3"}), "1\n");
+  EXPECT_EQ(Cli({"GET", "old"}), "3\n");
+  EXPECT_EQ(Cli({"SETEX", "old", "100", "4"}), "OK\n");
+  const int setex_ttl = std::stoi(Cli({"TTL", "old"}));
+  EXPECT_GT(setex_ttl, 0);
+  EXPECT_LE(setex_ttl, 100);
+  EXPECT_EQ(Cli({"GETSET", "old", "5"}), "4\n");
+  EXPECT_EQ(Cli({"TTL", "old"}), "-1\n");  // GETSET, a SET, drops the expiry
+  EXPECT_EQ(Cli({"PSETEX", "old", "100000", "6"}), "OK\n");
+  EXPECT_NE(Cli({"PTTL", "old"}), "-1\n");
   // Redis's error texts.
   EXPECT_EQ(Cli({"SET", "k", "v", "EX", "0"}), "ERR invalid expire time in 'set' command\n\n");
   EXPECT_EQ(Cli({"SET", "k", "v", "EX", "x"}), "ERR value is not an integer or out of range\n\n");

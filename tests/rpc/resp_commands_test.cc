@@ -227,6 +227,11 @@ TEST_F(RespCommandsTest, SetOptionsBecomeTheSetMethodsOptions) {
       {{"SET", "k", "v", "NX", "GET"}, {"k", "v", "NX", "GET"}, RespReply::kBulkOrNull},
       // Like Redis: a repeated EX is allowed and the last one wins.
       {{"SET", "k", "v", "EX", "1", "EX", "2"}, {"k", "v", "EX", "2"}, RespReply::kOk},
+      // The older string commands are SETs with options.
+      {{"SETNX", "k", "v"}, {"k", "v", "NX"}, RespReply::kInteger},
+      {{"SETEX", "k", "10", "v"}, {"k", "v", "EX", "10"}, RespReply::kOk},
+      {{"psetex", "k", "1500", "v"}, {"k", "v", "PX", "1500"}, RespReply::kOk},
+      {{"GETSET", "k", "v"}, {"k", "v", "GET"}, RespReply::kBulkOrNull},
   };
   for (const Case& c : cases) {
     Planned p = PlanFor(c.args, session_);
@@ -257,6 +262,16 @@ TEST_F(RespCommandsTest, SetOptionErrorsAreRedisTexts) {
   EXPECT_EQ(ReplyTo({"SET", "k", "v", "EXAT", "0"}, session_), invalid);
   EXPECT_EQ(ReplyTo({"SET", "k", "v", "EX", "9223372036854775"}, session_), invalid);     // * 1000
   EXPECT_EQ(ReplyTo({"SET", "k", "v", "PX", "9223372036854775807"}, session_), invalid);  // + now
+  EXPECT_EQ(ReplyTo({"SETEX", "k", "0", "v"}, session_),
+            "-ERR invalid expire time in 'setex' command\r\n");
+  EXPECT_EQ(ReplyTo({"PSETEX", "k", "-1", "v"}, session_),
+            "-ERR invalid expire time in 'psetex' command\r\n");
+  EXPECT_EQ(ReplyTo({"SETEX", "k", "ten", "v"}, session_),
+            "-ERR value is not an integer or out of range\r\n");
+  EXPECT_EQ(ReplyTo({"SETEX", "k", "10"}, session_),
+            "-ERR wrong number of arguments for 'setex' command\r\n");
+  EXPECT_EQ(ReplyTo({"SETNX", "k"}, session_),
+            "-ERR wrong number of arguments for 'setnx' command\r\n");
 }
 
 TEST_F(RespCommandsTest, ExpireErrorsAreRedisTexts) {
@@ -410,7 +425,7 @@ TEST_F(RespCommandsTest, CommandDocsNamesEveryNewCommandWithItsMethodsSummary) {
               RespCommandNames().end())
         << name;
   }
-  EXPECT_EQ(ReplyTo({"COMMAND", "COUNT"}, session_), ":36\r\n");
+  EXPECT_EQ(ReplyTo({"COMMAND", "COUNT"}, session_), ":40\r\n");
 }
 
 TEST_F(RespCommandsTest, WithATokenOnlyPingAuthHelloAndQuitBeforeAuth) {
