@@ -62,10 +62,7 @@ TEST_F(RespAuthTest, RespNeedsAuthBeforeAnythingButPing) {
 }
 
 TEST_F(RespAuthTest, PythonClientWithPassword) {
-  ASSERT_TRUE(RequireTool("/usr/bin/python3", "python3"));
   const std::string script = R"(
-import sys
-import redis
 r = redis.Redis(host="127.0.0.1", port=int(sys.argv[1]))
 try:
     r.get("k")
@@ -79,8 +76,7 @@ p.get("k")
 assert p.execute() == [True, b"v"]
 print("ok")
 )";
-  ProcessResult r = RunProcess(
-      {"/usr/bin/python3", "-c", script, std::to_string(s_.resp_port)}, "", kTimeout);
+  ProcessResult r = RunRedisPy(s_.resp_port, script, {}, kTimeout);
   EXPECT_EQ(r.exit, 0) << r.out << r.err;
   EXPECT_EQ(r.out, "ok\n") << r.err;
 }

@@ -223,13 +223,7 @@ TEST_F(RespClientsTest, RedisBenchmarkUnsupportedCommandsErrorCleanlyAndFinish) 
 }
 
 TEST_F(RespClientsTest, PythonRedisPipelinesWithBinaryKeysAndValues) {
-  ASSERT_TRUE(RequireTool("/usr/bin/python3", "python3"));
   const std::string script = R"(
-import sys
-try:
-    import redis
-except ImportError:
-    sys.exit("python3-redis is missing: scripts/setup installs it")
 r = redis.Redis(host="127.0.0.1", port=int(sys.argv[1]))
 assert r.ping()
 p = r.pipeline(transaction=False)
@@ -255,20 +249,13 @@ except redis.ResponseError as e:
     assert str(e) == "value is not an integer or out of range", str(e)
 print("ok")
 )";
-  ProcessResult r =
-      RunProcess({"/usr/bin/python3", "-c", script, std::to_string(s_.resp_port)}, "", kTimeout);
+  ProcessResult r = RunRedisPy(s_.resp_port, script, {}, kTimeout);
   EXPECT_EQ(r.exit, 0) << r.out << r.err;
   EXPECT_EQ(r.out, "ok\n") << r.err;
 }
 
 TEST_F(RespClientsTest, PythonRedisExpiryScanAndInfo) {
-  ASSERT_TRUE(RequireTool("/usr/bin/python3", "python3"));
   const std::string script = R"(
-import sys
-try:
-    import redis
-except ImportError:
-    sys.exit("python3-redis is missing: scripts/setup installs it")
 r = redis.Redis(host="127.0.0.1", port=int(sys.argv[1]))
 assert r.set("s", "v", ex=100) is True
 assert 0 < r.ttl("s") <= 100, r.ttl("s")
@@ -301,8 +288,7 @@ except redis.ResponseError as e:
     assert str(e) == "invalid expire time in 'set' command", str(e)
 print("ok")
 )";
-  ProcessResult r =
-      RunProcess({"/usr/bin/python3", "-c", script, std::to_string(s_.resp_port)}, "", kTimeout);
+  ProcessResult r = RunRedisPy(s_.resp_port, script, {}, kTimeout);
   EXPECT_EQ(r.exit, 0) << r.out << r.err;
   EXPECT_EQ(r.out, "ok\n") << r.err;
 }
@@ -454,9 +440,7 @@ namespace {
 // Bytes that are not text (NUL, CR LF, 0xFF, invalid UTF-8) in keys and values survive a
 // snapshot (SAVE), more writes in the log after it, and kill -9.
 TEST_F(RespClientsTest, BinaryKeysAndValuesSurviveSnapshotLogAndKill9) {
-  ASSERT_TRUE(RequireTool("/usr/bin/python3", "python3"));
   const std::string script = R"(
-import sys, redis
 r = redis.Redis(host="127.0.0.1", port=int(sys.argv[1]))
 keys = [bytes([i, 0, 255, 13, 10, 0xc3]) for i in range(256)]
 if sys.argv[2] == "write":
@@ -474,15 +458,13 @@ else:
     assert r.mget(keys) == [k * 3 + b"\xff\xfe" for k in keys]
 print("ok")
 )";
-  ProcessResult w = RunProcess(
-      {"/usr/bin/python3", "-c", script, std::to_string(s_.resp_port), "write"}, "", kTimeout);
+  ProcessResult w = RunRedisPy(s_.resp_port, script, {"write"}, kTimeout);
   ASSERT_EQ(w.out, "ok\n") << w.err;
   s_.server->Kill();
   RespServer again = StartRespServer(dir_.path());
   ASSERT_NE(again.server, nullptr);
   EXPECT_THAT(again.server->stderr_text(), HasSubstr("256 keys loaded"));
-  ProcessResult r = RunProcess(
-      {"/usr/bin/python3", "-c", script, std::to_string(again.resp_port), "read"}, "", kTimeout);
+  ProcessResult r = RunRedisPy(again.resp_port, script, {"read"}, kTimeout);
   EXPECT_EQ(r.out, "ok\n") << r.err;
 }
 

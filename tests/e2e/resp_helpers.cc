@@ -44,11 +44,26 @@ bool RequireTool(const std::string& path, const std::string& package) {
   return false;
 }
 
-ProcessResult RedisCli(uint16_t port, const std::vector<std::string>& args,
-                       std::string_view input, std::chrono::milliseconds timeout) {
+ProcessResult RedisCli(uint16_t port, const std::vector<std::string>& args, std::string_view input,
+                       std::chrono::milliseconds timeout) {
   std::vector<std::string> argv = {"/usr/bin/redis-cli", "-p", std::to_string(port)};
   argv.insert(argv.end(), args.begin(), args.end());
   return RunProcess(argv, input, timeout);
+}
+
+ProcessResult RunRedisPy(uint16_t port, std::string_view body, const std::vector<std::string>& args,
+                         std::chrono::milliseconds timeout) {
+  if (!RequireTool("/usr/bin/python3", "python3")) return ProcessResult{};
+  std::string script =
+      "import sys\n"
+      "try:\n"
+      "    import redis\n"
+      "except ImportError:\n"
+      "    sys.exit('python3-redis is missing: scripts/setup installs it')\n";
+  script += body;
+  std::vector<std::string> argv = {"/usr/bin/python3", "-c", script, std::to_string(port)};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunProcess(argv, "", timeout);
 }
 
 std::string RespCommand(const std::vector<std::string>& args) {

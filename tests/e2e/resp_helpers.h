@@ -34,6 +34,13 @@ ProcessResult RedisCli(uint16_t port, const std::vector<std::string>& args,
                        std::string_view input = "",
                        std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
+// Runs a python3-redis script: `body` runs after `import sys` and `import redis` (a missing
+// python3-redis exits naming scripts/setup), with sys.argv[1] = `port` and `args` after it.
+// Fails the test (RequireTool) if python3 is missing.
+ProcessResult RunRedisPy(uint16_t port, std::string_view body,
+                         const std::vector<std::string>& args = {},
+                         std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
 // RESP multibulk encoding of one command, as a client sends it.
 std::string RespCommand(const std::vector<std::string>& args);
 
