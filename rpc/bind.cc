@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 #include <utility>
 
+#include "rpc/expiry_args.h"
 #include "rpc/unknown_method.h"
 
 namespace walkv::rpc {
@@ -48,7 +50,15 @@ std::variant<Call, ErrorResponse> Bind(CallParts parts) {
   std::array<const ArgValue*, kMaxParams> slots{};
   const size_t slot_count = std::min(m->max_args, kMaxParams);
   for (size_t i = 0; i < std::min(positional, kMaxParams); ++i) slots[i] = &parts.args[i];
+  std::vector<std::string> option_words;  // set's option keywords, as words after the arguments
   for (const KeywordArg& kw : parts.kwargs) {
+    if (IsSetOptionKeyword(m->name, kw.name)) {
+      std::optional<std::string> error =
+          AppendSetOptionWords(kw.name, kw.value.text, kw.value.scalar,
+                               kw.value.type_name, &option_words);
+      if (error) return BadArgument(id, std::move(*error));
+      continue;
+    }
     size_t index = slot_count;
     for (size_t i = 0; i < slot_count; ++i) {
       if (m->params[i].name == kw.name) index = i;
@@ -95,8 +105,9 @@ std::variant<Call, ErrorResponse> Bind(CallParts parts) {
   call.method = m;
   call.method_index = static_cast<size_t>(m - MethodTable().data());
   call.b64_results = parts.b64_results;
-  call.args.reserve(given);
+  call.args.reserve(given + option_words.size());
   for (size_t i = 0; i < given; ++i) call.args.push_back(std::move(*arg_at(i)->text));
+  for (std::string& word : option_words) call.args.push_back(std::move(word));
   return call;
 }
 
