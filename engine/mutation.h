@@ -41,6 +41,8 @@ enum class MutationRequest : uint8_t {
   kPersist,         // remove key's deadline if it has one
   kDeleteIfExpired, // the active sweep: delete key if its deadline has passed
   kBatchIfNoneExist, // MSETNX: the kBatch of SETs, only if none of its keys exists
+  kCompareAndSet,   // CAS: key := value (deadline cleared) only if key's live value is `expected`
+                    // (nullopt: only if key is absent); logged as that SET, or no record
   kInvalid,         // refused at Submit with kInvalidArgument; `value` says why
 };
 
@@ -71,6 +73,7 @@ struct Mutation {
   uint64_t deadline_ms = 0;  // kSetWithDeadline / kExpireAt: unix ms, > 0; otherwise 0
   ExpiryRequest expiry = {};    // kSetWithOptions / kExpire
   SetOptions set_options = {};  // kSetWithOptions
+  std::optional<std::string> expected = {};  // kCompareAndSet: the value required (nullopt: absent)
   // kBatch: its parts, in order (types kSet, kDelete, kSetWithDeadline; no nested batch).
   std::vector<Mutation> batch = {};
 };
@@ -82,7 +85,7 @@ struct MutationResult {
                             // had a deadline) before
   uint64_t new_length = 0;  // kAppend: length in bytes of the value after appending
   int64_t counter = 0;      // kIncrBy / kDecrBy: the key's value after the change
-  bool applied = true;      // kSetWithOptions, kBatchIfNoneExist: false when NX / XX / "none
+  bool applied = true;      // kSetWithOptions, kBatchIfNoneExist, kCompareAndSet: false when NX / XX / "none
                             // exists" did not hold (nothing written)
   bool return_old = false;  // kSetWithOptions with GET: the result is old_value
   std::optional<std::string> old_value = {};  // kSetWithOptions with GET: the value before

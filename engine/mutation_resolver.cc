@@ -180,6 +180,17 @@ Resolution ResolveMutation(Mutation* m, const BatchOverlay& overlay, uint64_t no
       m->request = MutationRequest::kAsIs;
       return Resolution::kLog;
     }
+    case MutationRequest::kCompareAndSet: {
+      std::optional<KeyState> live = LiveState(overlay, m->key, now_ms);
+      const bool holds = m->expected.has_value()
+                             ? (live.has_value() && live->value == *m->expected)
+                             : !live.has_value();
+      result->applied = holds;
+      if (!holds) return Resolution::kNoRecord;
+      m->expected.reset();
+      BecomeSet(m, 0);
+      return Resolution::kLog;
+    }
     case MutationRequest::kInvalid:
       *refused = Status::InvalidArgument(m->value);
       return Resolution::kRefused;

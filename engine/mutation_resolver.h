@@ -8,6 +8,8 @@
 //    given, KEEPTTL the key's current deadline), or no record when NX/XX does not hold;
 //  - EXPIRE becomes EXPIRE_AT, or DELETE when the deadline is not in the future (like Redis), or
 //    no record when the key is absent; PERSIST becomes PERSIST or no record;
+//  - CAS becomes the SET of the new value (without a deadline) when the key's live value equals
+//    `expected` (or the key is absent and `expected` is nullopt), else no record;
 //  - the sweep's kDeleteIfExpired becomes DELETE only if the key is (still) expired;
 //  - a plain APPEND to an expired key becomes the SET of the appended bytes (the expired value is
 //    gone, and the deadline with it), so that replay, which never looks at a clock, agrees.

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "rpc/expiry_args.h"
+#include "rpc/txn_args.h"
 #include "rpc/unknown_method.h"
 
 namespace walkv::rpc {
@@ -89,6 +90,10 @@ std::variant<Call, ErrorResponse> Bind(CallParts parts) {
   for (size_t i = 0; i < given; ++i) {
     const ParamSpec& p = ParamAt(*m, i);
     const ArgValue& arg = *arg_at(i);
+    if (arg.text == nullptr && arg.scalar != nullptr && arg.scalar->is_null() &&
+        AcceptsNull(m->name, p.name)) {
+      continue;
+    }
     if (arg.text == nullptr) {
       return BadArgument(id, name + ": " + std::string(p.name) + " must be a string, got " +
                                  std::string(arg.type_name));
@@ -106,7 +111,13 @@ std::variant<Call, ErrorResponse> Bind(CallParts parts) {
   call.method_index = static_cast<size_t>(m - MethodTable().data());
   call.b64_results = parts.b64_results;
   call.args.reserve(given + option_words.size());
-  for (size_t i = 0; i < given; ++i) call.args.push_back(std::move(*arg_at(i)->text));
+  for (size_t i = 0; i < given; ++i) {
+    if (i < slot_count && AcceptsNull(m->name, m->params[i].name)) {
+      call.args.push_back(NullableArg(arg_at(i)->text));
+    } else {
+      call.args.push_back(std::move(*arg_at(i)->text));
+    }
+  }
   for (std::string& word : option_words) call.args.push_back(std::move(word));
   return call;
 }

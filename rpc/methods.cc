@@ -10,6 +10,7 @@
 #include "rpc/info_method.h"
 #include "rpc/keyspace_methods.h"
 #include "rpc/expiry_args.h"
+#include "rpc/txn_args.h"
 
 namespace walkv::rpc {
 
@@ -134,6 +135,8 @@ Mutation BatchSet(std::vector<std::string>& args, bool only_if_none_exist, const
 }
 Mutation MSetMutation(std::vector<std::string>& args) { return BatchSet(args, false, "mset"); }
 Mutation MSetNxMutation(std::vector<std::string>& args) { return BatchSet(args, true, "msetnx"); }
+Mutation CasMutation(std::vector<std::string>& args) { return ParseCasCall(args); }
+json Applied(const MutationResult& r) { return json(r.applied); }
 json OneIfApplied(const MutationResult& r) { return json(r.applied ? 1 : 0); }
 
 // set: true once stored; null when NX / XX did not hold; with GET, the old value (or null).
@@ -175,6 +178,10 @@ constexpr MethodSpec kMethods[] = {
     {"auth", 1, 1, {ParamSpec{"token", 4096}}, true, MethodKind::kRead, &AuthAtConnection,
      nullptr, nullptr,
      "Authenticates this connection with the --auth-token-file token; returns true."},
+    {"cas", 3, 3, {kKey, ParamSpec{"expected", kUnlimited}, kValue}, true, MethodKind::kWrite,
+     nullptr, &CasMutation, &Applied,
+     "Sets key to value only if its value is expected (null: only if key is absent), atomically; "
+     "true if set, else false. Clears key's expiry."},
     {"dbsize", 0, 0, {}, false, MethodKind::kRead, &DbSize, nullptr, nullptr,
      "Returns the number of keys."},
     {"decr", 1, 1, {kKey}, true, MethodKind::kWrite, nullptr, &DecrMutation, &CounterValue,
