@@ -94,6 +94,7 @@ std::variant<Call, ErrorResponse> Bind(CallParts parts) {
         AcceptsNull(m->name, p.name)) {
       continue;
     }
+    if (arg.text == nullptr && arg.scalar != nullptr && TakesJson(m->name, p.name)) continue;
     if (arg.text == nullptr) {
       return BadArgument(id, name + ": " + std::string(p.name) + " must be a string, got " +
                                  std::string(arg.type_name));
@@ -114,6 +115,8 @@ std::variant<Call, ErrorResponse> Bind(CallParts parts) {
   for (size_t i = 0; i < given; ++i) {
     if (i < slot_count && AcceptsNull(m->name, m->params[i].name)) {
       call.args.push_back(NullableArg(arg_at(i)->text));
+    } else if (arg_at(i)->text == nullptr) {  // a TakesJson parameter given as JSON
+      call.args.push_back(arg_at(i)->scalar->dump());
     } else {
       call.args.push_back(std::move(*arg_at(i)->text));
     }

@@ -7,6 +7,11 @@
 
 namespace walkv::rpc {
 
+bool TakesJson(std::string_view method, std::string_view param) {
+  return (method == "batch" && param == "ops") ||
+         (method == "txn" && (param == "compare" || param == "success" || param == "failure"));
+}
+
 bool AcceptsNull(std::string_view method, std::string_view param) {
   return method == "cas" && param == "expected";
 }

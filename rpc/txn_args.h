@@ -1,5 +1,5 @@
 // Arguments of the compare-and-set method: `cas(key, expected, value)`, where `expected` may be
-// JSON null (= the key must be absent).
+// JSON null (= the key must be absent); and which parameters of batch and txn take JSON.
 //
 // Call::args holds strings only, so Bind passes a nullable parameter tagged: "" for null, "=" +
 // the bytes for a string (NullableArg); CasMutation reads the tag back (ParseNullableArg). The
@@ -15,6 +15,12 @@
 #include "engine/mutation.h"
 
 namespace walkv::rpc {
+
+// True if parameter `param` of `method` takes any JSON (batch's "ops", txn's "compare",
+// "success", "failure"): Bind passes a non-string argument as its JSON text (compact), and a
+// string argument as it is, to be parsed as JSON text (what `walkv cli` sends). rpc/batch_ops.h
+// parses both.
+bool TakesJson(std::string_view method, std::string_view param);
 
 // True if parameter `param` of `method` accepts JSON null (cas's "expected").
 bool AcceptsNull(std::string_view method, std::string_view param);
