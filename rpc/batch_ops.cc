@@ -17,8 +17,8 @@ namespace {
 using json = nlohmann::json;
 
 // Write methods that cannot be an operation: they are batches themselves, or FLUSHALL.
-constexpr std::array<std::string_view, 5> kNotAnOperation = {"batch", "flushall", "mset",
-                                                             "msetnx", "txn"};
+constexpr std::array<std::string_view, 5> kNotAnOperation = {"batch", "flushall", "mset", "msetnx",
+                                                             "txn"};
 
 std::string ItemName(std::string_view list, size_t i) {
   return std::string(list) + "[" + std::to_string(i) + "]";
@@ -36,8 +36,7 @@ ArgValue ArgOf(json& value) {
 }
 
 // The JSON list a parameter holds, or the reason it is not one.
-std::optional<json> ParseList(const std::string& text, std::string_view param,
-                              std::string* error) {
+std::optional<json> ParseList(const std::string& text, std::string_view param, std::string* error) {
   json list = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (list.is_discarded()) {
     *error = std::string(param) + " must be a JSON list (or its JSON text), got: " +
@@ -151,8 +150,7 @@ std::optional<KeyCompare> ParseCompare(json& c, std::string* error) {
   return compare;
 }
 
-bool ParseCompares(const std::string& text, std::vector<KeyCompare>* compares,
-                   std::string* error) {
+bool ParseCompares(const std::string& text, std::vector<KeyCompare>* compares, std::string* error) {
   std::optional<json> list = ParseList(text, "compare", error);
   if (!list) return false;
   for (size_t i = 0; i < list->size(); ++i) {

@@ -196,8 +196,8 @@ TEST_F(BatchTxnProtocolTest, ConcurrentTxnIncrementsEndWithTheExactCountAndRepla
         const int n = current.is_null() ? 0 : std::stoi(current.get<std::string>());
         // compare-then-set on the counter, and a second key written in the same record
         json compare = json::array({json::array({"value", "n", current})});
-        json success = json::array({json::array({"set", "n", std::to_string(n + 1)}),
-                                    json::array({"incr", "shadow"})});
+        json success = json::array(
+            {json::array({"set", "n", std::to_string(n + 1)}), json::array({"incr", "shadow"})});
         auto r = (*client)->Call("txn", {compare, success});
         ASSERT_TRUE(r.ok());
         ASSERT_TRUE((*r)["result"].is_object()) << r->dump();
