@@ -3,7 +3,7 @@
 # N single `set` requests with N/10 `batch` requests of 10 sets (fsyncs from `info persistence`),
 # then times 4 clients each doing 250 txn-based increments (get, then txn compare-value-then-set,
 # retried when the compare fails) and prints the final count. Measures; asserts nothing.
-# One connection, requests sent one at a time (no pipelining): N single sets vs N/10 batches of 10
+# One connection, requests sent one at a time (no pipelining).
 import json, socket, time, threading, sys
 PORT = int(sys.argv[1])
 class C:
