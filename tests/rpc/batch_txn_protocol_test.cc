@@ -142,6 +142,29 @@ TEST_F(BatchTxnProtocolTest, OpsMayBeJsonTextAndBinary) {
   EXPECT_EQ(engine_->Get(std::string("\xff")), std::string("\x00\xff", 2));
 }
 
+TEST_F(BatchTxnProtocolTest, ExpiryInsideABatchMeansWhatItMeansAlone) {
+  EXPECT_EQ(Result("set", {"e", "old", "PX", "10"}), true);
+  EXPECT_EQ(Result("set", {"k", "v"}), true);
+  EXPECT_EQ(Result("set", {"p", "v", "EX", "100"}), true);
+  env_.AdvanceClock(11'000);  // e expired: absent to every operation
+  json ops = json::parse(R"([["append","e","x"],["persist","k"],["pexpire","k","-1"],
+      ["get","k"],["persist","p"],["incr","e2"],["pexpire","e2","5000"],["ttl","p"]])");
+  json r = Result("batch", {ops});
+  EXPECT_EQ(r["error"]["message"].get<std::string>().rfind("ops[7]: ttl cannot be", 0), 0u) << r;
+  ops.erase(ops.size() - 1);
+  EXPECT_EQ(Result("batch", {ops}), json::parse(R"([1,0,1,null,1,1,1])"));
+  EXPECT_EQ(Result("get", {"e"}), "x");
+  EXPECT_EQ(Result("pttl", {"e"}), -1);
+  EXPECT_EQ(Result("exists", {"k"}), 0);
+  EXPECT_EQ(Result("pttl", {"p"}), -1);
+  EXPECT_EQ(Result("pttl", {"e2"}), 5000);
+  Reopen();
+  EXPECT_EQ(engine_->Get("e"), "x");
+  EXPECT_EQ(engine_->Get("k"), std::nullopt);
+  EXPECT_EQ(engine_->Pttl("p"), -1);
+  EXPECT_EQ(engine_->Pttl("e2"), 5000);
+}
+
 TEST_F(BatchTxnProtocolTest, ReadOnlyBatchLogsNothing) {
   EXPECT_EQ(Result("set", {"a", "1"}), true);
   const uint64_t before = LastSeq();
