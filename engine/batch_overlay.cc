@@ -46,6 +46,7 @@ void BatchOverlay::Add(const Mutation& m) {
 std::optional<KeyState> BatchOverlay::StateOf(std::string_view key) const {
   if (auto it = pending_.find(key); it != pending_.end()) return it->second;
   if (flushed_) return std::nullopt;
+  if (parent_ != nullptr) return parent_->StateOf(key);
   return store_->Lookup(key);
 }
 

@@ -7,7 +7,8 @@
 // delete, an APPEND to an expired key) must be resolved against the state left by the mutations
 // ahead of it in the same batch: the overlay records those (key -> pending value and deadline, or
 // deleted; a FLUSHALL hides every key not set since) and falls back to the Store for every other
-// key. The overlay holds raw state: whether a key is expired is judged by the caller.
+// key (or to another overlay: see the second constructor). The overlay holds raw state: whether
+// a key is expired is judged by the caller.
 //
 // Commit thread only; reads the Store through its shared (reader) locks.
 #pragma once
@@ -25,7 +26,10 @@ namespace walkv {
 
 class BatchOverlay {
  public:
-  explicit BatchOverlay(const Store* store) : store_(store) {}
+  explicit BatchOverlay(const Store* store) : store_(store), parent_(nullptr) {}
+  // An overlay over another one: the parts of one `batch` / `txn` request, resolved on top of
+  // the requests ahead of it, and dropped if the request is refused. `parent` outlives it.
+  explicit BatchOverlay(const BatchOverlay* parent) : store_(nullptr), parent_(parent) {}
 
   // Forgets every pending mutation: the next batch starts from the Store.
   void Clear();
@@ -37,7 +41,8 @@ class BatchOverlay {
   std::optional<std::string> ValueOf(std::string_view key) const;
 
  private:
-  const Store* const store_;
+  const Store* const store_;          // the state below the overlay: a Store ...
+  const BatchOverlay* const parent_;  // ... or another overlay (exactly one is set)
   std::unordered_map<std::string, std::optional<KeyState>, TransparentStringHash,
                      std::equal_to<>>
       pending_;

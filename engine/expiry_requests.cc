@@ -6,6 +6,17 @@
 
 namespace walkv {
 
+Mutation CompareAndSetRequest(std::string key, std::optional<std::string> expected,
+                              std::string value) {
+  Mutation m;
+  m.type = MutationType::kSet;
+  m.key = std::move(key);
+  m.value = std::move(value);
+  m.request = MutationRequest::kCompareAndSet;
+  m.expected = std::move(expected);
+  return m;
+}
+
 Mutation SetRequest(std::string key, std::string value, ExpiryRequest expiry,
                     SetOptions options) {
   Mutation m;

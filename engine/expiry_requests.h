@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,10 @@ Mutation PersistRequest(std::string key);
 // MSET (only_if_none_exist: MSETNX): one kBatch record of SETs, applied all-or-nothing.
 // `pairs` holds key, value, key, value, ... (an even number, at least 2).
 Mutation BatchSetRequest(std::vector<std::string> pairs, bool only_if_none_exist);
+
+// CAS: key := value only if key's live value is `expected` (nullopt: only if key is absent).
+Mutation CompareAndSetRequest(std::string key, std::optional<std::string> expected,
+                              std::string value);
 
 // A request refused with kInvalidArgument and `why` (for bad arguments found while building one).
 Mutation InvalidRequest(std::string why);

@@ -41,6 +41,17 @@ enum class MutationRequest : uint8_t {
   kPersist,         // remove key's deadline if it has one
   kDeleteIfExpired, // the active sweep: delete key if its deadline has passed
   kBatchIfNoneExist, // MSETNX: the kBatch of SETs, only if none of its keys exists
+  kCompareAndSet,   // CAS: key := value (deadline cleared) only if key's live value is `expected`
+                    // (nullopt: only if key is absent); logged as that SET, or no record
+  // Atomic batches and transactions (the `batch` and `txn` methods):
+  kAtomicBatch,  // `batch`: the requests in `batch`, resolved in order, each against the state the
+                 // parts before it leave; logged as ONE kBatch record of the plain SETs, DELETEs
+                 // and SET_WITH_DEADLINEs they mean (or no record if none writes); one part
+                 // refused refuses the whole request, nothing logged
+  kTransaction,  // `txn`: if every `compares` holds, the kAtomicBatch of `batch`, else that of
+                 // `otherwise`; result.applied says which branch ran
+  kRead,         // a read of key inside a kAtomicBatch / kTransaction: no record; the live value
+                 // at that point in log order goes to result.old_value
   kInvalid,         // refused at Submit with kInvalidArgument; `value` says why
 };
 
@@ -63,6 +74,18 @@ struct SetOptions {
   bool return_old = false;       // GET
 };
 
+// A condition of a kTransaction, evaluated against the key's live state in log order.
+struct KeyCompare {
+  enum class Kind : uint8_t {
+    kValueEquals,  // key exists and its value is `value`
+    kExists,       // key exists
+    kAbsent,       // key does not exist
+  };
+  Kind kind = Kind::kExists;
+  std::string key;
+  std::string value;  // kValueEquals only
+};
+
 struct Mutation {
   MutationType type = MutationType::kSet;
   std::string key;    // empty for kFlushAll
@@ -71,8 +94,16 @@ struct Mutation {
   uint64_t deadline_ms = 0;  // kSetWithDeadline / kExpireAt: unix ms, > 0; otherwise 0
   ExpiryRequest expiry = {};    // kSetWithOptions / kExpire
   SetOptions set_options = {};  // kSetWithOptions
+  std::optional<std::string> expected = {};  // kCompareAndSet: the value required (nullopt: absent)
   // kBatch: its parts, in order (types kSet, kDelete, kSetWithDeadline; no nested batch).
   std::vector<Mutation> batch = {};
+  // kTransaction: the conditions, and the parts to run when one of them does not hold (the
+  // parts in `batch` run when all hold). Requests, as in a kAtomicBatch.
+  std::vector<KeyCompare> compares = {};
+  std::vector<Mutation> otherwise = {};
+  // The submitter's name for what this part of a kAtomicBatch / kTransaction is (the RPC layer:
+  // its method's index), copied to the part's MutationResult. Never logged.
+  uint32_t label = 0;
 };
 
 // What applying a mutation produced; filled in after it is durable and applied, in log order.
@@ -82,10 +113,15 @@ struct MutationResult {
                             // had a deadline) before
   uint64_t new_length = 0;  // kAppend: length in bytes of the value after appending
   int64_t counter = 0;      // kIncrBy / kDecrBy: the key's value after the change
-  bool applied = true;      // kSetWithOptions, kBatchIfNoneExist: false when NX / XX / "none
+  bool applied = true;      // kSetWithOptions, kBatchIfNoneExist, kCompareAndSet: false when NX / XX / "none
                             // exists" did not hold (nothing written)
   bool return_old = false;  // kSetWithOptions with GET: the result is old_value
-  std::optional<std::string> old_value = {};  // kSetWithOptions with GET: the value before
+  std::optional<std::string> old_value = {};  // kSetWithOptions with GET: the value before;
+                                              // kRead: the value read
+  // kAtomicBatch / kTransaction: one result per part of the branch that ran, in order (their
+  // seq is 0). For kTransaction, `applied` says whether the compares held.
+  std::vector<MutationResult> parts = {};
+  uint32_t label = 0;  // a part's Mutation::label
 };
 
 }  // namespace walkv

@@ -8,6 +8,15 @@
 //    given, KEEPTTL the key's current deadline), or no record when NX/XX does not hold;
 //  - EXPIRE becomes EXPIRE_AT, or DELETE when the deadline is not in the future (like Redis), or
 //    no record when the key is absent; PERSIST becomes PERSIST or no record;
+//  - CAS becomes the SET of the new value (without a deadline) when the key's live value equals
+//    `expected` (or the key is absent and `expected` is nullopt), else no record;
+//  - a `batch` (kAtomicBatch) resolves its parts in order, each against the state the parts
+//    before it leave (an overlay of its own, dropped if a part is refused), into ONE kBatch
+//    record of SETs, DELETEs and SET_WITH_DEADLINEs: APPEND becomes the SET of the whole new
+//    value, EXPIRE/PERSIST the SET of the value with its new deadline, a read (kRead) no part.
+//    A refused part refuses the whole request ("ops[2]: ..."); no writing part: no record;
+//  - a `txn` (kTransaction) evaluates its compares against the live state, then resolves the
+//    branch that runs (`batch` or `otherwise`) as a kAtomicBatch;
 //  - the sweep's kDeleteIfExpired becomes DELETE only if the key is (still) expired;
 //  - a plain APPEND to an expired key becomes the SET of the appended bytes (the expired value is
 //    gone, and the deadline with it), so that replay, which never looks at a clock, agrees.
@@ -43,8 +52,10 @@ bool NeedsResolution(const Mutation& m, bool deadlines_possible);
 uint64_t PayloadSizeBound(const Mutation& m);
 
 // Whether `m` may be submitted at all, checked at Submit before it is queued: kInvalid requests,
-// records over the 1 GiB limit, and batches that are empty or hold a part that is not a plain
-// SET / DELETE / SET_WITH_DEADLINE are kInvalidArgument.
+// records over the 1 GiB limit, batches that are empty or hold a part that is not a plain
+// SET / DELETE / SET_WITH_DEADLINE, a kAtomicBatch without parts, a kAtomicBatch or
+// kTransaction with a part that is not one of set / delete / append / counters / expire /
+// persist / cas / read, and a kRead on its own are kInvalidArgument.
 Status CheckSubmittable(const Mutation& m);
 
 // True if `m` (a plain mutation) may give a key a deadline.

@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 #include <utility>
 
+#include "rpc/expiry_args.h"
+#include "rpc/txn_args.h"
 #include "rpc/unknown_method.h"
 
 namespace walkv::rpc {
@@ -48,7 +51,15 @@ std::variant<Call, ErrorResponse> Bind(CallParts parts) {
   std::array<const ArgValue*, kMaxParams> slots{};
   const size_t slot_count = std::min(m->max_args, kMaxParams);
   for (size_t i = 0; i < std::min(positional, kMaxParams); ++i) slots[i] = &parts.args[i];
+  std::vector<std::string> option_words;  // set's option keywords, as words after the arguments
   for (const KeywordArg& kw : parts.kwargs) {
+    if (IsSetOptionKeyword(m->name, kw.name)) {
+      std::optional<std::string> error =
+          AppendSetOptionWords(kw.name, kw.value.text, kw.value.scalar,
+                               kw.value.type_name, &option_words);
+      if (error) return BadArgument(id, std::move(*error));
+      continue;
+    }
     size_t index = slot_count;
     for (size_t i = 0; i < slot_count; ++i) {
       if (m->params[i].name == kw.name) index = i;
@@ -79,6 +90,11 @@ std::variant<Call, ErrorResponse> Bind(CallParts parts) {
   for (size_t i = 0; i < given; ++i) {
     const ParamSpec& p = ParamAt(*m, i);
     const ArgValue& arg = *arg_at(i);
+    if (arg.text == nullptr && arg.scalar != nullptr && arg.scalar->is_null() &&
+        AcceptsNull(m->name, p.name)) {
+      continue;
+    }
+    if (arg.text == nullptr && arg.scalar != nullptr && TakesJson(m->name, p.name)) continue;
     if (arg.text == nullptr) {
       return BadArgument(id, name + ": " + std::string(p.name) + " must be a string, got " +
                                  std::string(arg.type_name));
@@ -95,8 +111,17 @@ std::variant<Call, ErrorResponse> Bind(CallParts parts) {
   call.method = m;
   call.method_index = static_cast<size_t>(m - MethodTable().data());
   call.b64_results = parts.b64_results;
-  call.args.reserve(given);
-  for (size_t i = 0; i < given; ++i) call.args.push_back(std::move(*arg_at(i)->text));
+  call.args.reserve(given + option_words.size());
+  for (size_t i = 0; i < given; ++i) {
+    if (i < slot_count && AcceptsNull(m->name, m->params[i].name)) {
+      call.args.push_back(NullableArg(arg_at(i)->text));
+    } else if (arg_at(i)->text == nullptr) {  // a TakesJson parameter given as JSON
+      call.args.push_back(arg_at(i)->scalar->dump());
+    } else {
+      call.args.push_back(std::move(*arg_at(i)->text));
+    }
+  }
+  for (std::string& word : option_words) call.args.push_back(std::move(word));
   return call;
 }
 

@@ -3,7 +3,8 @@
 //
 // Bind is the one place where the rules about a call live: method lookup (ASCII
 // case-insensitive), arity, keyword names, an argument given both positionally and by name,
-// argument types (strings only) and size limits (ParamSpec::max_bytes). The decoders only decode
+// argument types (strings only, except set's option keywords: numbers and booleans, turned into
+// the option words they stand for and appended after the positional arguments) and size limits (ParamSpec::max_bytes). The decoders only decode
 // a line into CallParts: the generic one through nlohmann-json (rpc/request.h), the fast one by
 // hand (rpc/fast_request.h). Since both end in Bind, a request gets the same answer — and the
 // same error message — whichever decoder read it.
@@ -12,6 +13,7 @@
 #pragma once
 
 #include <cstddef>
+#include <nlohmann/json.hpp>
 #include <span>
 #include <string>
 #include <string_view>
@@ -29,6 +31,10 @@ struct ArgValue {
   // them into the Call), or nullptr when the argument is of another JSON type (or invalid base64).
   std::string* text = nullptr;
   std::string_view type_name = "string";  // the JSON type name, for the error message
+  // A number or boolean argument's value, for the few keyword arguments that take one (set's
+  // {"ex": 10}, {"nx": true}: rpc/expiry_args.h); nullptr otherwise. Every other parameter
+  // takes strings only.
+  const nlohmann::json* scalar = nullptr;
 };
 
 struct KeywordArg {

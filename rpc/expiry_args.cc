@@ -1,6 +1,7 @@
 #include "rpc/expiry_args.h"
 
 #include <optional>
+#include <span>
 #include <string_view>
 #include <utility>
 
@@ -20,7 +21,52 @@ std::optional<int64_t> TimeInMs(std::string_view text, int64_t unit_ms) {
   return ms;
 }
 
+constexpr std::string_view kTimeKeywords[] = {"ex", "px", "exat", "pxat"};
+constexpr std::string_view kFlagKeywords[] = {"keepttl", "nx", "xx", "get"};
+
+bool OneOf(std::string_view word, std::span<const std::string_view> words) {
+  for (std::string_view w : words) {
+    if (w == word) return true;
+  }
+  return false;
+}
+
+std::string Upper(std::string_view word) {
+  std::string upper(word);
+  for (char& c : upper) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+  return upper;
+}
+
 }  // namespace
+
+bool IsSetOptionKeyword(std::string_view method, std::string_view keyword) {
+  return method == "set" && (OneOf(keyword, kTimeKeywords) || OneOf(keyword, kFlagKeywords));
+}
+
+std::optional<std::string> AppendSetOptionWords(std::string_view keyword, const std::string* text,
+                                                const nlohmann::json* scalar,
+                                                std::string_view type_name,
+                                                std::vector<std::string>* words) {
+  if (OneOf(keyword, kTimeKeywords)) {
+    if (text != nullptr) {
+      words->push_back(Upper(keyword));
+      words->push_back(*text);
+      return std::nullopt;
+    }
+    if (scalar != nullptr && scalar->is_number_integer()) {
+      words->push_back(Upper(keyword));
+      words->push_back(scalar->dump());
+      return std::nullopt;
+    }
+    return "set: " + std::string(keyword) +
+           " must be an integer (a number or a numeric string), got " + std::string(type_name);
+  }
+  if (scalar != nullptr && scalar->is_boolean()) {
+    if (scalar->get<bool>()) words->push_back(Upper(keyword));
+    return std::nullopt;
+  }
+  return "set: " + std::string(keyword) + " must be true or false, got " + std::string(type_name);
+}
 
 Mutation ParseSetCall(std::vector<std::string>& args) {
   if (args.size() == 2) {  // no options: the plain SET, which needs no resolving

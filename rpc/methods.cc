@@ -8,9 +8,11 @@
 #include "engine/expiry_requests.h"
 #include "engine/mutation.h"
 #include "rpc/ascii.h"
+#include "rpc/batch_ops.h"
 #include "rpc/info_method.h"
 #include "rpc/keyspace_methods.h"
 #include "rpc/expiry_args.h"
+#include "rpc/txn_args.h"
 
 namespace walkv::rpc {
 
@@ -126,6 +128,10 @@ Mutation BatchSet(std::vector<std::string>& args, bool only_if_none_exist, const
 }
 Mutation MSetMutation(std::vector<std::string>& args) { return BatchSet(args, false, "mset"); }
 Mutation MSetNxMutation(std::vector<std::string>& args) { return BatchSet(args, true, "msetnx"); }
+Mutation CasMutation(std::vector<std::string>& args) { return ParseCasCall(args); }
+Mutation BatchMutation(std::vector<std::string>& args) { return ParseBatchCall(args); }
+Mutation TxnMutation(std::vector<std::string>& args) { return ParseTxnCall(args); }
+json Applied(const MutationResult& r) { return json(r.applied); }
 json OneIfApplied(const MutationResult& r) { return json(r.applied ? 1 : 0); }
 
 // set: true once stored; null when NX / XX did not hold; with GET, the old value (or null).
@@ -167,6 +173,14 @@ constexpr MethodSpec kMethods[] = {
     {"auth", 1, 1, {ParamSpec{"token", 4096}}, true, MethodKind::kRead, &AuthAtConnection,
      nullptr, nullptr,
      "Authenticates this connection with the --auth-token-file token; returns true."},
+    {"batch", 1, 1, {ParamSpec{"ops", kUnlimited}}, true, MethodKind::kWrite, nullptr,
+     &BatchMutation, &BatchResultJson,
+     "Applies a list of operations ([[\"set\",\"k\",\"v\"],[\"incr\",\"n\"],...]) all or "
+     "nothing, as one log record and one fsync; returns their results."},
+    {"cas", 3, 3, {kKey, ParamSpec{"expected", kUnlimited}, kValue}, true, MethodKind::kWrite,
+     nullptr, &CasMutation, &Applied,
+     "Sets key to value only if its value is expected (null: only if key is absent), atomically; "
+     "true if set, else false. Clears key's expiry."},
     {"dbsize", 0, 0, {}, false, MethodKind::kRead, &DbSize, nullptr, nullptr,
      "Returns the number of keys."},
     {"decr", 1, 1, {kKey}, true, MethodKind::kWrite, nullptr, &DecrMutation, &CounterValue,
@@ -230,6 +244,11 @@ constexpr MethodSpec kMethods[] = {
      "Returns the length in bytes of key's value (0 if missing)."},
     {"ttl", 1, 1, {kKey}, true, MethodKind::kRead, &Ttl, nullptr, nullptr,
      "Seconds until key expires; -1 if it does not expire, -2 if it does not exist."},
+    {"txn", 2, 3, {ParamSpec{"compare", kUnlimited}, ParamSpec{"success", kUnlimited},
+                   ParamSpec{"failure", kUnlimited}},
+     true, MethodKind::kWrite, nullptr, &TxnMutation, &TxnResultJson,
+     "If every compare ([\"value\",k,v], [\"exists\",k], [\"absent\",k]) holds, applies the "
+     "success operations, else the failure ones, atomically; {succeeded, results}."},
 };
 static_assert(std::size(kMethods) <= Metrics::kMaxMethods);
 

@@ -19,7 +19,7 @@ ArgValue ArgOf(nlohmann::json& value) {
     if (!bytes.has_value()) return ArgValue{nullptr, "{\"b64\": ...} that is not valid base64"};
     value = std::move(*bytes);
   }
-  if (!value.is_string()) return ArgValue{nullptr, value.type_name()};
+  if (!value.is_string()) return ArgValue{nullptr, value.type_name(), &value};
   return ArgValue{&value.get_ref<std::string&>()};
 }
 

@@ -149,7 +149,7 @@ TEST_F(CliTest, UnknownMethodSuggestsTheClosest) {
   ProcessResult typo = Cli({"icnr", "n"});
   EXPECT_EQ(typo.exit, 1);
   EXPECT_THAT(typo.err, HasSubstr("(error) UNKNOWN_METHOD unknown method \"icnr\"; did you mean "
-                                  "\"incr\"? Methods: append, auth, dbsize,"));
+                                  "\"incr\"? Methods: append, auth, batch, cas, dbsize,"));
 }
 
 TEST_F(CliTest, ServerErrorGoesToStderrWithExitOne) {
