@@ -267,8 +267,8 @@ void Planner::ReserveForRestOfLog(size_t next, uint64_t keys_added) {
   // create keys more slowly than the first (the table then holds spare slots, 9 bytes each).
   const double per_byte = static_cast<double>(keys_added) / static_cast<double>(replayed);
   // Every record is at least a header long, so no log holds more new keys than that.
-  const uint64_t more = std::min<uint64_t>(static_cast<uint64_t>(per_byte * static_cast<double>(rest)),
-                                           rest / log::kRecordHeaderSize);
+  const auto estimate = static_cast<uint64_t>(per_byte * static_cast<double>(rest));
+  const uint64_t more = std::min<uint64_t>(estimate, rest / log::kRecordHeaderSize);
   store_->Reserve(store_->Size() + more);
 }
 
