@@ -1,5 +1,7 @@
 // Inflater: inflates one zlib (RFC 1950) stream, fed in pieces, into exactly the length its
 // producer promised — a snapshot block (docs/format.md §4.2) read through a ByteSource.
+// The stream's Adler-32 is not verified (zlib's inflateValidate(0)): callers feed only bytes whose
+// own hash they check (a snapshot block's xxh64), so it would check the same bytes twice.
 #pragma once
 
 #include <zlib.h>

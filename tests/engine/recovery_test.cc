@@ -346,6 +346,40 @@ TEST_F(RecoveryTest, RestartsWithoutWritesKeepOneEmptySegmentAndLogHeadUnchanged
   EXPECT_EQ(head->newest, 3u);
 }
 
+// Replay sizes the store from the first segment's rate of new keys (engine/recovery.cc): a log
+// whose later segments delete, flush and overwrite (so the store shrinks or stops growing) must
+// still come back exactly, whatever that estimate was.
+TEST_F(RecoveryTest, ReplayOfManySegmentsThatGrowShrinkAndFlushRecoversExactly) {
+  EngineOptions o = Options();
+  o.segment_bytes = 4096;  // dozens of segments
+  std::map<std::string, std::string> model;
+  {
+    auto db = MustOpen(o);
+    ASSERT_TRUE(db);
+    for (int i = 0; i < 600; ++i) {  // the first segments only create keys
+      const std::string k = "k" + std::to_string(i), v = std::string(40, 'a' + i % 26);
+      ASSERT_TRUE(db->Set(k, v).ok());
+      model[k] = v;
+    }
+    for (int i = 0; i < 600; i += 2) {
+      ASSERT_TRUE(db->Delete("k" + std::to_string(i)).ok());
+      model.erase("k" + std::to_string(i));
+    }
+    ASSERT_TRUE(db->FlushAll().ok());
+    model.clear();
+    for (int i = 0; i < 900; ++i) {  // overwrites of a few keys
+      const std::string k = "k" + std::to_string(i % 7), v = "v" + std::to_string(i);
+      ASSERT_TRUE(db->Set(k, v).ok());
+      model[k] = v;
+    }
+    ASSERT_TRUE(db->Close().ok());
+  }
+  auto db = MustOpen(o);
+  ASSERT_TRUE(db);
+  EXPECT_EQ(State(*db), model);
+  EXPECT_GT(db->recovery_summary().segments_replayed, 10u);
+}
+
 TEST_F(RecoveryTest, TornHeaderOfNewestSegmentIsDropped) {
   WriteRecords(3, Options());
   // A crash while creating the next segment left a few header bytes.
