@@ -130,6 +130,10 @@ class EngineImpl final : public Engine {
   // Syncs the current segment (if needed), starts a new one whose first record is first_seq and
   // points LOGHEAD at it. When it returns OK, both are durable.
   Status RollSegment(uint64_t first_seq);
+  // Bytes a new segment is pre-written to (0: not pre-written), from the options.
+  uint64_t PrewriteBytes() const {
+    return options_.prewrite_segments ? options_.segment_bytes : 0;
+  }
   Status SyncLog();
   void PerformSnapshotCut();
   void Poison(const Status& why);

@@ -40,6 +40,12 @@ namespace walkv::log {
 
 inline constexpr std::string_view kSegmentMagic = "WALKVLOG";
 inline constexpr uint32_t kLogFormatVersion = 2;
+// A pre-written segment (zero-filled when created, EngineOptions::prewrite_segments) says 3: its
+// unused zero tail is the clean end of the log, which a version-2 reader would call damage, so an
+// older walkv refuses the segment by version instead of misreading it. Only in a version-3
+// segment is a zero tail clean; in versions 1 and 2 it stays a torn tail, as before.
+inline constexpr uint32_t kPrewrittenLogFormatVersion = 3;
+inline constexpr uint32_t kNewestReadableLogFormatVersion = 3;
 // The oldest version this build still reads.
 inline constexpr uint32_t kOldestReadableLogFormatVersion = 1;
 inline constexpr size_t kSegmentHeaderSize = 24;

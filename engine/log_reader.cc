@@ -137,7 +137,7 @@ SegmentDamage MakeDamage(std::string_view bytes, std::string reason, const SeqWi
 
 // Checks the segment header. Returns an empty string if it is good, else the reason.
 std::string CheckHeader(std::string_view bytes, std::optional<uint64_t> expected_first_seq,
-                        uint64_t* first_seq) {
+                        uint64_t* first_seq, uint32_t* version_out) {
   if (bytes.size() < kSegmentHeaderSize) {
     return "truncated segment header (" + std::to_string(bytes.size()) + " of " +
            std::to_string(kSegmentHeaderSize) + " bytes)";
@@ -146,10 +146,10 @@ std::string CheckHeader(std::string_view bytes, std::optional<uint64_t> expected
   const uint32_t version = DecodeFixed32(bytes.data() + 8);
   const uint64_t seq = DecodeFixed64(bytes.data() + 12);
   const uint32_t stored_crc = DecodeFixed32(bytes.data() + 20);
-  if (version < kOldestReadableLogFormatVersion || version > kLogFormatVersion) {
+  if (version < kOldestReadableLogFormatVersion || version > kNewestReadableLogFormatVersion) {
     return "unsupported log format version " + std::to_string(version) + " (this build reads " +
            std::to_string(kOldestReadableLogFormatVersion) + " to " +
-           std::to_string(kLogFormatVersion) + ")";
+           std::to_string(kNewestReadableLogFormatVersion) + ")";
   }
   if (Crc32(bytes.substr(0, 20)) != stored_crc) return "segment header checksum mismatch";
   if (expected_first_seq && seq != *expected_first_seq) {
@@ -157,7 +157,15 @@ std::string CheckHeader(std::string_view bytes, std::optional<uint64_t> expected
            std::to_string(*expected_first_seq);
   }
   *first_seq = seq;
+  *version_out = version;
   return {};
+}
+
+// True if every byte from `offset` to the end is zero: the unused part of a pre-written segment.
+// A record can never be all zeros (its sequence number and type are at least 1), so no record is
+// mistaken for this tail.
+bool IsZeroTail(std::string_view bytes, size_t offset) {
+  return bytes.find_first_not_of('\0', offset) == std::string_view::npos;
 }
 
 }  // namespace
@@ -166,10 +174,13 @@ SegmentScan ParseSegment(std::string_view bytes, std::optional<uint64_t> expecte
                          const std::function<void(const RecordView&)>& on_record) {
   SegmentScan scan;
   uint64_t first_seq = 0;
-  if (std::string reason = CheckHeader(bytes, expected_first_seq, &first_seq); !reason.empty()) {
+  uint32_t version = 0;
+  if (std::string reason = CheckHeader(bytes, expected_first_seq, &first_seq, &version);
+      !reason.empty()) {
     scan.damage =
         MakeDamage(bytes, std::move(reason),
                    SeqWindow{expected_first_seq.value_or(0), 0, expected_first_seq.has_value()});
+    scan.header_unwritten = bytes.size() > kSegmentHeaderSize && IsZeroTail(bytes, 0);
     return scan;
   }
   scan.header_ok = true;
@@ -183,6 +194,10 @@ SegmentScan ParseSegment(std::string_view bytes, std::optional<uint64_t> expecte
     RecordView rec;
     std::string reason;
     if (!ParseRecordAt(bytes, offset, &rec, &reason)) {
+      if (version >= kPrewrittenLogFormatVersion && IsZeroTail(bytes, offset)) {
+        scan.preallocated_bytes = bytes.size() - offset;
+        return scan;
+      }
       scan.damage = MakeDamage(bytes, std::move(reason), SeqWindow{next_seq, offset});
       return scan;
     }

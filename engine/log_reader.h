@@ -48,7 +48,17 @@ struct SegmentScan {
                            // !header_ok)
   uint64_t valid_end = 0;  // offset just past the last intact record (or the header; 0 if
                            // !header_ok)
-  std::optional<SegmentDamage> damage;  // nullopt: the segment is intact to its last byte
+  // Bytes of zeros that run from valid_end to the end of the file: space a pre-written segment
+  // (zero-filled when created) has not used yet. Such a tail is the clean end of the log, not
+  // damage. Zeros followed by any non-zero byte are damage as before, and a record that begins
+  // with non-zero bytes and is cut short (a torn record followed by zeros) is damage too.
+  // 0 when damage was found.
+  uint64_t preallocated_bytes = 0;
+  // The header is bad and every byte of the file is zero: a segment whose creation (header write
+  // plus zero fill) was cut short before its first sync reached the header.
+  bool header_unwritten = false;
+  std::optional<SegmentDamage> damage;  // nullopt: the segment is intact to its last byte (or
+                                        // to a zero tail, see preallocated_bytes)
 };
 
 // Parses a whole segment held in memory. Calls on_record for each intact record in order, up to

@@ -1,5 +1,6 @@
 #include "engine/log_writer.h"
 
+#include <algorithm>
 #include <cassert>
 #include <cstdio>
 #include <cstdlib>
@@ -43,7 +44,8 @@ void EncodeRecord(uint64_t seq, const Mutation& m, std::string* dst) {
 }
 
 StatusOr<std::unique_ptr<LogWriter>> LogWriter::Create(Env* env, const std::string& dir,
-                                                       uint64_t first_seq) {
+                                                       uint64_t first_seq,
+                                                       uint64_t prewrite_bytes) {
   const std::string name = LogFileName(first_seq);
   const std::string path = JoinPath(dir, name);
   // NewWritableFile truncates a leftover file of the same name; recovery only lets that happen to
@@ -51,10 +53,39 @@ StatusOr<std::unique_ptr<LogWriter>> LogWriter::Create(Env* env, const std::stri
   StatusOr<std::unique_ptr<WritableFile>> file = env->NewWritableFile(path);
   if (!file.ok()) return file.status();
   std::string header;
-  EncodeSegmentHeader(first_seq, &header);
+  EncodeSegmentHeader(first_seq, &header,
+                      prewrite_bytes > kSegmentHeaderSize ? kPrewrittenLogFormatVersion
+                                                          : kLogFormatVersion);
   Status s = (*file)->Append(header);
+  // Zeros after the header: a crash part way leaves a zero tail (clean) or, if even the header
+  // did not reach the disk, an all-zero file that recovery treats as creation cut short.
+  constexpr uint64_t kZeroChunk = 1u << 20;
+  const std::string zeros(static_cast<size_t>(std::min<uint64_t>(
+                              kZeroChunk, prewrite_bytes > kSegmentHeaderSize
+                                              ? prewrite_bytes - kSegmentHeaderSize
+                                              : 0)),
+                          '\0');
+  for (uint64_t at = kSegmentHeaderSize; s.ok() && at < prewrite_bytes; at += zeros.size()) {
+    s = (*file)->Append(std::string_view(zeros).substr(
+        0, static_cast<size_t>(std::min<uint64_t>(zeros.size(), prewrite_bytes - at))));
+  }
   if (s.ok()) s = (*file)->Sync();
   if (s.ok()) s = env->SyncDir(dir);
+  if (s.ok() && prewrite_bytes > kSegmentHeaderSize) {
+    s = (*file)->Close();
+    if (s.ok()) {
+      StatusOr<std::unique_ptr<WritableFile>> over =
+          env->NewOverwritingFile(path, kSegmentHeaderSize);
+      if (over.ok()) {
+        file = std::move(over);
+      } else if (over.status().code() == StatusCode::kNotSupported) {
+        // Cannot overwrite: continue after the zeros is wrong, so start a plain segment.
+        return Create(env, dir, first_seq, 0);
+      } else {
+        s = over.status();
+      }
+    }
+  }
   if (!s.ok()) {
     // Best effort: do not leave a half-written segment behind for recovery to puzzle over.
     (*file)->Close().IgnoreError();

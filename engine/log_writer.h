@@ -35,8 +35,16 @@ class LogWriter {
   // Creates dir/wal-<first_seq>.log, writes its header, syncs the file and the directory, so that
   // when it returns OK the (empty) segment is durable and the first record written into it cannot
   // be lost to a missing directory entry.
+  //
+  // With `prewrite_bytes` > kSegmentHeaderSize the segment is pre-written: header plus zeros up to
+  // `prewrite_bytes`, synced (file and directory) before it returns, and records then overwrite
+  // the zeros, so a commit's fdatasync flushes no metadata while the segment has room (records
+  // past `prewrite_bytes` extend the file as usual). The unused zero tail is the clean end of the
+  // log to every reader (log_reader.h, SegmentScan::preallocated_bytes). An Env that cannot
+  // overwrite (NewOverwritingFile kNotSupported) gets a plain segment.
   static StatusOr<std::unique_ptr<LogWriter>> Create(Env* env, const std::string& dir,
-                                                     uint64_t first_seq);
+                                                     uint64_t first_seq,
+                                                     uint64_t prewrite_bytes = 0);
   // Opens the existing dir/wal-<first_seq>.log to append records after its current end. The
   // caller (engine startup) has checked that the segment's header is intact and that it ends
   // where its last intact record ends (recovery truncated anything after that).
@@ -50,6 +58,7 @@ class LogWriter {
   Status Close();
 
   uint64_t first_seq() const { return first_seq_; }
+  // Bytes of log written: header plus records, not counting a pre-written segment's zero tail.
   uint64_t size() const { return file_->Size(); }
   const std::string& file_name() const { return file_name_; }
 

@@ -57,6 +57,12 @@ class FaultInjectionEnv::MemWritableFile final : public WritableFile {
         inode_(std::move(inode)),
         epoch_(env->epoch_),
         size_(inode_->data.size()) {}
+  // Writes from `offset` on, over the bytes there (NewOverwritingFile).
+  MemWritableFile(FaultInjectionEnv* env, std::string path, std::shared_ptr<Inode> inode,
+                  uint64_t offset)
+      : MemWritableFile(env, std::move(path), std::move(inode)) {
+    size_ = offset;
+  }
 
   Status Append(std::string_view data) override {
     std::lock_guard<std::mutex> l(env_->mu_);
@@ -120,7 +126,18 @@ class FaultInjectionEnv::MemWritableFile final : public WritableFile {
   }
   // Requires env_->mu_.
   void Write(std::string_view data) {
-    inode_->data.append(data);
+    std::string& bytes = inode_->data;
+    if (size_ == bytes.size()) {
+      bytes.append(data);
+    } else {
+      // Overwriting (NewOverwritingFile): what was durable there stays durable until Sync, so
+      // `durable` is no longer a prefix of `data`.
+      if (bytes.size() < size_) bytes.resize(size_, '\0');
+      const size_t over = std::min(data.size(), bytes.size() - size_);
+      bytes.replace(size_, over, data.substr(0, over));
+      bytes.append(data.substr(over));
+      if (size_ < inode_->durable.size()) inode_->durable_is_prefix = false;
+    }
     size_ += data.size();
   }
 
@@ -275,6 +292,15 @@ StatusOr<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewAppendableFile(
   std::shared_ptr<Inode> inode = FindFile(Split(path));
   if (inode == nullptr) return Errno("open for appending", path, ENOENT);
   return std::unique_ptr<WritableFile>(new MemWritableFile(this, path, inode));
+}
+
+StatusOr<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewOverwritingFile(
+    const std::string& path, uint64_t offset) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (powered_off_) return PoweredOff("open for overwriting", path);
+  std::shared_ptr<Inode> inode = FindFile(Split(path));
+  if (inode == nullptr) return Errno("open for overwriting", path, ENOENT);
+  return std::unique_ptr<WritableFile>(new MemWritableFile(this, path, inode, offset));
 }
 
 StatusOr<std::unique_ptr<SequentialFile>> FaultInjectionEnv::NewSequentialFile(

@@ -69,6 +69,10 @@ class FaultInjectionEnv final : public Env {
   // --- Env ---
   StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override;
   StatusOr<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) override;
+  // Writes over the file's bytes from `offset` on; a power cut before the next Sync keeps the old
+  // (durable) bytes there. Not counted as a mutating operation (like opens for appending).
+  StatusOr<std::unique_ptr<WritableFile>> NewOverwritingFile(const std::string& path,
+                                                             uint64_t offset) override;
   StatusOr<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& path) override;
   StatusOr<std::vector<std::string>> GetChildren(const std::string& dir) override;
   // False while powered off.

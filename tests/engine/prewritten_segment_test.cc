@@ -1,0 +1,233 @@
+// Pre-written log segments (EngineOptions::prewrite_segments, engine/log_writer.h): how the end
+// of a segment is recognised when its unused space is zeros. The promise tested here:
+//  - zeros that run to the end of the file after the last intact record are the clean end of the
+//    log (ParseSegment, recovery and `walkv verify` agree), and verify says how many bytes;
+//  - zeros followed by any non-zero byte are damage, exactly as without pre-writing;
+//  - a record torn at the start of the zero region is a torn tail;
+//  - a segment whose pre-writing was cut short (header missing, zeros only) is creation cut short;
+//  - after a restart new records continue where the old ones end, never after the zeros.
+// Power loss at every operation with pre-writing on: tests/engine/power_loss_test.cc.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "engine/engine.h"
+#include "engine/env.h"
+#include "engine/file_names.h"
+#include "engine/log_format.h"
+#include "engine/log_reader.h"
+#include "engine/log_writer.h"
+#include "engine/recovery_plan.h"
+#include "engine/verify.h"
+#include "tests/util/engine_options.h"
+#include "tests/util/fault_injection_env.h"
+#include "tests/util/temp_dir.h"
+
+namespace walkv {
+namespace {
+
+constexpr char kDir[] = "/db";
+
+std::string SegmentWith(uint64_t first_seq, int records,
+                        uint32_t version = log::kPrewrittenLogFormatVersion) {
+  std::string bytes;
+  log::EncodeSegmentHeader(first_seq, &bytes, version);
+  for (int i = 0; i < records; ++i) {
+    log::EncodeRecord(first_seq + static_cast<uint64_t>(i),
+                      Mutation{MutationType::kSet, "k" + std::to_string(i), "value"}, &bytes);
+  }
+  return bytes;
+}
+
+TEST(PrewrittenSegmentScanTest, AZeroTailAfterTheLastRecordIsTheCleanEnd) {
+  std::string bytes = SegmentWith(1, 3);
+  const uint64_t end = bytes.size();
+  bytes.append(4000, '\0');
+  log::SegmentScan scan = log::ParseSegment(bytes, 1, nullptr);
+  EXPECT_FALSE(scan.damage.has_value());
+  EXPECT_EQ(scan.records, 3u);
+  EXPECT_EQ(scan.last_seq, 3u);
+  EXPECT_EQ(scan.valid_end, end);
+  EXPECT_EQ(scan.preallocated_bytes, 4000u);
+}
+
+TEST(PrewrittenSegmentScanTest, InAVersion2SegmentAZeroTailStaysATornTail) {
+  std::string bytes = SegmentWith(1, 3, 2);
+  const uint64_t end = bytes.size();
+  bytes.append(4000, '\0');
+  log::SegmentScan scan = log::ParseSegment(bytes, 1, nullptr);
+  ASSERT_TRUE(scan.damage.has_value());
+  EXPECT_EQ(scan.damage->offset, end);
+  EXPECT_EQ(scan.preallocated_bytes, 0u);
+  EXPECT_EQ(ClassifySegmentDamage(scan, bytes.size(), /*newest=*/true, false),
+            DamageKind::kTornTail);
+}
+
+TEST(PrewrittenSegmentScanTest, AnEmptyPrewrittenSegmentIsClean) {
+  std::string bytes = SegmentWith(7, 0);
+  bytes.append(100, '\0');
+  log::SegmentScan scan = log::ParseSegment(bytes, 7, nullptr);
+  EXPECT_FALSE(scan.damage.has_value());
+  EXPECT_EQ(scan.records, 0u);
+  EXPECT_EQ(scan.valid_end, log::kSegmentHeaderSize);
+  EXPECT_EQ(scan.preallocated_bytes, 100u);
+}
+
+TEST(PrewrittenSegmentScanTest, ZerosInTheMiddleFollowedByRecordsAreDamage) {
+  std::string head = SegmentWith(1, 2);
+  std::string tail = SegmentWith(1, 5);
+  // Records 3..5 stay in place; record 3's bytes become zeros.
+  std::string three_only = SegmentWith(1, 3);
+  std::string bytes = tail;
+  std::fill(bytes.begin() + static_cast<std::ptrdiff_t>(head.size()),
+            bytes.begin() + static_cast<std::ptrdiff_t>(three_only.size()), '\0');
+  log::SegmentScan scan = log::ParseSegment(bytes, 1, nullptr);
+  ASSERT_TRUE(scan.damage.has_value());
+  EXPECT_EQ(scan.damage->offset, head.size());
+  EXPECT_TRUE(scan.damage->valid_records_follow);
+  EXPECT_EQ(scan.damage->next_valid_offset, three_only.size());
+  EXPECT_EQ(scan.preallocated_bytes, 0u);
+  EXPECT_EQ(ClassifySegmentDamage(scan, bytes.size(), /*newest=*/true, false),
+            DamageKind::kMidLogDamage);
+}
+
+TEST(PrewrittenSegmentScanTest, ZerosFollowedByAnyNonZeroByteAreDamage) {
+  std::string bytes = SegmentWith(1, 2);
+  const uint64_t end = bytes.size();
+  bytes.append(500, '\0');
+  bytes.push_back('\x01');
+  bytes.append(20, '\0');
+  log::SegmentScan scan = log::ParseSegment(bytes, 1, nullptr);
+  ASSERT_TRUE(scan.damage.has_value());
+  EXPECT_EQ(scan.damage->offset, end);
+  EXPECT_EQ(scan.valid_end, end);
+}
+
+TEST(PrewrittenSegmentScanTest, ARecordTornAtTheStartOfTheZeroRegionIsATornTail) {
+  std::string full = SegmentWith(1, 3);
+  const uint64_t end_of_two = SegmentWith(1, 2).size();
+  for (uint64_t keep : {end_of_two + 1, end_of_two + 5, end_of_two + 17, full.size() - 1}) {
+    SCOPED_TRACE("record 3 cut after byte " + std::to_string(keep));
+    std::string bytes = full.substr(0, keep);
+    bytes.append(full.size() - keep + 300, '\0');  // the rest of the pre-written zeros
+    log::SegmentScan scan = log::ParseSegment(bytes, 1, nullptr);
+    ASSERT_TRUE(scan.damage.has_value());
+    EXPECT_EQ(scan.damage->offset, end_of_two);
+    EXPECT_FALSE(scan.damage->valid_records_follow);
+    EXPECT_EQ(scan.records, 2u);
+    EXPECT_EQ(ClassifySegmentDamage(scan, bytes.size(), /*newest=*/true, false),
+              DamageKind::kTornTail);
+  }
+}
+
+TEST(PrewrittenSegmentScanTest, AnAllZeroSegmentIsCreationCutShortUnlessLogHeadNamesIt) {
+  const std::string bytes(4096, '\0');
+  log::SegmentScan scan = log::ParseSegment(bytes, 5, nullptr);
+  ASSERT_TRUE(scan.damage.has_value());
+  EXPECT_FALSE(scan.header_ok);
+  EXPECT_TRUE(scan.header_unwritten);
+  EXPECT_EQ(ClassifySegmentDamage(scan, bytes.size(), /*newest=*/true, false),
+            DamageKind::kTornTail);
+  EXPECT_EQ(ClassifySegmentDamage(scan, bytes.size(), /*newest=*/true, /*named_by_loghead=*/true),
+            DamageKind::kSegmentHeaderDamaged);
+  EXPECT_EQ(ClassifySegmentDamage(scan, bytes.size(), /*newest=*/false, false),
+            DamageKind::kSegmentHeaderDamaged);
+}
+
+EngineOptions PrewriteOptions(Env* env) {
+  EngineOptions o = testing::QuietEngineOptions(env, kDir);
+  o.prewrite_segments = true;
+  o.segment_bytes = 4096;
+  return o;
+}
+
+TEST(PrewrittenSegmentEngineTest, SegmentsAreZeroFilledToTheRollSizeAndLogBytesCountRecordsOnly) {
+  FaultInjectionEnv env;
+  ASSERT_TRUE(env.CreateDirIfMissing(kDir).ok());
+  auto db = Engine::Open(PrewriteOptions(&env));
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_TRUE((*db)->Set("a", "1").ok());
+  const std::string path = std::string(kDir) + "/" + LogFileName(1);
+  auto file_bytes = env.GetFileSize(path);
+  ASSERT_TRUE(file_bytes.ok());
+  EXPECT_EQ(*file_bytes, 4096u);
+  const uint64_t log_bytes = (*db)->Stats().log_bytes;
+  EXPECT_LT(log_bytes, 100u);
+  EXPECT_GT(log_bytes, log::kSegmentHeaderSize);
+}
+
+TEST(PrewrittenSegmentEngineTest, RestartContinuesAfterTheLastRecordAndVerifyIsClean) {
+  FaultInjectionEnv env;
+  ASSERT_TRUE(env.CreateDirIfMissing(kDir).ok());
+  for (int round = 0; round < 3; ++round) {
+    auto db = Engine::Open(PrewriteOptions(&env));
+    ASSERT_TRUE(db.ok()) << "round " << round << ": " << db.status().ToString();
+    for (int i = 0; i < round; ++i) {
+      EXPECT_EQ((*db)->Get("r" + std::to_string(i)), "v" + std::to_string(i));
+    }
+    ASSERT_TRUE((*db)->Set("r" + std::to_string(round), "v" + std::to_string(round)).ok());
+    // A power cut right after the acknowledgement: the zero tail stays on disk.
+    env.PowerOff();
+    (*db)->Close().IgnoreError();
+    env.RestartAfterPowerLoss(LossModel::kDropUnsynced);
+  }
+  // Enough records to roll several pre-written segments, then one more restart.
+  {
+    auto db = Engine::Open(PrewriteOptions(&env));
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    for (int i = 0; i < 200; ++i) {
+      ASSERT_TRUE((*db)->Set("k" + std::to_string(i), std::string(50, 'x')).ok());
+    }
+    env.PowerOff();
+    (*db)->Close().IgnoreError();
+    env.RestartAfterPowerLoss(LossModel::kKeepRandomUnsynced, 7);
+  }
+  auto db = Engine::Open(PrewriteOptions(&env));
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  EXPECT_EQ((*db)->Get("r2"), "v2");
+  EXPECT_EQ((*db)->Get("k199"), std::string(50, 'x'));
+  ASSERT_TRUE((*db)->Close().ok());
+
+  auto report = VerifyDataDir(&env, kDir);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->clean());
+  bool said_preallocated = false;
+  for (const std::string& note : report->notes) {
+    said_preallocated |= note.find("bytes preallocated") != std::string::npos;
+  }
+  EXPECT_TRUE(said_preallocated);
+}
+
+TEST(PrewrittenSegmentEngineTest, TheRealFileSystemAgreesAfterAReopen) {
+  // Env::Posix(): NewOverwritingFile really writes over the zeros.
+  testing::TempDir tmp;
+  const std::string dir = tmp.Sub("db");
+  Env* env = Env::Posix();
+  ASSERT_TRUE(env->CreateDirIfMissing(dir).ok());
+  EngineOptions o = testing::QuietEngineOptions(env, dir);
+  o.prewrite_segments = true;
+  o.segment_bytes = 8192;
+  {
+    auto db = Engine::Open(o);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    for (int i = 0; i < 100; ++i) ASSERT_TRUE((*db)->Set("k" + std::to_string(i), "v").ok());
+    ASSERT_TRUE((*db)->Close().ok());
+  }
+  {
+    auto db = Engine::Open(o);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    EXPECT_EQ((*db)->Get("k99"), "v");
+    ASSERT_TRUE((*db)->Set("after", "reopen").ok());
+    ASSERT_TRUE((*db)->Close().ok());
+  }
+  auto db = Engine::Open(o);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  EXPECT_EQ((*db)->Get("after"), "reopen");
+  ASSERT_TRUE((*db)->Close().ok());
+  auto report = VerifyDataDir(env, dir);
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->clean());
+}
+
+}  // namespace
+}  // namespace walkv
