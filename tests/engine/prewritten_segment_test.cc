@@ -9,7 +9,12 @@
 // Power loss at every operation with pre-writing on: tests/engine/power_loss_test.cc.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "engine/engine.h"
 #include "engine/env.h"
@@ -196,6 +201,180 @@ TEST(PrewrittenSegmentEngineTest, RestartContinuesAfterTheLastRecordAndVerifyIsC
     said_preallocated |= note.find("bytes preallocated") != std::string::npos;
   }
   EXPECT_TRUE(said_preallocated);
+}
+
+// The cause of the power-loss failure found with seed 53 (tests/engine/power_loss_test.cc): the
+// in-memory disk treated a file whose durable bytes had been overwritten like a file truncated by
+// NewWritableFile, and after a power cut cut it to a random prefix of its current content, synced
+// records included. Overwriting never shortens a file: a cut keeps every synced byte, and of the
+// unsynced overwrites each sector keeps its old bytes, gets the new ones, or is torn.
+TEST(PrewrittenSegmentModelTest, APowerCutAfterUnsyncedOverwritesKeepsEverySyncedByte) {
+  const std::string path = std::string(kDir) + "/f";
+  const std::string synced = "synced records";
+  const std::string unsynced(1500, 'u');  // spans sectors 0 to 3
+  int new_sectors = 0, old_sectors = 0;
+  for (uint64_t seed = 0; seed < 64; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    FaultInjectionEnv env;
+    ASSERT_TRUE(env.CreateDirIfMissing(kDir).ok());
+    {
+      auto file = env.NewWritableFile(path);
+      ASSERT_TRUE(file.ok());
+      ASSERT_TRUE((*file)->Append(std::string(4096, '\0')).ok());
+      ASSERT_TRUE((*file)->Sync().ok());
+      ASSERT_TRUE(env.SyncDir(kDir).ok());
+    }
+    auto over = env.NewOverwritingFile(path, 0);
+    ASSERT_TRUE(over.ok());
+    ASSERT_TRUE((*over)->Append(synced).ok());
+    ASSERT_TRUE((*over)->Sync().ok());
+    ASSERT_TRUE((*over)->Append(unsynced).ok());
+    env.PowerOff();
+    env.RestartAfterPowerLoss(LossModel::kKeepRandomUnsynced, seed);
+    auto disk = env.ReadWholeFile(path);
+    ASSERT_TRUE(disk.ok());
+    ASSERT_EQ(disk->size(), 4096u);
+    EXPECT_EQ(disk->substr(0, synced.size()), synced);
+    // Every byte after the synced ones is the new byte or the old zero, and the bytes past the
+    // last overwrite stay zeros.
+    const size_t end = synced.size() + unsynced.size();
+    for (size_t i = synced.size(); i < disk->size(); ++i) {
+      const char c = (*disk)[i];
+      ASSERT_TRUE(c == '\0' || (i < end && c == 'u')) << "byte " << i;
+    }
+    new_sectors += (*disk)[1024] == 'u';
+    old_sectors += (*disk)[1024] == '\0';
+  }
+  // Both outcomes occur for a sector of the unsynced overwrite.
+  EXPECT_GT(new_sectors, 0);
+  EXPECT_GT(old_sectors, 0);
+}
+
+TEST(PrewrittenSegmentModelTest, WithDropUnsyncedOnlyTheSyncedOverwriteSurvives) {
+  FaultInjectionEnv env;
+  ASSERT_TRUE(env.CreateDirIfMissing(kDir).ok());
+  const std::string path = std::string(kDir) + "/f";
+  ASSERT_TRUE(env.WriteWholeFile(path, std::string(1024, '\0')).ok());
+  auto over = env.NewOverwritingFile(path, 10);
+  ASSERT_TRUE(over.ok());
+  ASSERT_TRUE((*over)->Append("abc").ok());
+  ASSERT_TRUE((*over)->Sync().ok());
+  ASSERT_TRUE((*over)->Append("def").ok());
+  env.RestartAfterPowerLoss(LossModel::kDropUnsynced);
+  std::string expected(1024, '\0');
+  expected.replace(10, 3, "abc");
+  EXPECT_EQ(env.ReadWholeFile(path).value(), expected);
+}
+
+// The failing case shrunk to its operations: a pre-written segment, two acknowledged SETs
+// (append + fdatasync each: mutating ops 1-4), and a power cut at op 5, the append of a third SET
+// (a random prefix of it is written). Both acknowledged SETs must come back under every seed.
+TEST(PrewrittenSegmentEngineTest, TwoAckedSetsSurviveACutDuringTheThirdAppend) {
+  for (uint64_t seed = 0; seed < 64; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    FaultInjectionEnv env(seed);
+    ASSERT_TRUE(env.CreateDirIfMissing(kDir).ok());
+    // As small as power_loss_test's segments, so the records are a large part of the file.
+    EngineOptions options = PrewriteOptions(&env);
+    options.segment_bytes = 300;
+    {
+      auto db = Engine::Open(options);
+      ASSERT_TRUE(db.ok()) << db.status().ToString();
+      const uint64_t ops_before = env.mutating_ops();
+      ASSERT_TRUE((*db)->Set("a", "1").ok());
+      ASSERT_TRUE((*db)->Set("b", "2").ok());
+      ASSERT_EQ(env.mutating_ops() - ops_before, 4u);  // append, fdatasync, append, fdatasync
+      env.PowerOffAfterMutatingOps(1);
+      EXPECT_FALSE((*db)->Set("c", "3").ok());
+      (*db)->Close().IgnoreError();
+    }
+    env.RestartAfterPowerLoss(LossModel::kKeepRandomUnsynced, seed);
+    auto db = Engine::Open(options);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    EXPECT_EQ((*db)->Get("a"), "1");
+    EXPECT_EQ((*db)->Get("b"), "2");
+  }
+}
+
+// Group commits whose unsynced records span several sectors of a pre-written segment (8 writers,
+// so batches of several records form), cut at every mutating op 1..60 under 6 seeds. Unsynced
+// overwrites reach the disk sector by sector in no order, so a cut before the fdatasync can leave
+// a lost (still zero) or torn sector followed by a sector of intact records: the last write looks
+// like damage followed by valid records. Returns how many restarts tolerate-tail refused.
+int CutTornMultiSectorGroupCommits(bool require_tolerate_tail_starts) {
+  constexpr int kWriters = 8;
+  constexpr int kSetsPerWriter = 8;
+  auto value_of = [](int w, int i) {
+    return std::string(90, static_cast<char>('a' + (w * kSetsPerWriter + i) % 26));
+  };
+  int crashed = 0, refused = 0;
+  for (uint64_t cut = 1; cut <= 60; ++cut) {
+    for (uint64_t seed = 0; seed < 6; ++seed) {
+      SCOPED_TRACE("cut after op " + std::to_string(cut) + ", seed " + std::to_string(seed));
+      FaultInjectionEnv env(seed);
+      EXPECT_TRUE(env.CreateDirIfMissing(kDir).ok());
+      EngineOptions options = PrewriteOptions(&env);
+      options.segment_bytes = 64 << 10;
+      std::vector<std::atomic<int>> acked(kWriters);
+      {
+        auto db = Engine::Open(options);
+        EXPECT_TRUE(db.ok()) << db.status().ToString();
+        if (!db.ok()) return refused;
+        env.PowerOffAfterMutatingOps(cut);
+        std::vector<std::thread> writers;
+        for (int w = 0; w < kWriters; ++w) {
+          writers.emplace_back([&, w] {
+            for (int i = 0; i < kSetsPerWriter; ++i) {
+              const std::string key = "w" + std::to_string(w) + "k" + std::to_string(i);
+              if (!(*db)->Set(key, value_of(w, i)).ok()) return;
+              acked[w] = i + 1;
+            }
+          });
+        }
+        for (std::thread& t : writers) t.join();
+        crashed += env.powered_off();
+        (*db)->Close().IgnoreError();
+      }
+      env.RestartAfterPowerLoss(LossModel::kKeepRandomUnsynced, seed);
+      auto db = Engine::Open(options);
+      if (!db.ok()) {
+        // The only acceptable refusal: damage followed by intact records, which point-in-time
+        // recovery (explicit opt-in) then serves with every acknowledged SET.
+        EXPECT_FALSE(require_tolerate_tail_starts) << db.status().ToString();
+        EXPECT_NE(db.status().ToString().find("intact records follow"), std::string::npos)
+            << db.status().ToString();
+        ++refused;
+        options.recovery_mode = RecoveryMode::kPointInTime;
+        db = Engine::Open(options);
+      }
+      EXPECT_TRUE(db.ok()) << db.status().ToString();
+      if (!db.ok()) return refused;
+      for (int w = 0; w < kWriters; ++w) {
+        for (int i = 0; i < acked[w]; ++i) {
+          EXPECT_EQ((*db)->Get("w" + std::to_string(w) + "k" + std::to_string(i)), value_of(w, i))
+              << "acknowledged SET " << i << " of writer " << w;
+        }
+      }
+      if (::testing::Test::HasFailure()) return refused;
+    }
+  }
+  EXPECT_GT(crashed, 0);
+  return refused;
+}
+
+// Known limitation (why prewrite_segments is off by default): tolerate-tail may refuse to start
+// after such a cut. No acknowledged SET is ever lost: point-in-time recovery serves them all.
+TEST(PrewrittenSegmentEngineTest, TornMultiSectorGroupCommitsNeverLoseAnAckedSet) {
+  const int refused = CutTornMultiSectorGroupCommits(/*require_tolerate_tail_starts=*/false);
+  std::printf("tolerate-tail refused %d of 360 restarts (damage followed by intact records)\n",
+              refused);
+}
+
+// The target: tolerate-tail recognises a torn last write of a pre-written segment even when
+// intact records of that write follow the lost sector. DISABLED until the log format can tell the
+// last write from earlier ones (docs/format.md §3.4, "Open problem").
+TEST(PrewrittenSegmentEngineTest, DISABLED_TornMultiSectorGroupCommitsStartUnderTolerateTail) {
+  CutTornMultiSectorGroupCommits(/*require_tolerate_tail_starts=*/true);
 }
 
 TEST(PrewrittenSegmentEngineTest, TheRealFileSystemAgreesAfterAReopen) {
