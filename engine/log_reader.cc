@@ -1,5 +1,7 @@
 #include "engine/log_reader.h"
 
+#include <vector>
+
 #include "engine/coding.h"
 #include "engine/crc.h"
 #include "engine/log_format.h"
@@ -124,11 +126,29 @@ std::optional<uint64_t> FindIntactRecord(std::string_view bytes, const SeqWindow
   return std::nullopt;
 }
 
-SegmentDamage MakeDamage(std::string_view bytes, std::string reason, const SeqWindow& window) {
+// Version 3: looks for the first offset > window.damage_offset where a write frame starts whose
+// checksum matches and whose first record's sequence number is in `window`.
+std::optional<uint64_t> FindIntactFrame(std::string_view bytes, const SeqWindow& window) {
+  constexpr size_t kMinFrame = kWriteFrameHeaderSize + kRecordHeaderSize;
+  if (bytes.size() < kMinFrame) return std::nullopt;
+  const size_t last_start = bytes.size() - kMinFrame;
+  for (size_t off = window.damage_offset + 1; off <= last_start; ++off) {
+    const char* p = bytes.data() + off;
+    const uint32_t length = DecodeFixed32(p + 4);
+    if (length < kRecordHeaderSize || length > bytes.size() - off - kWriteFrameHeaderSize) continue;
+    if (!window.Accepts(DecodeFixed64(p + kWriteFrameHeaderSize + 8), off)) continue;
+    if (Crc32(bytes.substr(off + 4, 4 + length)) != DecodeFixed32(p)) continue;
+    return off;
+  }
+  return std::nullopt;
+}
+
+SegmentDamage MakeDamage(std::string_view bytes, std::string reason, const SeqWindow& window,
+                         bool framed = false) {
   SegmentDamage damage;
   damage.offset = window.damage_offset;
   damage.reason = std::move(reason);
-  if (auto next = FindIntactRecord(bytes, window)) {
+  if (auto next = framed ? FindIntactFrame(bytes, window) : FindIntactRecord(bytes, window)) {
     damage.valid_records_follow = true;
     damage.next_valid_offset = *next;
   }
@@ -168,6 +188,89 @@ bool IsZeroTail(std::string_view bytes, size_t offset) {
   return bytes.find_first_not_of('\0', offset) == std::string_view::npos;
 }
 
+// Checks the write frame header at `offset` (< bytes.size()) and its checksum. On success sets
+// *frame_end to the offset just past the frame; otherwise sets *reason.
+bool CheckFrameAt(std::string_view bytes, size_t offset, size_t* frame_end, std::string* reason) {
+  const size_t remain = bytes.size() - offset;
+  if (remain < kWriteFrameHeaderSize) {
+    *reason = "truncated write frame header (" + std::to_string(remain) + " of " +
+              std::to_string(kWriteFrameHeaderSize) + " bytes)";
+    return false;
+  }
+  const uint32_t length = DecodeFixed32(bytes.data() + offset + 4);
+  if (length < kRecordHeaderSize) {
+    *reason = "write frame length " + std::to_string(length) + " is shorter than a record";
+    return false;
+  }
+  if (length > remain - kWriteFrameHeaderSize) {
+    *reason = "truncated write frame (header promises " + std::to_string(length) + " bytes, " +
+              std::to_string(remain - kWriteFrameHeaderSize) + " remain)";
+    return false;
+  }
+  if (Crc32(bytes.substr(offset + 4, 4 + length)) != DecodeFixed32(bytes.data() + offset)) {
+    *reason = "write frame checksum mismatch";
+    return false;
+  }
+  *frame_end = offset + kWriteFrameHeaderSize + length;
+  return true;
+}
+
+// The records of a version-3 segment, frame by frame (log_format.h). A frame's records are
+// reported only once the whole frame checked out, so valid_end is always a frame boundary.
+void ParseFrames(std::string_view bytes, SegmentScan* scan,
+                 const std::function<void(const RecordView&)>& on_record) {
+  size_t offset = kSegmentHeaderSize;
+  uint64_t next_seq = scan->first_seq;
+  std::vector<RecordView> frame_records;
+  while (offset < bytes.size()) {
+    if (IsZeroTail(bytes, offset)) {
+      scan->preallocated_bytes = bytes.size() - offset;
+      return;
+    }
+    std::string reason;
+    size_t frame_end = 0;
+    if (!CheckFrameAt(bytes, offset, &frame_end, &reason)) {
+      scan->damage = MakeDamage(bytes, std::move(reason), SeqWindow{next_seq, offset}, true);
+      return;
+    }
+    // Records may not run past their frame.
+    const std::string_view frame = bytes.substr(0, frame_end);
+    frame_records.clear();
+    uint64_t seq = next_seq;
+    for (size_t at = offset + kWriteFrameHeaderSize; at < frame_end;) {
+      RecordView rec;
+      if (!ParseRecordAt(frame, at, &rec, &reason)) {
+        scan->damage = MakeDamage(bytes, "in the write frame at byte " + std::to_string(offset) +
+                                             ": " + reason,
+                                  SeqWindow{next_seq, offset}, true);
+        return;
+      }
+      if (rec.seq != seq) {
+        std::string why = "sequence " + std::to_string(rec.seq) + " where " +
+                          std::to_string(seq) + " was expected";
+        if (rec.seq > seq && at == offset + kWriteFrameHeaderSize) {
+          // An intact frame that is newer than the last good one: records are missing.
+          scan->damage = SegmentDamage{offset, std::move(why), true, offset};
+        } else {
+          scan->damage = MakeDamage(bytes, std::move(why), SeqWindow{next_seq, offset}, true);
+        }
+        return;
+      }
+      frame_records.push_back(rec);
+      ++seq;
+      at += rec.size;
+    }
+    for (const RecordView& rec : frame_records) {
+      if (on_record) on_record(rec);
+      ++scan->records;
+      scan->last_seq = rec.seq;
+    }
+    next_seq = seq;
+    offset = frame_end;
+    scan->valid_end = offset;
+  }
+}
+
 }  // namespace
 
 SegmentScan ParseSegment(std::string_view bytes, std::optional<uint64_t> expected_first_seq,
@@ -188,16 +291,16 @@ SegmentScan ParseSegment(std::string_view bytes, std::optional<uint64_t> expecte
   scan.last_seq = first_seq - 1;
   scan.valid_end = kSegmentHeaderSize;
 
+  if (version >= kPrewrittenLogFormatVersion) {
+    ParseFrames(bytes, &scan, on_record);
+    return scan;
+  }
   size_t offset = kSegmentHeaderSize;
   uint64_t next_seq = first_seq;
   while (offset < bytes.size()) {
     RecordView rec;
     std::string reason;
     if (!ParseRecordAt(bytes, offset, &rec, &reason)) {
-      if (version >= kPrewrittenLogFormatVersion && IsZeroTail(bytes, offset)) {
-        scan.preallocated_bytes = bytes.size() - offset;
-        return scan;
-      }
       scan.damage = MakeDamage(bytes, std::move(reason), SeqWindow{next_seq, offset});
       return scan;
     }

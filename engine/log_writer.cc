@@ -22,6 +22,14 @@ void EncodeSegmentHeader(uint64_t first_seq, std::string* dst, uint32_t version)
   assert(dst->size() - start == kSegmentHeaderSize);
 }
 
+void EncodeWriteFrame(std::string_view records, std::string* dst) {
+  const size_t start = dst->size();
+  dst->append(4, '\0');
+  PutFixed32(dst, static_cast<uint32_t>(records.size()));
+  dst->append(records);
+  EncodeFixed32(dst->data() + start, Crc32(std::string_view(*dst).substr(start + 4)));
+}
+
 void EncodeRecord(uint64_t seq, const Mutation& m, std::string* dst) {
   if (m.request != MutationRequest::kAsIs) {
     // Its type would say SET and its value would be the delta: a record that was never the
@@ -92,19 +100,34 @@ StatusOr<std::unique_ptr<LogWriter>> LogWriter::Create(Env* env, const std::stri
     env->RemoveFile(path).IgnoreError();
     return s;
   }
-  return std::unique_ptr<LogWriter>(new LogWriter(std::move(*file), name, first_seq));
+  return std::unique_ptr<LogWriter>(
+      new LogWriter(std::move(*file), name, first_seq, prewrite_bytes > kSegmentHeaderSize));
 }
 
 StatusOr<std::unique_ptr<LogWriter>> LogWriter::OpenForAppend(Env* env, const std::string& dir,
                                                               uint64_t first_seq) {
   const std::string name = LogFileName(first_seq);
-  StatusOr<std::unique_ptr<WritableFile>> file = env->NewAppendableFile(JoinPath(dir, name));
+  const std::string path = JoinPath(dir, name);
+  // The header's version says whether records go on in write frames (version 3).
+  StatusOr<std::unique_ptr<SequentialFile>> reader = env->NewSequentialFile(path);
+  if (!reader.ok()) return reader.status();
+  std::string header;
+  WALKV_RETURN_IF_ERROR((*reader)->Read(kSegmentHeaderSize, &header));
+  if (header.size() < kSegmentHeaderSize) {
+    return Status::Corruption("continuing " + path + ": segment header is " +
+                              std::to_string(header.size()) + " bytes");
+  }
+  const bool framed = DecodeFixed32(header.data() + 8) >= kPrewrittenLogFormatVersion;
+  StatusOr<std::unique_ptr<WritableFile>> file = env->NewAppendableFile(path);
   if (!file.ok()) return file.status();
-  return std::unique_ptr<LogWriter>(new LogWriter(std::move(*file), name, first_seq));
+  return std::unique_ptr<LogWriter>(new LogWriter(std::move(*file), name, first_seq, framed));
 }
 
 Status LogWriter::AppendBatch(std::string_view encoded_records) {
-  return file_->Append(encoded_records);
+  if (!framed_) return file_->Append(encoded_records);
+  frame_buffer_.clear();
+  EncodeWriteFrame(encoded_records, &frame_buffer_);
+  return file_->Append(frame_buffer_);
 }
 
 Status LogWriter::Sync() { return file_->Sync(); }
