@@ -220,7 +220,8 @@ void AddServeCommand(CLI::App& app, CommandAction* action) {
 
   serve->add_flag("--prewrite-segments", flags->engine.prewrite_segments,
                   "Zero-fill and sync each new log segment when it is created, so that a "
-                  "commit's fdatasync flushes no file metadata (off by default).");
+                  "commit's fdatasync flushes no file metadata (off by default; only with --fsync "
+                  "always).");
 
   serve
       ->add_option("--recovery-mode", flags->recovery_mode,
