@@ -26,7 +26,8 @@
 //
 // Versions: 1 wrote types 1-4 only; 2 (this build) adds types 5-8. Both are read, and a reader
 // accepts every known type in either (a version-1 segment that held no record when a version-2
-// build started is continued by it).
+// build started is continued by it). 3 (this build with --prewrite-segments): the same records,
+// inside write frames, in a segment zero-filled when created (see kPrewrittenLogFormatVersion).
 //
 // All integers are little-endian. varint32 is the LEB128 encoding LevelDB uses (7 bits per byte,
 // high bit = more follows, at most 5 bytes).

@@ -49,9 +49,10 @@ struct SegmentScan {
   uint64_t valid_end = 0;  // offset just past the last intact record (or the header; 0 if
                            // !header_ok)
   // Bytes of zeros that run from valid_end to the end of the file: space a pre-written segment
-  // (zero-filled when created) has not used yet. Such a tail is the clean end of the log, not
-  // damage. Zeros followed by any non-zero byte are damage as before, and a record that begins
-  // with non-zero bytes and is cut short (a torn record followed by zeros) is damage too.
+  // (version 3, zero-filled when created) has not used yet. Such a tail is the clean end of the
+  // log, not damage. Zeros followed by any non-zero byte are damage as before, and so is a write
+  // frame that fails its checksum (a torn last write: some sectors new, some still zeros). In a
+  // version-3 segment valid_end is always the end of a write frame (log_format.h).
   // 0 when damage was found.
   uint64_t preallocated_bytes = 0;
   // The header is bad and every byte of the file is zero: a segment whose creation (header write
