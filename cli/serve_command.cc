@@ -218,6 +218,11 @@ void AddServeCommand(CLI::App& app, CommandAction* action) {
       ->default_str(ByteSizeText(flags->engine.snapshot_wal_bytes))
       ->transform(CLI::AsSizeValue(false).description(""));
 
+  serve->add_flag("--prewrite-segments", flags->engine.prewrite_segments,
+                  "Zero-fill and sync each new log segment when it is created, so that a "
+                  "commit's fdatasync flushes no file metadata (off by default; only with --fsync "
+                  "always).");
+
   serve
       ->add_option("--recovery-mode", flags->recovery_mode,
                    "What startup does with a damaged log: 'tolerate-tail' drops a torn tail of the "

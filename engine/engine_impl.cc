@@ -73,8 +73,18 @@ Status EngineImpl::Init() {
   uint64_t first_seq = recovered->last_seq + 1;
   const bool continue_newest =
       !recovered->segments.empty() && recovered->segments.back().first_seq == first_seq;
+  if (continue_newest) {
+    // A pre-written segment continues where its records end, not at its file end: drop its unused
+    // zero tail first (TruncateFile syncs), so the next record is not written after zeros.
+    const std::string path = JoinPath(options_.data_dir, recovered->segments.back().name);
+    auto file_bytes = env_->GetFileSize(path);
+    if (!file_bytes.ok()) return file_bytes.status();
+    if (*file_bytes > recovered->segments.back().bytes) {
+      WALKV_RETURN_IF_ERROR(env_->TruncateFile(path, recovered->segments.back().bytes));
+    }
+  }
   auto writer = continue_newest ? log::LogWriter::OpenForAppend(env_, options_.data_dir, first_seq)
-                                : log::LogWriter::Create(env_, options_.data_dir, first_seq);
+                                : log::LogWriter::Create(env_, options_.data_dir, first_seq, PrewriteBytes());
   if (!writer.ok()) return writer.status();
   log_ = std::move(*writer);
   // The segment is durable; only now may LOGHEAD name it, and no record goes into it before.
@@ -398,7 +408,7 @@ Status EngineImpl::RollSegment(uint64_t first_seq) {
     WALKV_RETURN_IF_ERROR(SyncLog());
   }
   WALKV_RETURN_IF_ERROR(log_->Close());
-  auto writer = log::LogWriter::Create(env_, options_.data_dir, first_seq);
+  auto writer = log::LogWriter::Create(env_, options_.data_dir, first_seq, PrewriteBytes());
   if (!writer.ok()) return writer.status();
   log_ = std::move(*writer);
   {

@@ -130,6 +130,15 @@ class EngineImpl final : public Engine {
   // Syncs the current segment (if needed), starts a new one whose first record is first_seq and
   // points LOGHEAD at it. When it returns OK, both are durable.
   Status RollSegment(uint64_t first_seq);
+  // Bytes a new segment is pre-written to (0: not pre-written), from the options. Only with
+  // fsync always: there each write frame is synced before the next one is written, so a power cut
+  // can tear only the last frame (log_format.h); with several unsynced frames a lost sector of an
+  // earlier one followed by an intact later one would read as mid-log damage.
+  uint64_t PrewriteBytes() const {
+    return options_.prewrite_segments && options_.fsync_mode == FsyncMode::kAlways
+               ? options_.segment_bytes
+               : 0;
+  }
   Status SyncLog();
   void PerformSnapshotCut();
   void Poison(const Status& why);

@@ -67,6 +67,16 @@ class Env {
   virtual StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) = 0;
   // Opens an existing file for appending at its end.
   virtual StatusOr<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) = 0;
+  // Opens an existing file for writing from byte `offset` on, over whatever bytes are there (no
+  // truncation, no O_APPEND): for a pre-written log segment whose zero-filled space is reused, so
+  // that a later Sync flushes data only, no file size or block allocation. Size() of the returned
+  // file is `offset` plus the bytes written through it, not the file's size. The default says
+  // kNotSupported (an Env that cannot overwrite; the writer then does not pre-write).
+  virtual StatusOr<std::unique_ptr<WritableFile>> NewOverwritingFile(const std::string& path,
+                                                                     uint64_t offset) {
+    (void)offset;
+    return Status::NotSupported("overwriting " + path + ": not supported by this Env");
+  }
   virtual StatusOr<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& path) = 0;
 
   // Names (not paths) of the entries in `dir`, without "." and "..", in no particular order.

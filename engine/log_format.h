@@ -26,7 +26,8 @@
 //
 // Versions: 1 wrote types 1-4 only; 2 (this build) adds types 5-8. Both are read, and a reader
 // accepts every known type in either (a version-1 segment that held no record when a version-2
-// build started is continued by it).
+// build started is continued by it). 3 (this build with --prewrite-segments): the same records,
+// inside write frames, in a segment zero-filled when created (see kPrewrittenLogFormatVersion).
 //
 // All integers are little-endian. varint32 is the LEB128 encoding LevelDB uses (7 bits per byte,
 // high bit = more follows, at most 5 bytes).
@@ -40,6 +41,24 @@ namespace walkv::log {
 
 inline constexpr std::string_view kSegmentMagic = "WALKVLOG";
 inline constexpr uint32_t kLogFormatVersion = 2;
+// A pre-written segment (zero-filled when created, EngineOptions::prewrite_segments) says 3: its
+// unused zero tail is the clean end of the log, which a version-2 reader would call damage, so an
+// older walkv refuses the segment by version instead of misreading it. Only in a version-3
+// segment is a zero tail clean; in versions 1 and 2 it stays a torn tail, as before.
+//
+// In a version-3 segment every write (one group commit's records, LogWriter::AppendBatch) is a
+// write frame: kWriteFrameHeaderSize bytes, then the records, which must end exactly at the
+// frame's end:
+//     crc        u32 LE   crc32 (zlib) of every following byte of the frame (length..records)
+//     length     u32 LE   bytes of records in the frame (>= kRecordHeaderSize)
+// Why: records overwrite zeros, and the page cache writes an unsynced overwrite back sector by
+// sector in no order, so a power cut can keep a later sector of the last write and lose (or tear)
+// an earlier one. Record checksums alone would then show "damage followed by intact records",
+// which is how mid-log damage looks. The frame checksum covers the whole write, so a torn last
+// write is one bad frame with no intact frame after it: a torn tail, as in versions 1 and 2.
+inline constexpr uint32_t kPrewrittenLogFormatVersion = 3;
+inline constexpr size_t kWriteFrameHeaderSize = 8;
+inline constexpr uint32_t kNewestReadableLogFormatVersion = 3;
 // The oldest version this build still reads.
 inline constexpr uint32_t kOldestReadableLogFormatVersion = 1;
 inline constexpr size_t kSegmentHeaderSize = 24;

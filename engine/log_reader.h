@@ -48,7 +48,18 @@ struct SegmentScan {
                            // !header_ok)
   uint64_t valid_end = 0;  // offset just past the last intact record (or the header; 0 if
                            // !header_ok)
-  std::optional<SegmentDamage> damage;  // nullopt: the segment is intact to its last byte
+  // Bytes of zeros that run from valid_end to the end of the file: space a pre-written segment
+  // (version 3, zero-filled when created) has not used yet. Such a tail is the clean end of the
+  // log, not damage. Zeros followed by any non-zero byte are damage as before, and so is a write
+  // frame that fails its checksum (a torn last write: some sectors new, some still zeros). In a
+  // version-3 segment valid_end is always the end of a write frame (log_format.h).
+  // 0 when damage was found.
+  uint64_t preallocated_bytes = 0;
+  // The header is bad and every byte of the file is zero: a segment whose creation (header write
+  // plus zero fill) was cut short before its first sync reached the header.
+  bool header_unwritten = false;
+  std::optional<SegmentDamage> damage;  // nullopt: the segment is intact to its last byte (or
+                                        // to a zero tail, see preallocated_bytes)
 };
 
 // Parses a whole segment held in memory. Calls on_record for each intact record in order, up to

@@ -1,5 +1,6 @@
 #include "engine/log_writer.h"
 
+#include <algorithm>
 #include <cassert>
 #include <cstdio>
 #include <cstdlib>
@@ -19,6 +20,14 @@ void EncodeSegmentHeader(uint64_t first_seq, std::string* dst, uint32_t version)
   PutFixed64(dst, first_seq);
   PutFixed32(dst, Crc32(std::string_view(*dst).substr(start)));
   assert(dst->size() - start == kSegmentHeaderSize);
+}
+
+void EncodeWriteFrame(std::string_view records, std::string* dst) {
+  const size_t start = dst->size();
+  dst->append(4, '\0');
+  PutFixed32(dst, static_cast<uint32_t>(records.size()));
+  dst->append(records);
+  EncodeFixed32(dst->data() + start, Crc32(std::string_view(*dst).substr(start + 4)));
 }
 
 void EncodeRecord(uint64_t seq, const Mutation& m, std::string* dst) {
@@ -43,7 +52,8 @@ void EncodeRecord(uint64_t seq, const Mutation& m, std::string* dst) {
 }
 
 StatusOr<std::unique_ptr<LogWriter>> LogWriter::Create(Env* env, const std::string& dir,
-                                                       uint64_t first_seq) {
+                                                       uint64_t first_seq,
+                                                       uint64_t prewrite_bytes) {
   const std::string name = LogFileName(first_seq);
   const std::string path = JoinPath(dir, name);
   // NewWritableFile truncates a leftover file of the same name; recovery only lets that happen to
@@ -51,29 +61,73 @@ StatusOr<std::unique_ptr<LogWriter>> LogWriter::Create(Env* env, const std::stri
   StatusOr<std::unique_ptr<WritableFile>> file = env->NewWritableFile(path);
   if (!file.ok()) return file.status();
   std::string header;
-  EncodeSegmentHeader(first_seq, &header);
+  EncodeSegmentHeader(first_seq, &header,
+                      prewrite_bytes > kSegmentHeaderSize ? kPrewrittenLogFormatVersion
+                                                          : kLogFormatVersion);
   Status s = (*file)->Append(header);
+  // Zeros after the header: a crash part way leaves a zero tail (clean) or, if even the header
+  // did not reach the disk, an all-zero file that recovery treats as creation cut short.
+  constexpr uint64_t kZeroChunk = 1u << 20;
+  const std::string zeros(static_cast<size_t>(std::min<uint64_t>(
+                              kZeroChunk, prewrite_bytes > kSegmentHeaderSize
+                                              ? prewrite_bytes - kSegmentHeaderSize
+                                              : 0)),
+                          '\0');
+  for (uint64_t at = kSegmentHeaderSize; s.ok() && at < prewrite_bytes; at += zeros.size()) {
+    s = (*file)->Append(std::string_view(zeros).substr(
+        0, static_cast<size_t>(std::min<uint64_t>(zeros.size(), prewrite_bytes - at))));
+  }
   if (s.ok()) s = (*file)->Sync();
   if (s.ok()) s = env->SyncDir(dir);
+  if (s.ok() && prewrite_bytes > kSegmentHeaderSize) {
+    s = (*file)->Close();
+    if (s.ok()) {
+      StatusOr<std::unique_ptr<WritableFile>> over =
+          env->NewOverwritingFile(path, kSegmentHeaderSize);
+      if (over.ok()) {
+        file = std::move(over);
+      } else if (over.status().code() == StatusCode::kNotSupported) {
+        // Cannot overwrite: continue after the zeros is wrong, so start a plain segment.
+        return Create(env, dir, first_seq, 0);
+      } else {
+        s = over.status();
+      }
+    }
+  }
   if (!s.ok()) {
     // Best effort: do not leave a half-written segment behind for recovery to puzzle over.
     (*file)->Close().IgnoreError();
     env->RemoveFile(path).IgnoreError();
     return s;
   }
-  return std::unique_ptr<LogWriter>(new LogWriter(std::move(*file), name, first_seq));
+  return std::unique_ptr<LogWriter>(
+      new LogWriter(std::move(*file), name, first_seq, prewrite_bytes > kSegmentHeaderSize));
 }
 
 StatusOr<std::unique_ptr<LogWriter>> LogWriter::OpenForAppend(Env* env, const std::string& dir,
                                                               uint64_t first_seq) {
   const std::string name = LogFileName(first_seq);
-  StatusOr<std::unique_ptr<WritableFile>> file = env->NewAppendableFile(JoinPath(dir, name));
+  const std::string path = JoinPath(dir, name);
+  // The header's version says whether records go on in write frames (version 3).
+  StatusOr<std::unique_ptr<SequentialFile>> reader = env->NewSequentialFile(path);
+  if (!reader.ok()) return reader.status();
+  std::string header;
+  WALKV_RETURN_IF_ERROR((*reader)->Read(kSegmentHeaderSize, &header));
+  if (header.size() < kSegmentHeaderSize) {
+    return Status::Corruption("continuing " + path + ": segment header is " +
+                              std::to_string(header.size()) + " bytes");
+  }
+  const bool framed = DecodeFixed32(header.data() + 8) >= kPrewrittenLogFormatVersion;
+  StatusOr<std::unique_ptr<WritableFile>> file = env->NewAppendableFile(path);
   if (!file.ok()) return file.status();
-  return std::unique_ptr<LogWriter>(new LogWriter(std::move(*file), name, first_seq));
+  return std::unique_ptr<LogWriter>(new LogWriter(std::move(*file), name, first_seq, framed));
 }
 
 Status LogWriter::AppendBatch(std::string_view encoded_records) {
-  return file_->Append(encoded_records);
+  if (!framed_) return file_->Append(encoded_records);
+  frame_buffer_.clear();
+  EncodeWriteFrame(encoded_records, &frame_buffer_);
+  return file_->Append(frame_buffer_);
 }
 
 Status LogWriter::Sync() { return file_->Sync(); }

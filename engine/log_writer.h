@@ -30,36 +30,58 @@ inline void EncodeSegmentHeader(uint64_t first_seq, std::string* dst) {
   EncodeSegmentHeader(first_seq, dst, kLogFormatVersion);
 }
 
+// Appends a version-3 write frame holding `records` (already encoded by EncodeRecord) to *dst:
+// the frame header (log_format.h, kWriteFrameHeaderSize), then the records.
+void EncodeWriteFrame(std::string_view records, std::string* dst);
+
 class LogWriter {
  public:
   // Creates dir/wal-<first_seq>.log, writes its header, syncs the file and the directory, so that
   // when it returns OK the (empty) segment is durable and the first record written into it cannot
   // be lost to a missing directory entry.
+  //
+  // With `prewrite_bytes` > kSegmentHeaderSize the segment is pre-written: header plus zeros up to
+  // `prewrite_bytes`, synced (file and directory) before it returns, and records then overwrite
+  // the zeros, so a commit's fdatasync flushes no metadata while the segment has room (records
+  // past `prewrite_bytes` extend the file as usual). The unused zero tail is the clean end of the
+  // log to every reader (log_reader.h, SegmentScan::preallocated_bytes). Such a segment is
+  // format version 3: each AppendBatch is one write frame (log_format.h). An Env that cannot
+  // overwrite (NewOverwritingFile kNotSupported) gets a plain segment.
   static StatusOr<std::unique_ptr<LogWriter>> Create(Env* env, const std::string& dir,
-                                                     uint64_t first_seq);
+                                                     uint64_t first_seq,
+                                                     uint64_t prewrite_bytes = 0);
   // Opens the existing dir/wal-<first_seq>.log to append records after its current end. The
   // caller (engine startup) has checked that the segment's header is intact and that it ends
-  // where its last intact record ends (recovery truncated anything after that).
+  // where its last intact record ends (recovery truncated anything after that). Reads the
+  // header's version: a version-3 segment goes on with write frames.
   static StatusOr<std::unique_ptr<LogWriter>> OpenForAppend(Env* env, const std::string& dir,
                                                             uint64_t first_seq);
 
-  // Writes already-encoded records (from EncodeRecord) in one Append. Not durable until Sync().
+  // Writes already-encoded records (from EncodeRecord) in one Append (in a version-3 segment as
+  // one write frame). Not durable until Sync().
   Status AppendBatch(std::string_view encoded_records);
   // fdatasync of the segment.
   Status Sync();
   Status Close();
 
   uint64_t first_seq() const { return first_seq_; }
+  // Bytes of log written: header plus records, not counting a pre-written segment's zero tail.
   uint64_t size() const { return file_->Size(); }
   const std::string& file_name() const { return file_name_; }
 
  private:
-  LogWriter(std::unique_ptr<WritableFile> file, std::string file_name, uint64_t first_seq)
-      : file_(std::move(file)), file_name_(std::move(file_name)), first_seq_(first_seq) {}
+  LogWriter(std::unique_ptr<WritableFile> file, std::string file_name, uint64_t first_seq,
+            bool framed)
+      : file_(std::move(file)),
+        file_name_(std::move(file_name)),
+        first_seq_(first_seq),
+        framed_(framed) {}
 
   std::unique_ptr<WritableFile> file_;
   std::string file_name_;
   uint64_t first_seq_;
+  bool framed_;              // version 3: each AppendBatch is one write frame
+  std::string frame_buffer_;  // reused by AppendBatch when framed_
 };
 
 }  // namespace walkv::log

@@ -43,6 +43,10 @@ struct EngineOptions {
   uint64_t snapshot_wal_bytes = 64ull << 20;     // snapshot once this many log bytes follow the last
                                                  // snapshot; 0 = off
   uint64_t segment_bytes = 16ull << 20;          // roll to a new log segment past this size
+  // Pre-write each new log segment (header + zeros up to segment_bytes, synced) so that commits
+  // overwrite allocated blocks and their fdatasync flushes no metadata (engine/log_writer.h).
+  // Off by default until an interleaved benchmark shows it wins (docs/performance.md).
+  bool prewrite_segments = false;
 
   RecoveryMode recovery_mode = RecoveryMode::kTolerateTail;
 

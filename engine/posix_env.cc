@@ -209,6 +209,18 @@ class PosixEnv final : public Env {
         new PosixWritableFile(fd, path, static_cast<uint64_t>(st.st_size)));
   }
 
+  StatusOr<std::unique_ptr<WritableFile>> NewOverwritingFile(const std::string& path,
+                                                             uint64_t offset) override {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return ErrnoStatus("open for overwriting", path, errno);
+    if (::lseek(fd, static_cast<off_t>(offset), SEEK_SET) < 0) {
+      Status s = ErrnoStatus("lseek", path, errno);
+      ::close(fd);
+      return s;
+    }
+    return std::unique_ptr<WritableFile>(new PosixWritableFile(fd, path, offset));
+  }
+
   StatusOr<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& path) override {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return ErrnoStatus("open for reading", path, errno);

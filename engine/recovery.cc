@@ -247,6 +247,8 @@ Status Planner::ReplayLog() {
           summary.bytes_replayed += rec.size;
         });
     ++summary.segments_replayed;
+    // Bytes of log, not of file: a pre-written segment's unused zero tail is not log.
+    if (!scan.damage) segments[i].bytes = scan.valid_end;
     if (scan.damage) {
       state().last_seq = expected - 1;
       PlanSegmentDamage(i, scan, bytes.size());

@@ -35,7 +35,8 @@ bool IsCrashTail(DamageKind kind) { return kind == DamageKind::kTornTail; }
 DamageKind ClassifySegmentDamage(const log::SegmentScan& scan, uint64_t file_bytes, bool newest,
                                  bool named_by_loghead) {
   const bool creation_cut_short =
-      !scan.header_ok && file_bytes <= log::kSegmentHeaderSize && !named_by_loghead;
+      !scan.header_ok && (file_bytes <= log::kSegmentHeaderSize || scan.header_unwritten) &&
+      !named_by_loghead;
   const bool tail = newest && !scan.damage->valid_records_follow;
   if (tail && (scan.header_ok || creation_cut_short)) return DamageKind::kTornTail;
   if (!scan.header_ok) return DamageKind::kSegmentHeaderDamaged;

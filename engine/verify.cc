@@ -239,6 +239,12 @@ StatusOr<VerifyReport> VerifyDataDir(Env* env, const std::string& dir,
       }
       have_previous = false;  // continuity after damage is meaningless
     } else {
+      if (scan.preallocated_bytes > 0) {
+        report.notes.push_back(StrCat(name, ": ", scan.preallocated_bytes,
+                                      " bytes preallocated (zero-filled, not yet used) after the "
+                                      "last record, which ends at byte ",
+                                      scan.valid_end));
+      }
       have_previous = true;
       previous_last_seq = scan.last_seq;
     }

@@ -60,7 +60,7 @@ void CheckInvariants(std::string_view bytes, std::optional<uint64_t> expected, c
                static_cast<unsigned long long>(size));
     FUZZ_CHECK(bytes.substr(0, kSegmentMagic.size()) == kSegmentMagic, "header_ok, bad magic");
     FUZZ_CHECK(DecodeFixed32(bytes.data() + 8) >= kOldestReadableLogFormatVersion &&
-                   DecodeFixed32(bytes.data() + 8) <= kLogFormatVersion,
+                   DecodeFixed32(bytes.data() + 8) <= kNewestReadableLogFormatVersion,
                "header_ok, bad version");
     FUZZ_CHECK(Crc32(bytes.substr(0, 20)) == DecodeFixed32(bytes.data() + 20),
                "header_ok, bad header crc");
@@ -120,8 +120,9 @@ void CheckInvariants(std::string_view bytes, std::optional<uint64_t> expected, c
     FUZZ_CHECK(s.valid_end == next_offset, "valid_end %llu is not the end of the last record %llu",
                static_cast<unsigned long long>(s.valid_end),
                static_cast<unsigned long long>(next_offset));
-    // No damage <=> every byte is accounted for by intact records.
-    FUZZ_CHECK(s.damage.has_value() == (s.valid_end != size),
+    // No damage <=> every byte is accounted for by intact records, or (a pre-written segment,
+    // version 3) by intact records and a zero tail.
+    FUZZ_CHECK(s.damage.has_value() == (s.valid_end + s.preallocated_bytes != size),
                "damage %d but valid_end %llu of %llu", static_cast<int>(s.damage.has_value()),
                static_cast<unsigned long long>(s.valid_end), static_cast<unsigned long long>(size));
     if (s.damage) {

@@ -70,6 +70,7 @@ struct Config {
   int time_limit_s = 900;
   std::string check = "auto";  // full | lossy | auto (lossy only for fsync interval + power loss)
   int max_printed_failures = 30;
+  std::vector<std::string> serve_flags;  // --serve-flag, passed to every `walkv serve` as is
 };
 
 class CrashTester {
@@ -495,6 +496,7 @@ int CrashTester::Run() {
     flags.push_back("--fsync-interval-ms");
     flags.push_back(std::to_string(c_.fsync_interval_ms));
   }
+  flags.insert(flags.end(), c_.serve_flags.begin(), c_.serve_flags.end());
   if (power() && !Mount()) return 2;
   const std::string log_path = c_.work_dir + "/server.log";
   int done_iterations = 0;
@@ -603,6 +605,7 @@ int CrashTester::Run() {
                "         [--writers N] [--readers N] [--min-kill-ms MS] [--max-kill-ms MS]\n"
                "         [--snapshot-wal-bytes N] [--time-limit-s S] [--check auto|full|lossy]\n"
                "         [--power-loss-image IMG --mountpoint MNT] [--max-printed-failures N]\n"
+               "         [--serve-flag FLAG]... (one extra `walkv serve` flag each)\n"
                "       walkv-crash-tester disk-full --walkv BIN --work-dir DIR --data-dir DIR\n"
                "         --ballast FILE\n"
                "       walkv-crash-tester sync-eio --walkv BIN --work-dir DIR --shim LIB\n"
@@ -638,6 +641,7 @@ int CrashMain(const std::vector<std::string>& args) {
       {"--max-printed-failures", number(&c.max_printed_failures)},
       {"--power-loss-image", text(&c.power_image)},
       {"--mountpoint", text(&c.mountpoint)},
+      {"--serve-flag", [&c](const std::string& v) { c.serve_flags.push_back(v); }},
   };
   for (size_t i = 0; i < args.size(); i += 2) {
     auto setter = setters.find(args[i]);

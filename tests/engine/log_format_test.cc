@@ -390,7 +390,7 @@ TEST(LogFormatTest, BadMagicVersionOrHeaderCrcIsHeaderDamage) {
   EXPECT_NE(expect_header_damage(bad, "magic").find("magic"), std::string::npos);
 
   bad = seg;
-  EncodeFixed32(bad.data() + 8, kLogFormatVersion + 1);
+  EncodeFixed32(bad.data() + 8, kNewestReadableLogFormatVersion + 1);
   EncodeFixed32(bad.data() + 20, Crc32(std::string_view(bad).substr(0, 20)));
   EXPECT_NE(expect_header_damage(bad, "version").find("version"), std::string::npos);
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <functional>
 
 namespace walkv {
 
@@ -9,8 +10,13 @@ struct FaultInjectionEnv::Inode {
   std::string data;     // current content: what reads see
   std::string durable;  // what a power cut leaves (before kKeepRandomUnsynced adds to it)
   // True when `durable` is a prefix of `data` (always, except after NewWritableFile truncated a
-  // file with durable content), so Sync only copies the new tail.
+  // file with durable content, or a NewOverwritingFile handle wrote over durable bytes), so Sync
+  // only copies the new tail.
   bool durable_is_prefix = true;
+  // NewWritableFile truncated this file and it has not been synced since. Tells a pending
+  // truncation (the file may come back as any prefix of `data`) from overwrites of durable bytes
+  // (the file keeps every durable byte that was not overwritten; see MixUnsyncedOverwrites).
+  bool truncated_unsynced = false;
 
   void Sync() {
     if (durable_is_prefix) {
@@ -19,6 +25,7 @@ struct FaultInjectionEnv::Inode {
       durable = data;
       durable_is_prefix = true;
     }
+    truncated_unsynced = false;
   }
 };
 
@@ -47,6 +54,34 @@ Status Errno(std::string_view op, const std::string& path, int err) {
   return Status::FromErrno(std::string(op) + " " + path, err);
 }
 
+// What the disk holds of a file whose durable bytes were overwritten without a sync since: the
+// page cache writes dirty pages back in no particular order and a power cut can tear a sector, so
+// each kSectorBytes-aligned sector whose bytes differ independently keeps its old (durable) bytes,
+// gets its new bytes, or is torn (a prefix of new bytes, then the old ones). Bytes written past
+// the durable end (the file grew) follow as a random prefix, like unsynced appends.
+std::string MixUnsyncedOverwrites(const std::string& durable, const std::string& current,
+                                  const std::function<size_t(size_t)>& random_up_to) {
+  constexpr size_t kSectorBytes = 512;
+  std::string disk = durable;
+  const size_t common = std::min(durable.size(), current.size());
+  for (size_t at = 0; at < common; at += kSectorBytes) {
+    const size_t len = std::min(kSectorBytes, common - at);
+    if (durable.compare(at, len, current, at, len) == 0) continue;
+    switch (random_up_to(2)) {
+      case 0: break;                                             // old bytes
+      case 1: disk.replace(at, len, current, at, len); break;    // new bytes
+      default: {                                                 // torn
+        const size_t keep = random_up_to(len);
+        disk.replace(at, keep, current, at, keep);
+      }
+    }
+  }
+  if (current.size() > durable.size()) {
+    disk.append(current, durable.size(), random_up_to(current.size() - durable.size()));
+  }
+  return disk;
+}
+
 }  // namespace
 
 class FaultInjectionEnv::MemWritableFile final : public WritableFile {
@@ -57,6 +92,12 @@ class FaultInjectionEnv::MemWritableFile final : public WritableFile {
         inode_(std::move(inode)),
         epoch_(env->epoch_),
         size_(inode_->data.size()) {}
+  // Writes from `offset` on, over the bytes there (NewOverwritingFile).
+  MemWritableFile(FaultInjectionEnv* env, std::string path, std::shared_ptr<Inode> inode,
+                  uint64_t offset)
+      : MemWritableFile(env, std::move(path), std::move(inode)) {
+    size_ = offset;
+  }
 
   Status Append(std::string_view data) override {
     std::lock_guard<std::mutex> l(env_->mu_);
@@ -120,7 +161,18 @@ class FaultInjectionEnv::MemWritableFile final : public WritableFile {
   }
   // Requires env_->mu_.
   void Write(std::string_view data) {
-    inode_->data.append(data);
+    std::string& bytes = inode_->data;
+    if (size_ == bytes.size()) {
+      bytes.append(data);
+    } else {
+      // Overwriting (NewOverwritingFile): what was durable there stays durable until Sync, so
+      // `durable` is no longer a prefix of `data`.
+      if (bytes.size() < size_) bytes.resize(size_, '\0');
+      const size_t over = std::min(data.size(), bytes.size() - size_);
+      bytes.replace(size_, over, data.substr(0, over));
+      bytes.append(data.substr(over));
+      if (size_ < inode_->durable.size()) inode_->durable_is_prefix = false;
+    }
     size_ += data.size();
   }
 
@@ -244,6 +296,7 @@ void FaultInjectionEnv::Unlock(const std::string& path, uint64_t id) {
 void FaultInjectionEnv::MakeDurableNow(const Location& loc, const std::shared_ptr<Inode>& inode) {
   inode->durable = inode->data;
   inode->durable_is_prefix = true;
+  inode->truncated_unsynced = false;
   durable_files_[loc.dir][loc.name] = inode;
 }
 
@@ -260,6 +313,7 @@ StatusOr<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewWritableFile(
   if (inode != nullptr) {
     inode->data.clear();
     inode->durable_is_prefix = inode->durable.empty();
+    inode->truncated_unsynced = !inode->durable.empty();
   } else {
     inode = std::make_shared<Inode>();
     files_[loc.dir][loc.name] = inode;
@@ -275,6 +329,15 @@ StatusOr<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewAppendableFile(
   std::shared_ptr<Inode> inode = FindFile(Split(path));
   if (inode == nullptr) return Errno("open for appending", path, ENOENT);
   return std::unique_ptr<WritableFile>(new MemWritableFile(this, path, inode));
+}
+
+StatusOr<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewOverwritingFile(
+    const std::string& path, uint64_t offset) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (powered_off_) return PoweredOff("open for overwriting", path);
+  std::shared_ptr<Inode> inode = FindFile(Split(path));
+  if (inode == nullptr) return Errno("open for overwriting", path, ENOENT);
+  return std::unique_ptr<WritableFile>(new MemWritableFile(this, path, inode, offset));
 }
 
 StatusOr<std::unique_ptr<SequentialFile>> FaultInjectionEnv::NewSequentialFile(
@@ -355,6 +418,7 @@ Status FaultInjectionEnv::TruncateFile(const std::string& path, uint64_t size) {
   inode->data.resize(size, '\0');
   inode->durable = inode->data;
   inode->durable_is_prefix = true;
+  inode->truncated_unsynced = false;
   return Status::Ok();
 }
 
@@ -483,10 +547,16 @@ void FaultInjectionEnv::RestartAfterPowerLoss(LossModel model, uint64_t seed) {
         if (keep_some && inode->durable_is_prefix) {
           size_t unsynced = inode->data.size() - inode->durable.size();
           copy->data.append(inode->data, inode->durable.size(), random_up_to(unsynced));
-        } else if (keep_some && random_up_to(1) == 1) {
+        } else if (keep_some && inode->truncated_unsynced) {
           // Truncated by NewWritableFile and not synced since: the truncation and a prefix of
           // what followed may have reached the disk.
-          copy->data = inode->data.substr(0, random_up_to(inode->data.size()));
+          if (random_up_to(1) == 1) {
+            copy->data = inode->data.substr(0, random_up_to(inode->data.size()));
+          }
+        } else if (keep_some) {
+          // Durable bytes overwritten and not synced since (NewOverwritingFile). Overwriting never
+          // shortens a file, so every durable byte that was not overwritten stays.
+          copy->data = MixUnsyncedOverwrites(inode->durable, inode->data, random_up_to);
         }
         copy->durable = copy->data;
       }

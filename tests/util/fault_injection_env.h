@@ -48,7 +48,8 @@ namespace walkv {
 enum class LossModel {
   // Exactly the synced bytes of every file and the directory entries made durable by SyncDir.
   kDropUnsynced,
-  // Additionally, per file, a random prefix of its unsynced bytes, and a random prefix (in
+  // Additionally, per file, a random prefix of its unsynced bytes (for unsynced overwrites of
+  // durable bytes: a random mix per sector, see NewOverwritingFile), and a random prefix (in
   // operation order) of the pending directory operations — metadata journaling (ext4) persists
   // them in order.
   kKeepRandomUnsynced,
@@ -69,6 +70,15 @@ class FaultInjectionEnv final : public Env {
   // --- Env ---
   StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override;
   StatusOr<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) override;
+  // Writes over the file's bytes from `offset` on. A power cut before the next Sync keeps every
+  // durable byte that was not overwritten; of the overwritten ones, kDropUnsynced keeps the old
+  // (durable) bytes, kKeepRandomUnsynced decides per 512-byte sector: old bytes, new bytes, or
+  // torn (a prefix of the new, then the old), in no order — the page cache writes dirty pages of
+  // an allocated file back in any order, and a sector can tear. Bytes past the durable end follow
+  // as a random prefix, as unsynced appends do. Not counted as a mutating operation (like opens
+  // for appending).
+  StatusOr<std::unique_ptr<WritableFile>> NewOverwritingFile(const std::string& path,
+                                                             uint64_t offset) override;
   StatusOr<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& path) override;
   StatusOr<std::vector<std::string>> GetChildren(const std::string& dir) override;
   // False while powered off.
