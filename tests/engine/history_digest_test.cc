@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/coding.h"
+#include "engine/crc.h"
 #include "engine/engine.h"
 #include "engine/file_names.h"
 #include "engine/hash.h"
@@ -293,6 +294,42 @@ TEST(HistoryDigestTest, VerifyReportsTheDigestServeWouldStartWith) {
   EXPECT_EQ(*report->digest, closed);
   EXPECT_EQ(DescribeDigest(closed), "digest at seq " + std::to_string(closed.seq) + ": " +
                                         closed.Hex() + " (history since seq 0)");
+}
+
+// Injected divergence: one byte of one record's value changed and its crc fixed, so recovery
+// takes the record as intact. The state differs in that key only; the digest exposes it, at
+// every seq from that record on.
+TEST(HistoryDigestTest, AValidButDifferentRecordChangesTheDigest) {
+  for (int victim = 1; victim <= 20; ++victim) {
+    SCOPED_TRACE("record " + std::to_string(victim));
+    FaultInjectionEnv env(victim);
+    HistoryDigest original;
+    {
+      auto db = MustOpen(&env);
+      for (int i = 1; i <= 20; ++i) {
+        ASSERT_TRUE(db->Set("k" + std::to_string(i), "value" + std::to_string(i)).ok());
+      }
+      original = DigestOf(db.get());
+      ASSERT_TRUE(db->Close().ok());
+    }
+    const std::string path = JoinPath(kDir, LogFileName(1));
+    std::string wal = env.ReadWholeFile(path).value();
+    log::ParseSegment(wal, 1, [&](const log::RecordView& r) {
+      if (r.seq != static_cast<uint64_t>(victim)) return;
+      wal[r.offset + r.size - 1] ^= 0x01;  // last byte of the value
+      EncodeFixed32(wal.data() + r.offset,
+                    Crc32(std::string_view(wal).substr(r.offset + 4, r.size - 4)));
+    });
+    ASSERT_TRUE(env.WriteWholeFile(path, wal).ok());
+    auto report = VerifyDataDir(&env, kDir);
+    ASSERT_TRUE(report.ok());
+    EXPECT_TRUE(report->clean()) << "a record with a valid crc is not damage";
+    ASSERT_TRUE(report->digest.has_value());
+    EXPECT_EQ(report->digest->seq, original.seq);
+    EXPECT_NE(report->digest->value, original.value);
+    auto db = MustOpen(&env);
+    EXPECT_NE(DigestOf(db.get()), original);
+  }
 }
 
 TEST(HistoryDigestTest, HexRoundTrips) {
