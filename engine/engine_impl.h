@@ -100,7 +100,7 @@ class EngineImpl final : public Engine {
     Status status;
     uint64_t seq = 0;            // the state the snapshot must capture
     uint64_t wal_bytes_total = 0;  // total_wal_bytes_ at the cut
-    HistoryDigest digest;          // the history digest at seq
+    HistoryDigest digest = {};     // the history digest at seq
   };
 
   void StartExpirySweeper();
