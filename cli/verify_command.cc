@@ -83,8 +83,13 @@ nlohmann::json ReportJson(const std::string& dir, const VerifyReport& r) {
                           {"absolute", p.absolute},
                           {"point-in-time", p.point_in_time}}}});
   }
+  nlohmann::json digest = nullptr;
+  if (r.digest) {
+    digest = {{"seq", r.digest->seq}, {"base_seq", r.digest->base_seq}, {"value", r.digest->Hex()}};
+  }
   return {{"data_dir", dir},
           {"clean", r.clean()},
+          {"digest", digest},
           {"torn_tail_only", r.only_crash_tail()},
           {"server_running", r.server_running},
           {"files", files},
@@ -137,6 +142,7 @@ void PrintHuman(const std::string& dir, const VerifyReport& r) {
       static_cast<unsigned long long>(r.snapshots), static_cast<unsigned long long>(r.segments),
       static_cast<unsigned long long>(r.records), static_cast<unsigned long long>(r.bytes),
       r.tolerate_tail.summary.c_str());
+  if (r.digest) std::printf("%s\n", DescribeDigest(*r.digest).c_str());
   if (r.clean()) {
     std::printf("result: clean\n");
   } else if (r.only_crash_tail()) {

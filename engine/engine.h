@@ -23,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/history_digest.h"
 #include "engine/mutation.h"
 #include "engine/options.h"
 #include "engine/status.h"
@@ -68,6 +69,7 @@ struct EngineStats {
   std::optional<SnapshotInfo> last_snapshot;
   uint64_t uptime_micros = 0;
   std::string poisoned_reason;    // empty while healthy
+  HistoryDigest digest;           // the history digest at digest.seq == last_seq (replication.md)
 };
 
 class Engine {
@@ -153,6 +155,27 @@ class Engine {
 
   virtual EngineStats Stats() = 0;
   virtual const RecoverySummary& recovery_summary() const = 0;
+
+  // --- replication sources (docs/replication.md §2; engine/replication_feed.h) ---
+  // Called by the committing thread once a batch's records are durable (per FsyncMode) and
+  // applied, before the batch's callbacks run: `records` are the batch's records exactly as
+  // written to the log (framed, crc included), sequence numbers first_seq..last_seq. It must only
+  // copy what it needs and return: it must never block (it delays every writer).
+  using CommittedRecordsListener =
+      std::function<void(uint64_t first_seq, uint64_t last_seq, std::string_view records)>;
+  // Returns an id for RemoveCommitListener. Once AddCommitListener returns, every batch
+  // committed later reaches the listener; RemoveCommitListener returns once no call to it is
+  // running or will start. The defaults (engines without a log) never call it.
+  virtual uint64_t AddCommitListener(CommittedRecordsListener /*listener*/) { return 0; }
+  virtual void RemoveCommitListener(uint64_t /*id*/) {}
+  // Appends to *out the committed records from_seq, from_seq + 1, ... that are durable (up to the
+  // last acknowledged seq), read from the log segments on disk, byte for byte as framed there,
+  // up to about max_bytes (engine/replication_log.h). kNotFound ("too far behind") if from_seq
+  // is older than the oldest segment still on disk.
+  virtual Status ReadCommittedRecords(uint64_t /*from_seq*/, size_t /*max_bytes*/,
+                                      std::string* /*out*/) {
+    return Status::NotSupported("this engine keeps no log");
+  }
 
   // Stops accepting mutations (new ones fail with kShuttingDown), commits and syncs everything
   // queued, stops background threads and releases the directory lock. Idempotent. Returns OK

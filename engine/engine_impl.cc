@@ -10,6 +10,7 @@
 #include "engine/log_format.h"
 #include "engine/log_head.h"
 #include "engine/mutation_resolver.h"
+#include "engine/replication_log.h"
 #include "engine/str_cat.h"
 
 namespace walkv {
@@ -66,6 +67,10 @@ Status EngineImpl::Init() {
   recovery_ = recovered->summary;
   recovery_.last_seq = recovered->last_seq;
   last_seq_.store(recovered->last_seq);
+  {
+    MutexLock lock_digest(&digest_mu_);
+    digest_ = recovered->digest;
+  }
 
   // New records go into a fresh segment, so that an older one is never appended to again; but a
   // newest segment that holds no record (recovery kept none) is simply continued: recreating it
@@ -350,7 +355,12 @@ void EngineImpl::CommitBatch(std::vector<PendingWrite>* batch) {
   }
   if (options_.fsync_mode != FsyncMode::kAlways && !encoded.empty()) log_unsynced_ = true;
 
-  // Durable (or written, in interval/never mode): apply in sequence order, then acknowledge.
+  // Durable (or written, in interval/never mode): the history digest covers these records from
+  // now on; apply in sequence order, then acknowledge.
+  if (!encoded.empty()) {
+    MutexLock lock(&digest_mu_);
+    digest_.AdvanceRecords(encoded);
+  }
   uint64_t seq = last_seq_.load();
   size_t committed = 0;
   for (size_t i = 0; i < batch->size(); ++i) {
@@ -359,7 +369,12 @@ void EngineImpl::CommitBatch(std::vector<PendingWrite>* batch) {
     store_.Apply((*batch)[i].mutation, &results[i]);
     ++committed;
   }
+  const uint64_t first_seq = last_seq_.load() + 1;
   last_seq_.store(seq);
+  if (!encoded.empty()) {
+    MutexLock lock(&listeners_mu_);
+    for (auto& [id, listener] : listeners_) listener(first_seq, seq, encoded);
+  }
   total_wal_bytes_.fetch_add(encoded.size());
   if (encoded.capacity() > kMaxKeptBufferBytes) encoded = std::string();  // after a huge batch
   commit_batches_.fetch_add(1, std::memory_order_relaxed);
@@ -426,6 +441,10 @@ void EngineImpl::PerformSnapshotCut() {
   cut.status = PoisonStatus();
   cut.seq = last_seq_.load();
   cut.wal_bytes_total = total_wal_bytes_.load();
+  {
+    MutexLock lock(&digest_mu_);
+    cut.digest = digest_;
+  }
   if (cut.status.ok() && log_->first_seq() != cut.seq + 1) {
     // Start the post-snapshot records in a fresh segment so that every older segment is wholly
     // covered by the snapshot and can be removed once it is durable.
@@ -477,7 +496,35 @@ EngineStats EngineImpl::Stats() {
   stats.fsync_max_micros = fsync.max;
   Status poison = PoisonStatus();
   if (!poison.ok()) stats.poisoned_reason = poison.message();
+  {
+    MutexLock lock(&digest_mu_);
+    stats.digest = digest_;
+  }
   return stats;
+}
+
+uint64_t EngineImpl::AddCommitListener(CommittedRecordsListener listener) {
+  MutexLock lock(&listeners_mu_);
+  const uint64_t id = next_listener_id_++;
+  listeners_.emplace_back(id, std::move(listener));
+  return id;
+}
+
+void EngineImpl::RemoveCommitListener(uint64_t id) {
+  MutexLock lock(&listeners_mu_);
+  std::erase_if(listeners_, [id](const auto& entry) { return entry.first == id; });
+}
+
+Status EngineImpl::ReadCommittedRecords(uint64_t from_seq, size_t max_bytes, std::string* out) {
+  // last_seq_ first: every record up to it is in a segment listed after it is read.
+  const uint64_t durable_seq = last_seq_.load();
+  std::vector<SegmentFile> segments;
+  {
+    MutexLock lock(&files_mu_);
+    segments = segments_;
+  }
+  return replication::ReadCommittedRecords(env_, options_.data_dir, segments, from_seq,
+                                           durable_seq, max_bytes, out);
 }
 
 Status EngineImpl::Close() {

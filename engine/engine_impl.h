@@ -28,8 +28,8 @@
 //    Snapshot (waits), SnapshotKeeping (waits, then RemoveObsoleteFiles on the caller's thread).
 //
 // Lock order (never acquire a lock listed earlier while holding a later one):
-//   cleanup_mu_ -> snap_mu_ -> queue_mu_ -> files_mu_ ; store shard locks and the fsync latency
-//   window's lock are leaves. The commit token is not a lock: it is never waited for while a lock
+//   cleanup_mu_ -> snap_mu_ -> queue_mu_ -> files_mu_ ; store shard locks, digest_mu_,
+//   listeners_mu_ and the fsync latency window's lock are leaves. The commit token is not a lock: it is never waited for while a lock
 //   is held, and its holder takes locks only in this order.
 #pragma once
 
@@ -40,6 +40,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "engine/batch_overlay.h"
@@ -81,6 +82,9 @@ class EngineImpl final : public Engine {
   // (LatencyWindow), so a Stats() caller never delays a group commit by more than that copy.
   EngineStats Stats() override;
   const RecoverySummary& recovery_summary() const override { return recovery_; }
+  uint64_t AddCommitListener(CommittedRecordsListener listener) override;
+  void RemoveCommitListener(uint64_t id) override;
+  Status ReadCommittedRecords(uint64_t from_seq, size_t max_bytes, std::string* out) override;
   Status Close() override;
 
  private:
@@ -96,6 +100,7 @@ class EngineImpl final : public Engine {
     Status status;
     uint64_t seq = 0;            // the state the snapshot must capture
     uint64_t wal_bytes_total = 0;  // total_wal_bytes_ at the cut
+    HistoryDigest digest = {};     // the history digest at seq
   };
 
   void StartExpirySweeper();
@@ -198,6 +203,16 @@ class EngineImpl final : public Engine {
   std::atomic<uint64_t> fsync_ewma_micros_;
 
   std::atomic<uint64_t> last_seq_{0};
+  // The history digest at last_seq_ (engine/history_digest.h). Advanced only by the commit
+  // token's holder, after a batch's write (and sync) succeeded and before it is applied; read by
+  // anyone (Stats). digest_mu_ is a leaf lock.
+  mutable Mutex digest_mu_;
+  HistoryDigest digest_ GUARDED_BY(digest_mu_);
+  // Commit listeners (replication streams), called by the token holder with listeners_mu_ held
+  // (a leaf lock: listeners only copy).
+  Mutex listeners_mu_;
+  std::vector<std::pair<uint64_t, CommittedRecordsListener>> listeners_ GUARDED_BY(listeners_mu_);
+  uint64_t next_listener_id_ GUARDED_BY(listeners_mu_) = 1;
   std::atomic<uint64_t> total_wal_bytes_{0};       // every log byte written since Open
   std::atomic<uint64_t> snapshot_wal_base_{0};     // total_wal_bytes_ at the last snapshot cut
   std::atomic<bool> poisoned_{false};

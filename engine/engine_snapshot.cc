@@ -102,6 +102,7 @@ StatusOr<SnapshotInfo> EngineImpl::WriteSnapshot() {
     store_.EndSnapshot();
     return writer.status();
   }
+  (*writer)->SetHistoryDigest(cut.digest);
   std::vector<SnapshotEntry> entries;
   for (size_t shard = 0; shard < Store::kShardCount; ++shard) {
     entries.clear();

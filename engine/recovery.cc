@@ -181,6 +181,7 @@ Status Planner::LoadBaseSnapshot() {
     }
     it->keys = check.entries;
     base_seq_ = it->seq;
+    state().digest = check.digest.value_or(HistoryDigest::StartingAt(it->seq));
     state().base_snapshot = *it;
     state().summary.snapshot_file = it->file;
     state().summary.snapshot_seq = it->seq;
@@ -242,6 +243,7 @@ Status Planner::ReplayLog() {
           if (rec.seq < expected) return;  // already in the snapshot
           MutationResult ignored;
           store_->Apply(rec.type, rec.key, rec.value, rec.deadline_ms, &ignored);
+          state().digest.AdvanceRecord(std::string_view(bytes).substr(rec.offset, rec.size));
           ++expected;
           ++summary.records_replayed;
           summary.bytes_replayed += rec.size;

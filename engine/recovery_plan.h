@@ -119,6 +119,10 @@ struct RecoveredState {
   std::vector<SnapshotInfo> snapshots;   // intact snapshots no newer than the base, ascending
   std::optional<SnapshotInfo> base_snapshot;  // the snapshot the state was loaded from
   std::optional<uint64_t> log_head;      // the segment LOGHEAD named, if it was intact
+  // The history digest at last_seq (engine/history_digest.h): the base snapshot's (a chain
+  // starting at its seq if it predates digests; at 0 without one), advanced over every record
+  // replayed.
+  HistoryDigest digest;
 };
 
 struct RecoveryPlan {

@@ -68,6 +68,12 @@ StatusOr<SnapshotCheck> CheckPass(ByteSource* src, std::optional<uint64_t> expec
     return check;
   }
   check.version = version;
+  const uint64_t footer_size = FooterSize(version);
+  if (size < kHeaderSize + footer_size) {
+    check.problem = Problem(0, StrCat("file too short (", size, " bytes; a version ", version,
+                                      " snapshot has at least ", kHeaderSize + footer_size, ")"));
+    return check;
+  }
   if (Xxh64(h.substr(0, 24)) != DecodeFixed64(h.data() + 24)) {
     check.problem = Problem(24, "snapshot header checksum mismatch");
     return check;
@@ -87,7 +93,7 @@ StatusOr<SnapshotCheck> CheckPass(ByteSource* src, std::optional<uint64_t> expec
   // Blocks: framing and hashes only. Walking them before checking the whole-file hash lets a
   // damaged file be blamed on the exact block that is bad. The footer magic comes first in
   // §4.5's order but last in the file, so a block's problem waits until the footer is read.
-  const uint64_t footer_at = size - kFooterSize;
+  const uint64_t footer_at = size - footer_size;
   std::optional<SnapshotProblem> block_problem;
   uint64_t blocks = 0;
   uint64_t entries = 0;
@@ -136,7 +142,7 @@ StatusOr<SnapshotCheck> CheckPass(ByteSource* src, std::optional<uint64_t> expec
 
   // Footer.
   std::string_view f;
-  WALKV_RETURN_IF_ERROR(src->Read(kFooterSize, &f));
+  WALKV_RETURN_IF_ERROR(src->Read(footer_size, &f));
   if (f.substr(0, kFooterMagic.size()) != kFooterMagic) {
     check.problem = Problem(footer_at, "bad footer magic (file truncated or not a snapshot)");
     return check;
@@ -157,13 +163,18 @@ StatusOr<SnapshotCheck> CheckPass(ByteSource* src, std::optional<uint64_t> expec
         footer_at + 16, StrCat("footer says ", footer_entries, " entries, blocks hold ", entries));
     return check;
   }
-  file_hash.Update(f.substr(0, 24));
-  if (file_hash.Digest() != DecodeFixed64(f.data() + 24)) {
+  file_hash.Update(f.substr(0, footer_size - 8));
+  if (file_hash.Digest() != DecodeFixed64(f.data() + footer_size - 8)) {
     check.problem = Problem(size - 8, "file checksum mismatch");
     return check;
   }
   check.blocks = blocks;
   check.entries = entries;
+  if (version >= kFirstDigestSnapshotFormatVersion) {
+    check.digest = HistoryDigest{.base_seq = DecodeFixed64(f.data() + 24),
+                                 .seq = check.seq,
+                                 .value = DecodeFixed64(f.data() + 32)};
+  }
   return check;
 }
 

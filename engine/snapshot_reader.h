@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "engine/env.h"
+#include "engine/history_digest.h"
 #include "engine/status.h"
 
 namespace walkv::snapshot {
@@ -24,6 +25,8 @@ struct SnapshotCheck {
   uint64_t blocks = 0;
   uint64_t entries = 0;
   uint64_t bytes = 0;                      // file size
+  // Version 3 on: the history digest at seq, from the footer (set once the checks passed).
+  std::optional<HistoryDigest> digest;
   std::optional<SnapshotProblem> problem;  // nullopt: every check passed
 };
 

@@ -31,6 +31,7 @@ SnapshotWriter::SnapshotWriter(Env* env, std::string dir, uint64_t seq,
       dir_(std::move(dir)),
       seq_(seq),
       file_(std::move(file)),
+      digest_(HistoryDigest::StartingAt(seq)),
       file_hash_state_(XXH64_createState()) {
   XXH64_reset(HashState(file_hash_state_), 0);
 }
@@ -128,6 +129,8 @@ StatusOr<WrittenSnapshot> SnapshotWriter::Finish() {
   footer.append(kFooterMagic);
   PutFixed64(&footer, blocks_);
   PutFixed64(&footer, entries_);
+  PutFixed64(&footer, digest_.base_seq);
+  PutFixed64(&footer, digest_.value);
   XXH64_update(HashState(file_hash_state_), footer.data(), footer.size());
   PutFixed64(&footer, XXH64_digest(HashState(file_hash_state_)));
 

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "engine/env.h"
+#include "engine/history_digest.h"
 #include "engine/status.h"
 
 namespace walkv::snapshot {
@@ -32,6 +33,10 @@ class SnapshotWriter {
   // kTargetBlockRawBytes, then compresses and writes a block.
   Status Add(std::string_view key, std::string_view value, uint64_t deadline_ms = 0);
 
+  // The history digest at seq, written into the footer. Without a call the footer says the
+  // chain starts at this snapshot (HistoryDigest::StartingAt(seq)). digest.seq must be seq.
+  void SetHistoryDigest(const HistoryDigest& digest) { digest_ = digest; }
+
   // Flushes the last block, writes the footer, syncs the temp file, renames it to
   // snap-<seq>.snap and syncs the directory. When it returns OK the snapshot is durable under its
   // final name.
@@ -49,6 +54,7 @@ class SnapshotWriter {
   uint32_t block_entries_ = 0;
   uint64_t blocks_ = 0;
   uint64_t entries_ = 0;
+  HistoryDigest digest_;
   void* file_hash_state_;      // XXH64_state_t*, hashing every byte written so far
   bool finished_ = false;
 };

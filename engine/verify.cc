@@ -263,6 +263,7 @@ StatusOr<VerifyReport> VerifyDataDir(Env* env, const std::string& dir,
   if (report.tolerate_tail.would_start) {
     report.keys = report.tolerate_tail.plan->state.summary.keys;
     report.last_seq = report.tolerate_tail.plan->state.last_seq;
+    report.digest = report.tolerate_tail.plan->state.digest;
   }
 
   for (const ModeOutcome* outcome : {&report.tolerate_tail, &report.point_in_time}) {

@@ -61,6 +61,8 @@ struct VerifyReport {
   uint64_t bytes = 0;        // bytes in all snapshots and segments
   uint64_t keys = 0;         // keys serve would load (tolerate-tail), 0 if it would refuse
   uint64_t last_seq = 0;
+  // The history digest of the state serve would start with (tolerate-tail), if it would start.
+  std::optional<HistoryDigest> digest;
   ModeOutcome tolerate_tail, absolute, point_in_time;
   bool clean() const { return problems.empty(); }
   // True if there are problems and every one is the torn tail a crash leaves (IsCrashTail):

@@ -73,11 +73,16 @@ Parsed Parse(std::string_view bytes, std::optional<uint64_t> expected) {
   return p;
 }
 
+// The footer's size for the version in the header (48 bytes from version 3, which holds the
+// history digest; 32 before). `b` holds at least a header.
+size_t FooterSizeOf(std::string_view b) { return FooterSize(DecodeFixed32(b.data() + 8)); }
+
 // Walks the block headers between header and footer. Returns false if the framing does not reach
 // the footer exactly. With `fix`, rewrites every block hash; otherwise returns false on a wrong
 // one.
 bool WalkBlocks(std::string* b, bool fix, uint64_t* blocks, uint64_t* entries) {
-  const size_t footer_at = b->size() - kFooterSize;
+  if (b->size() < kHeaderSize + FooterSizeOf(*b)) return false;
+  const size_t footer_at = b->size() - FooterSizeOf(*b);
   size_t pos = kHeaderSize;
   *blocks = 0;
   *entries = 0;
@@ -103,6 +108,7 @@ bool WalkBlocks(std::string* b, bool fix, uint64_t* blocks, uint64_t* entries) {
 // True if every hash in the file matches: header, each block, whole file.
 bool AllHashesValid(std::string_view bytes) {
   if (bytes.size() < kHeaderSize + kFooterSize) return false;
+  if (bytes.size() < kHeaderSize + FooterSizeOf(bytes)) return false;
   if (Xxh64(bytes.substr(0, 24)) != DecodeFixed64(bytes.data() + 24)) return false;
   if (Xxh64(bytes.substr(0, bytes.size() - 8)) != DecodeFixed64(bytes.data() + bytes.size() - 8)) {
     return false;
@@ -126,9 +132,14 @@ void CheckInvariants(std::string_view bytes, std::optional<uint64_t> expected, c
     FUZZ_CHECK(p.delivered == c.entries, "clean snapshot: %llu entries delivered, %llu counted",
                static_cast<unsigned long long>(p.delivered),
                static_cast<unsigned long long>(c.entries));
-    const char* f = bytes.data() + bytes.size() - kFooterSize;
+    const char* f = bytes.data() + bytes.size() - FooterSizeOf(bytes);
     FUZZ_CHECK(DecodeFixed64(f + 8) == c.blocks && DecodeFixed64(f + 16) == c.entries,
                "clean snapshot: totals differ from the footer");
+    FUZZ_CHECK(c.digest.has_value() == (c.version >= kFirstDigestSnapshotFormatVersion),
+               "clean snapshot: a digest exactly from version 3 on");
+    FUZZ_CHECK(!c.digest || (c.digest->seq == c.seq && c.digest->base_seq == DecodeFixed64(f + 24) &&
+                             c.digest->value == DecodeFixed64(f + 32)),
+               "clean snapshot: digest differs from the footer");
     FUZZ_CHECK(c.seq == DecodeFixed64(bytes.data() + 16), "clean snapshot: seq not the header's");
     FUZZ_CHECK(!expected || *expected == c.seq, "expected_seq not enforced");
     FUZZ_CHECK(c.entries >= c.blocks, "fewer entries than blocks (a block holds >= 1)");
@@ -162,10 +173,11 @@ void CheckAll(std::string_view bytes) {
 std::string FixChecksums(std::string_view in) {
   std::string b(in);
   if (b.size() < kHeaderSize + kFooterSize) return b;
+  if (b.size() < kHeaderSize + FooterSizeOf(b)) return b;
   EncodeFixed64(b.data() + 24, Xxh64(std::string_view(b).substr(0, 24)));
   uint64_t blocks = 0, entries = 0;
   if (WalkBlocks(&b, /*fix=*/true, &blocks, &entries)) {
-    char* f = b.data() + b.size() - kFooterSize;
+    char* f = b.data() + b.size() - FooterSizeOf(b);
     EncodeFixed64(f + 8, blocks);
     EncodeFixed64(f + 16, entries);
   }

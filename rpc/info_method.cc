@@ -85,6 +85,15 @@ json PersistenceSection(const InfoInputs& in) {
   };
 }
 
+// docs/replication.md: the role and the history digest (replicas come in a later step).
+json ReplicationSection(const InfoInputs& in) {
+  const HistoryDigest& d = in.stats.digest;
+  return {{"role", "primary"},
+          {"digest", d.Hex()},
+          {"digest_seq", d.seq},
+          {"digest_base_seq", d.base_seq}};
+}
+
 json StatsSection(const InfoInputs& in) {
   return {{"requests_total", in.metrics.value("requests_total", json(0))},
           {"ops", in.metrics.value("ops", json::object())},
@@ -99,11 +108,12 @@ struct Section {
   std::string_view name;
   json (*build)(const InfoInputs&);
 };
-constexpr std::array<Section, 6> kSections = {{
+constexpr std::array<Section, 7> kSections = {{
     {"server", &ServerSection},
     {"clients", &ClientsSection},
     {"memory", &MemorySection},
     {"persistence", &PersistenceSection},
+    {"replication", &ReplicationSection},
     {"stats", &StatsSection},
     {"keyspace", &KeyspaceSection},
 }};

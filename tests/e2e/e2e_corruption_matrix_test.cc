@@ -217,20 +217,22 @@ uint64_t LoadU(const std::string& b, uint64_t at, int size) {
 }
 
 // Log: the 24-byte header, then records (17-byte header + payload). Snapshot: the 32-byte header,
-// blocks (20-byte header + comp_len bytes), the 32-byte footer. LOGHEAD: one 24-byte unit.
+// blocks (20-byte header + comp_len bytes), the footer (48 bytes from version 3, which holds the
+// history digest; 32 before). LOGHEAD: one 24-byte unit.
 std::vector<Piece> Layout(const std::string& b, Role role, uint64_t first_seq) {
   std::vector<Piece> pieces;
   if (role == Role::kLogHead) {
     pieces.push_back({0, b.size(), 0});
   } else if (IsSnapshot(role)) {
+    const uint64_t footer = LoadU(b, 8, 4) >= 3 ? 48 : 32;
     pieces.push_back({0, 32, 0});
     uint64_t at = 32;
-    while (at + 20 <= b.size() - 32) {
+    while (at + 20 <= b.size() - footer) {
       uint64_t end = at + 20 + LoadU(b, at + 4, 4);
       pieces.push_back({at, end, 0});
       at = end;
     }
-    pieces.push_back({b.size() - 32, b.size(), 0});
+    pieces.push_back({b.size() - footer, b.size(), 0});
   } else {
     pieces.push_back({0, 24, first_seq});
     uint64_t at = 24;
@@ -338,7 +340,8 @@ Expectation Expect(const Pristine& p, Role role, const Case& c, const std::vecto
   e.reported_file = file;
   if (c.damage == Damage::kTruncate) {
     e.offset_hi = c.offset;
-    e.offset_lo = IsSnapshot(role) ? (c.offset < 64 ? 0 : c.offset - 32)
+    const uint64_t footer = pieces.back().end - pieces.back().start;  // snapshots
+    e.offset_lo = IsSnapshot(role) ? (c.offset < 32 + footer ? 0 : c.offset - footer)
                                    : PieceAt(pieces, c.offset).start;
   } else {
     e.offset_lo = PieceAt(pieces, first_changed).start;

@@ -18,7 +18,9 @@ namespace walkv::snapshot {
 inline std::vector<uint64_t> BlockOffsets(std::string_view bytes) {
   std::vector<uint64_t> offsets;
   if (bytes.size() < kHeaderSize + kFooterSize) return offsets;
-  const size_t end = bytes.size() - kFooterSize;
+  const size_t footer_size = FooterSize(DecodeFixed32(bytes.data() + 8));
+  if (bytes.size() < kHeaderSize + footer_size) return offsets;
+  const size_t end = bytes.size() - footer_size;
   size_t pos = kHeaderSize;
   while (pos + kBlockHeaderSize <= end) {
     const uint32_t comp_len = DecodeFixed32(bytes.data() + pos + 4);

@@ -65,7 +65,7 @@ KeyValues SmallState() {
 TEST(SnapshotFormatTest, HeaderAndFooterMatchTheDocumentedLayout) {
   walkv::testing::TempDir dir;
   const std::string bytes = WriteSnapshot(dir, 12345, SmallState());
-  ASSERT_GE(bytes.size(), kHeaderSize + kBlockHeaderSize + kFooterSize);
+  ASSERT_GE(bytes.size(), kHeaderSize + kBlockHeaderSize + kDigestFooterSize);
   EXPECT_EQ(bytes.substr(0, 8), "WALKVSNP");
   EXPECT_EQ(DecodeFixed32(bytes.data() + 8), kSnapshotFormatVersion);
   EXPECT_EQ(DecodeFixed32(bytes.data() + 12), 0u);
@@ -74,11 +74,14 @@ TEST(SnapshotFormatTest, HeaderAndFooterMatchTheDocumentedLayout) {
   const char* b = bytes.data() + kHeaderSize;
   EXPECT_EQ(DecodeFixed32(b + 8), 4u);                             // entries in the one block
   EXPECT_EQ(static_cast<uint8_t>(b[kBlockHeaderSize]) & 0x0f, 8);  // zlib: CM = 8 (deflate)
-  const size_t footer = bytes.size() - kFooterSize;
+  const size_t footer = bytes.size() - kDigestFooterSize;
   EXPECT_EQ(bytes.substr(footer, 8), "WALKVEND");
   EXPECT_EQ(DecodeFixed64(bytes.data() + footer + 8), 1u);
   EXPECT_EQ(DecodeFixed64(bytes.data() + footer + 16), 4u);
-  EXPECT_EQ(DecodeFixed64(bytes.data() + footer + 24),
+  // No SetHistoryDigest: the chain starts at this snapshot.
+  EXPECT_EQ(DecodeFixed64(bytes.data() + footer + 24), 12345u);  // digest_base_seq
+  EXPECT_EQ(DecodeFixed64(bytes.data() + footer + 32), 0u);      // digest
+  EXPECT_EQ(DecodeFixed64(bytes.data() + footer + 40),
             Xxh64(std::string_view(bytes).substr(0, bytes.size() - 8)));
 }
 
@@ -102,7 +105,7 @@ TEST(SnapshotFormatTest, SmallSnapshotRoundTrips) {
 TEST(SnapshotFormatTest, EmptySnapshotRoundTrips) {
   walkv::testing::TempDir dir;
   const std::string bytes = WriteSnapshot(dir, 0, {});
-  EXPECT_EQ(bytes.size(), kHeaderSize + kFooterSize);
+  EXPECT_EQ(bytes.size(), kHeaderSize + kDigestFooterSize);
   const Parsed p = Parse(bytes, 0);
   EXPECT_FALSE(p.check.problem.has_value());
   EXPECT_EQ(p.check.blocks, 0u);
@@ -149,7 +152,7 @@ TEST(SnapshotFormatTest, FlippedBitAnywhereIsDetected) {
   const std::string bytes = WriteSnapshot(dir, 5, kvs);
   const std::vector<uint64_t> blocks = BlockOffsets(bytes);
   ASSERT_EQ(blocks.size(), 1u);
-  const uint64_t block_end = bytes.size() - kFooterSize;
+  const uint64_t block_end = bytes.size() - kDigestFooterSize;
   for (size_t byte = 0; byte < bytes.size(); ++byte) {
     for (int bit = 0; bit < 8; ++bit) {
       SCOPED_TRACE("byte " + std::to_string(byte) + " bit " + std::to_string(bit));
@@ -240,7 +243,7 @@ TEST(SnapshotFormatTest, BlockThatInflatesWrongIsDetectedAfterHashesPass) {
   std::string bytes = WriteSnapshot(dir, 2, SmallState());
   const uint64_t block = BlockOffsets(bytes)[0];
   EncodeFixed32(bytes.data() + block + 8, 5);
-  EncodeFixed64(bytes.data() + bytes.size() - 16, 5);
+  EncodeFixed64(bytes.data() + bytes.size() - kDigestFooterSize + 16, 5);  // footer entries
   RehashEverything(&bytes);
   const Parsed p = Parse(bytes, 2);
   ASSERT_TRUE(p.check.problem.has_value());

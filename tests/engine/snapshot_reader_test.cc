@@ -184,7 +184,7 @@ TEST_F(SnapshotReaderTest, EveryCorruptedByteIsFoundAsInMemory) {
     bad[byte] = static_cast<char>(bad[byte] ^ 0x5a);
     ExpectSameFindings(9, bad);
     // The same edit with every block and file hash fixed up reaches inflating and decoding.
-    if (byte >= kHeaderSize && byte < good.size() - kFooterSize) {
+    if (byte >= kHeaderSize && byte < good.size() - kDigestFooterSize) {
       RehashEverything(&bad);
       ExpectSameFindings(9, bad);
     }
@@ -230,7 +230,7 @@ TEST_F(SnapshotReaderTest, ReadErrorIsAStatusNotDamage) {
   for (int open : {0, 1}) {
     for (uint64_t fail_at : {uint64_t{0}, uint64_t{kHeaderSize + 5}, uint64_t{bytes.size() - 40},
                              uint64_t{bytes.size() - 1}}) {
-      if (open == 1 && fail_at >= bytes.size() - kFooterSize) continue;  // never read again
+      if (open == 1 && fail_at >= bytes.size() - kDigestFooterSize) continue;  // never read again
       SCOPED_TRACE("open " + std::to_string(open) + " fails at " + std::to_string(fail_at));
       env_.FailReads(env_.opens_so_far() + open, fail_at);
       const Read r = ReadFile(6);

@@ -105,7 +105,7 @@ TEST(InfoMethodTest, UnknownSectionListsTheSections) {
   auto error = RpcErrorOf(*r);
   ASSERT_TRUE(error.has_value());
   EXPECT_EQ(error->code, "INVALID_ARGUMENT");
-  EXPECT_NE(error->message.find("server, clients, memory, persistence, stats, keyspace"),
+  EXPECT_NE(error->message.find("server, clients, memory, persistence, replication, stats, keyspace"),
             std::string::npos)
       << error->message;
 }
