@@ -82,6 +82,8 @@ class Client {
   Status FlushAll();
   StatusOr<nlohmann::json> Snapshot();  // {"seq":…,"bytes":…,"file":…,"keys":…}
   StatusOr<nlohmann::json> Info();
+  // Any method: its "result" member, or the error response as a Status (as the helpers above).
+  StatusOr<nlohmann::json> CallForResult(std::string_view method, nlohmann::json args);
 
   // Half-closes the sending side (the server answers what it has, then closes).
   Status CloseSend();
@@ -89,8 +91,6 @@ class Client {
 
  private:
   Client(int fd, std::string address) : fd_(fd), address_(std::move(address)) {}
-  // Result of a typed call: the "result" member, or the error response as a Status.
-  StatusOr<nlohmann::json> CallForResult(std::string_view method, nlohmann::json args);
   Status WaitFor(short events);
   Status TransportError(std::string_view what, int err) const;
 

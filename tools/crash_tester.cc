@@ -234,11 +234,21 @@ void CrashTester::Writer(int w, uint64_t seed) {
     Status status = Status::Ok();
     ++sent;
     if (dice < 70 || c_.shared_keys == 0) {
-      const int ki = w * c_.keys_per_writer + static_cast<int>(rng() % c_.keys_per_writer);
+      const int first_key = w * c_.keys_per_writer;
+      const int ki = first_key + static_cast<int>(rng() % c_.keys_per_writer);
+      // A batch sets this key and one other key of this writer's, in one request.
+      const bool batch = dice >= 58 && dice < 64 && c_.keys_per_writer > 1;
+      const bool cas = dice >= 25 && dice < 35;
+      const int kj =
+          batch ? first_key + static_cast<int>((ki - first_key + 1 +
+                                                rng() % (c_.keys_per_writer - 1)) %
+                                               c_.keys_per_writer)
+                : ki;
       OwnedKey& key = history_.owned[ki];
+      OwnedKey& other = history_.owned[kj];
       const std::optional<std::string> prev = key.ops.back().value_after;
       KeyOp op;
-      if (dice < 35) {
+      if (dice < 35 || batch) {  // set, cas (to the value the writer knows is there) or batch
         op.kind = KeyOp::Kind::kSet;
         op.token = OwnedToken(w, op_id, rng() % 400, rng());
         op.value_after = op.token;
@@ -253,7 +263,31 @@ void CrashTester::Writer(int w, uint64_t seed) {
       op.send_clock = clock_.fetch_add(1);
       key.ops.push_back(op);
       const size_t index = key.ops.size() - 1;
-      if (op.kind == KeyOp::Kind::kSet) {
+      KeyOp second = op;
+      second.token = OwnedToken(w, op_id, rng() % 400, rng());  // a token of its own
+      second.value_after = second.token;
+      if (batch) other.ops.push_back(second);
+      const size_t other_index = other.ops.size() - 1;
+      if (batch) {
+        const nlohmann::json ops = nlohmann::json::array(
+            {nlohmann::json::array({"set", key.name, op.token}),
+             nlohmann::json::array({"set", other.name, second.token})});
+        auto result = client->CallForResult("batch", nlohmann::json::array({ops}));
+        status = result.status();
+        if (result.ok() && *result != nlohmann::json::array({true, true})) {
+          Fail("batch of sets of " + key.name + " and " + other.name + " returned " +
+               result->dump());
+        }
+      } else if (cas) {
+        const nlohmann::json expected = prev.has_value() ? nlohmann::json(*prev) : nullptr;
+        auto result =
+            client->CallForResult("cas", nlohmann::json::array({key.name, expected, op.token}));
+        status = result.status();
+        if (result.ok() && *result != true) {
+          Fail("cas of " + key.name + " from the value its only writer last wrote returned " +
+               result->dump());
+        }
+      } else if (op.kind == KeyOp::Kind::kSet) {
         status = client->Set(key.name, op.token);
       } else if (op.kind == KeyOp::Kind::kAppend) {
         auto length = client->Append(key.name, op.token);
@@ -270,13 +304,16 @@ void CrashTester::Writer(int w, uint64_t seed) {
                " but the key was " + (prev.has_value() ? "present" : "absent"));
         }
       }
-      KeyOp& done = key.ops[index];
-      if (status.ok()) {
-        done.ack_clock = clock_.fetch_add(1);
-        done.ack_time = std::chrono::steady_clock::now();
-        done.outcome = Outcome::kAcked;
-      } else {
-        done.outcome = Outcome::kUncertain;
+      std::vector<KeyOp*> done = {&key.ops[index]};
+      if (batch) done.push_back(&other.ops[other_index]);
+      for (KeyOp* d : done) {
+        if (status.ok()) {
+          d->ack_clock = clock_.fetch_add(1);
+          d->ack_time = std::chrono::steady_clock::now();
+          d->outcome = Outcome::kAcked;
+        } else {
+          d->outcome = Outcome::kUncertain;
+        }
       }
     } else {
       SharedAppend a;
