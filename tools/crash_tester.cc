@@ -239,11 +239,11 @@ void CrashTester::Writer(int w, uint64_t seed) {
       // A batch sets this key and one other key of this writer's, in one request.
       const bool batch = dice >= 58 && dice < 64 && c_.keys_per_writer > 1;
       const bool cas = dice >= 25 && dice < 35;
-      const int kj =
-          batch ? first_key + static_cast<int>((ki - first_key + 1 +
-                                                rng() % (c_.keys_per_writer - 1)) %
-                                               c_.keys_per_writer)
-                : ki;
+      int kj = ki;
+      if (batch) {  // any other key of this writer's
+        const int offset = 1 + static_cast<int>(rng() % (c_.keys_per_writer - 1));
+        kj = first_key + (ki - first_key + offset) % c_.keys_per_writer;
+      }
       OwnedKey& key = history_.owned[ki];
       OwnedKey& other = history_.owned[kj];
       const std::optional<std::string> prev = key.ops.back().value_after;
@@ -269,9 +269,9 @@ void CrashTester::Writer(int w, uint64_t seed) {
       if (batch) other.ops.push_back(second);
       const size_t other_index = other.ops.size() - 1;
       if (batch) {
-        const nlohmann::json ops = nlohmann::json::array(
-            {nlohmann::json::array({"set", key.name, op.token}),
-             nlohmann::json::array({"set", other.name, second.token})});
+        const nlohmann::json ops =
+            nlohmann::json::array({nlohmann::json::array({"set", key.name, op.token}),
+                                   nlohmann::json::array({"set", other.name, second.token})});
         auto result = client->CallForResult("batch", nlohmann::json::array({ops}));
         status = result.status();
         if (result.ok() && *result != nlohmann::json::array({true, true})) {
