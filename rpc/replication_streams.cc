@@ -62,17 +62,17 @@ ReplicationStreams::ReplicationStreams(Engine& engine, Service& service)
     : engine_(engine), service_(service) {}
 
 ReplicationStreams::~ReplicationStreams() {
-  stopping_.store(true);
   std::list<std::unique_ptr<Stream>> streams;
   {
     MutexLock lock(&mu_);
+    stopping_.store(true);
+    // Unblocks a send in progress; a stream that already ended closed its descriptor (fd -1).
+    for (auto& s : streams_) {
+      if (s->fd >= 0) ::shutdown(s->fd, SHUT_RDWR);
+    }
     streams.swap(streams_);
   }
-  for (auto& s : streams) ::shutdown(s->fd, SHUT_RDWR);  // unblocks a send in progress
-  for (auto& s : streams) {
-    s->thread.join();
-    ::close(s->fd);
-  }
+  for (auto& s : streams) s->thread.join();
 }
 
 void ReplicationStreams::Start(int fd, ReplicateRequest request) {
@@ -88,8 +88,9 @@ void ReplicationStreams::Start(int fd, ReplicateRequest request) {
   streams_.push_back(std::move(stream));
   raw->thread = std::thread([this, raw, request = std::move(request)]() mutable {
     Run(raw, std::move(request));
-    // The replica sees EOF after whatever was sent; the descriptor is closed when reaped.
-    ::shutdown(raw->fd, SHUT_WR);
+    MutexLock closing(&mu_);
+    ::close(raw->fd);  // the replica sees EOF after whatever was sent
+    raw->fd = -1;
     raw->done.store(true);
   });
 }
@@ -104,8 +105,7 @@ size_t ReplicationStreams::active() const {
 void ReplicationStreams::ReapDone() {
   for (auto it = streams_.begin(); it != streams_.end();) {
     if ((*it)->done.load()) {
-      (*it)->thread.join();
-      ::close((*it)->fd);
+      (*it)->thread.join();  // it set done under mu_, which we hold: it is only returning
       it = streams_.erase(it);
     } else {
       ++it;

@@ -10,13 +10,15 @@
 //   2. then binary frames (rpc/replication_frames.h): RECORDS from a replication::ReplicationFeed
 //      (about 1 MiB each, records byte for byte) and a HEARTBEAT after each RECORDS frame that
 //      drains the feed and after every 500 ms without records.
-// The stream never reads from the socket. It ends when a send fails (the replica went away, or
+// The stream never reads from the socket; its thread closes the socket when it ends. It ends when a send fails (the replica went away, or
 // it did not read for kSendTimeout), when its feed is cut off (a replica too slow for the live
 // buffer: it must reconnect), or at destruction.
 //
-// Thread safety: Start() and active() from any thread (mu_ guards the list). The destructor stops
-// every stream (shutdown(2) on its socket unblocks a send; the feed wait is bounded by the
-// heartbeat interval) and joins its thread; it must run before the engine closes.
+// Thread safety: Start() and active() from any thread (mu_ guards the list and each descriptor).
+// The destructor stops every stream (shutdown(2) on its socket unblocks a send; the feed wait is
+// bounded by the heartbeat interval) and joins its thread. The engine must outlive this object
+// (in `walkv serve` the engine is closed first, then the Server and with it this object are
+// destroyed: a stream meanwhile only waits for records that no longer come).
 #pragma once
 
 #include <atomic>
@@ -58,7 +60,7 @@ class ReplicationStreams {
 
  private:
   struct Stream {
-    int fd = -1;
+    int fd = -1;  // written under mu_; -1 once the stream's thread closed it
     std::thread thread;
     std::atomic<bool> done{false};
   };
