@@ -112,6 +112,11 @@ TEST(ReplicationStreamE2eTest, StreamsHistoryThenLiveWritesWithContiguousSeqsAnd
   EXPECT_EQ((*answer)["result"]["mode"], "CONTINUE");
   EXPECT_GE((*answer)["result"]["primary_seq"].get<uint64_t>(), 400u);
 
+  {
+    auto info = (*client)->Call("info", json::array({"replication"}));
+    ASSERT_TRUE(info.ok());
+    EXPECT_EQ((*info)["result"]["replication"]["connected_replicas"], 1) << info->dump();
+  }
   // Live writes from another connection while the stream runs.
   std::thread writer([&] {
     auto live = rpc::Client::Connect(primary->host(), primary->port());
