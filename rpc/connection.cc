@@ -1,6 +1,7 @@
 #include "rpc/connection.h"
 
 #include <asio/dispatch.hpp>
+#include <charconv>
 #include <exception>
 #include <memory>
 #include <string>
@@ -10,6 +11,8 @@
 #include "rpc/auth_gate.h"
 #include "rpc/methods.h"
 #include "rpc/parse_call.h"
+#include "rpc/replication_streams.h"
+#include "engine/history_digest.h"
 
 namespace walkv::rpc {
 
@@ -17,6 +20,12 @@ namespace {
 
 bool IsBlank(std::string_view line) {
   return line.find_first_not_of(" \t\r") == std::string_view::npos;
+}
+
+bool ParseUint64(std::string_view text, uint64_t* value) {
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, *value);
+  return ec == std::errc() && ptr == end && !text.empty();
 }
 
 }  // namespace
@@ -85,6 +94,10 @@ void Connection::HandleLine(std::string_view line) {
     Reject(seq, call.id, ErrorCode::kShuttingDown, "the server is shutting down");
     return;
   }
+  if (call.method->name == "replicate") {
+    StartReplication(seq, call);
+    return;
+  }
   if (call.method->kind != MethodKind::kWrite && writes_in_flight() > 0) {
     blocked_call_ = std::move(call);  // read-your-writes: wait for the earlier writes
     blocked_seq_ = seq;
@@ -121,6 +134,30 @@ void Connection::StartCall(uint64_t seq, Call call) {
       return;
     }
   }
+}
+
+void Connection::StartReplication(uint64_t seq, Call& call) {
+  ReplicateRequest request;
+  request.id_json = call.id;
+  uint64_t from_seq = 0;
+  if (!ParseUint64(call.args[0], &from_seq) || from_seq == 0) {
+    Reject(seq, call.id, ErrorCode::kInvalidArgument, "from_seq must be an integer >= 1");
+    return;
+  }
+  request.from_seq = from_seq;
+  if (call.args.size() > 1) {
+    uint64_t digest = 0;
+    if (!ParseDigestHex(call.args[1], &digest)) {
+      Reject(seq, call.id, ErrorCode::kInvalidArgument, "digest must be 16 hex digits");
+      return;
+    }
+    request.digest = digest;
+  }
+  Complete(seq, [](std::string&) {});  // the stream's thread sends the answer line
+  ReplicationStreams& streams = service_.replication_streams();
+  HandOffSocket([&streams, request = std::move(request)](int fd) mutable {
+    streams.Start(fd, std::move(request));
+  });
 }
 
 void Connection::Reject(uint64_t seq, std::string_view id, ErrorCode code,

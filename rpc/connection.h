@@ -52,6 +52,8 @@ class Connection final : public StreamConnection {
   void HandleLine(std::string_view line);
   void Reject(uint64_t seq, std::string_view id, ErrorCode code, std::string_view message);
   void StartCall(uint64_t seq, Call call);
+  // `replicate`: checks the arguments and hands the socket to the replication streams.
+  void StartReplication(uint64_t seq, Call& call);
 
   LineFramer framer_;
   bool authenticated_;  // see rpc/auth_gate.h

@@ -17,9 +17,12 @@ enum class ErrorCode {
   kTooManyConnections,  // TOO_MANY_CONNECTIONS: sent once on a refused connection
   kInternalError,       // INTERNAL_ERROR: an engine failure that fits no other code
   kUnauthenticated,     // UNAUTHENTICATED: --auth-token-file is set and auth() was not (yet) OK
+  kTooFarBehind,        // TOO_FAR_BEHIND: replicate: the records asked for are no longer on disk
+  kDiverged,            // DIVERGED: replicate: the replica's history is not the primary's
+  kReadOnly,            // READONLY: a write sent to a replica (the message names its primary)
 };
 
-inline constexpr size_t kNumErrorCodes = 10;
+inline constexpr size_t kNumErrorCodes = 13;
 
 constexpr std::string_view ErrorCodeName(ErrorCode code) {
   switch (code) {
@@ -43,6 +46,12 @@ constexpr std::string_view ErrorCodeName(ErrorCode code) {
       return "INTERNAL_ERROR";
     case ErrorCode::kUnauthenticated:
       return "UNAUTHENTICATED";
+    case ErrorCode::kTooFarBehind:
+      return "TOO_FAR_BEHIND";
+    case ErrorCode::kDiverged:
+      return "DIVERGED";
+    case ErrorCode::kReadOnly:
+      return "READONLY";
   }
   return "INTERNAL_ERROR";
 }

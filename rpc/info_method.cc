@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "rpc/ascii.h"
+#include "rpc/replication_streams.h"
 
 namespace walkv::rpc {
 
@@ -85,13 +86,16 @@ json PersistenceSection(const InfoInputs& in) {
   };
 }
 
-// docs/replication.md: the role and the history digest (replicas come in a later step).
+// docs/replication.md: the role, the history digest and the running `replicate` streams
+// (replicas come in a later step).
 json ReplicationSection(const InfoInputs& in) {
   const HistoryDigest& d = in.stats.digest;
+  const ReplicationStreams* streams = in.ctx.replication_streams;
   return {{"role", "primary"},
           {"digest", d.Hex()},
           {"digest_seq", d.seq},
-          {"digest_base_seq", d.base_seq}};
+          {"digest_base_seq", d.base_seq},
+          {"connected_replicas", streams != nullptr ? streams->active() : 0}};
 }
 
 json StatsSection(const InfoInputs& in) {

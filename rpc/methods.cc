@@ -28,6 +28,12 @@ MethodResult AuthAtConnection(MethodContext&, std::vector<std::string>&) {
   return Failure{ErrorCode::kInternalError, "auth is answered by the connection"};
 }
 
+// replicate turns the JSON connection into a replication stream (rpc/replication_streams.h); it
+// is answered by the connection, never executed here. The entry gives it its arity and limits.
+MethodResult ReplicateAtConnection(MethodContext&, std::vector<std::string>&) {
+  return Failure{ErrorCode::kInvalidRequest, "replicate is only served on the JSON port"};
+}
+
 MethodResult Get(MethodContext& ctx, std::vector<std::string>& args) {
   std::optional<std::string> value = ctx.engine.Get(args[0]);
   return value.has_value() ? json(std::move(*value)) : json(nullptr);
@@ -231,6 +237,10 @@ constexpr MethodSpec kMethods[] = {
     {"ping", 0, 0, {}, false, MethodKind::kRead, &Ping, nullptr, nullptr, "Answers \"PONG\"."},
     {"pttl", 1, 1, {kKey}, true, MethodKind::kRead, &Pttl, nullptr, nullptr,
      "Milliseconds until key expires; -1 if it does not expire, -2 if it does not exist."},
+    {"replicate", 1, 2, {ParamSpec{"from_seq", 20}, ParamSpec{"digest", 16}}, true,
+     MethodKind::kRead, &ReplicateAtConnection, nullptr, nullptr,
+     "For replicas: streams the log from from_seq (docs/replication.md); the connection then "
+     "carries binary frames only."},
     {"scan", 1, 3, {kCursor, kMatch, kCount}, true, MethodKind::kRead, &RunScan, nullptr, nullptr,
      "Iterates over the keys: [next cursor, [keys]]; start with \"0\", stop when \"0\" comes "
      "back. Every key present throughout is returned at least once."},

@@ -59,10 +59,14 @@ struct ServerFacts {
 };
 
 // What handlers may use. All outlive every call.
+class ReplicationStreams;
+
 struct MethodContext {
   Engine& engine;
   const Metrics& metrics;
   const ServerFacts& server;
+  // The primary's replication streams (`info replication`); nullptr in contexts without them.
+  const ReplicationStreams* replication_streams = nullptr;
 };
 
 // kRead and kBlocking: computes the result; may move from `args`. Failures are returned, and

@@ -26,7 +26,10 @@ Service::Service(Engine& engine, AuthToken auth)
       auth_(std::move(auth)),
       metrics_(MethodNames()),
       context_{engine_, metrics_, facts_},
-      blocking_pool_(std::make_unique<asio::thread_pool>(kBlockingThreads)) {}
+      blocking_pool_(std::make_unique<asio::thread_pool>(kBlockingThreads)),
+      replication_streams_(std::make_unique<ReplicationStreams>(engine_, *this)) {
+  context_.replication_streams = replication_streams_.get();
+}
 
 Service::~Service() { blocking_pool_->join(); }
 

@@ -25,6 +25,7 @@
 #include "rpc/completion_queue.h"
 #include "rpc/methods.h"
 #include "rpc/metrics.h"
+#include "rpc/replication_streams.h"
 
 namespace asio {
 class thread_pool;
@@ -77,6 +78,9 @@ class Service {
   void CountRejected(ErrorCode code);
   void CountAnswered();
 
+  // The primary's replication streams (`replicate`, rpc/replication_streams.h).
+  ReplicationStreams& replication_streams() { return *replication_streams_; }
+
   // Call before any request is executed (Server::Start does, once the port is bound).
   void SetServerFacts(ServerFacts facts) { facts_ = std::move(facts); }
 
@@ -95,6 +99,8 @@ class Service {
   ServerFacts facts_;
   MethodContext context_;
   std::unique_ptr<asio::thread_pool> blocking_pool_;
+  // Last: destroyed first, so every stream has stopped before anything it uses goes away.
+  std::unique_ptr<ReplicationStreams> replication_streams_;
 };
 
 }  // namespace walkv::rpc

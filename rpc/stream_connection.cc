@@ -5,6 +5,7 @@
 #include <asio/dispatch.hpp>
 #include <asio/post.hpp>
 #include <asio/write.hpp>
+#include <unistd.h>
 #include <memory>
 #include <utility>
 
@@ -317,9 +318,22 @@ void StreamConnection::SetPaused(bool paused) {
   }
 }
 
-// Once every request is answered and flushed: close (the peer is done sending) or half-close and
-// linger.
+void StreamConnection::HandOffSocket(std::function<void(int fd)> take) {
+  handoff_ = std::move(take);
+  input_done_ = true;
+}
+
+// Once every request is answered and flushed: hand the socket off (HandOffSocket), close (the
+// peer is done sending) or half-close and linger.
 void StreamConnection::MaybeFinish() {
+  if (handoff_ && !closed_ && pending_slots() == 0 && !write_in_flight_ && out_.empty()) {
+    const int fd = ::dup(socket_.native_handle());
+    std::function<void(int fd)> take = std::move(handoff_);
+    handoff_ = nullptr;
+    CloseNow();  // close(2) of our descriptor only: the duplicate keeps the connection open
+    if (fd >= 0) take(fd);
+    return;
+  }
   if (closed_ || lingering_ || !input_done_ || pending_slots() > 0 || write_in_flight_ ||
       !out_.empty()) {
     return;

@@ -103,6 +103,12 @@ class StreamConnection : public std::enable_shared_from_this<StreamConnection>,
   void StartBlockingCall() { ++calls_in_flight_; }
   void FinishBlockingCall(const std::function<void()>& complete);
 
+  // Turns this connection into something else (a replication stream, rpc/replication_streams.h):
+  // no further request is processed; once every earlier response is sent, `take` receives a
+  // duplicate of the socket's descriptor (its owner closes it) and this connection closes its
+  // own, without shutting the socket down.
+  void HandOffSocket(std::function<void(int fd)> take);
+
   bool OverLimits() const;
   size_t writes_in_flight() const { return writes_in_flight_; }
   const asio::any_io_executor& executor() const { return executor_; }
@@ -173,6 +179,7 @@ class StreamConnection : public std::enable_shared_from_this<StreamConnection>,
   bool lingering_ = false;   // half-closed; discarding input until EOF or the linger timer
   bool released_ = false;    // on_released_ has run
   std::unique_ptr<asio::steady_timer> linger_timer_;
+  std::function<void(int fd)> handoff_;  // HandOffSocket's receiver, until it runs
 };
 
 template <typename Encode>

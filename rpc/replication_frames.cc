@@ -1,0 +1,54 @@
+#include "rpc/replication_frames.h"
+
+#include "engine/coding.h"
+
+namespace walkv::rpc::replication_frames {
+
+namespace {
+
+void AppendHeader(std::string* out, FrameKind kind, size_t length) {
+  out->push_back(static_cast<char>(kind));
+  PutFixed32(out, static_cast<uint32_t>(length));
+}
+
+}  // namespace
+
+void AppendRecordsFrame(std::string* out, std::string_view records) {
+  AppendHeader(out, FrameKind::kRecords, records.size());
+  out->append(records);
+}
+
+void AppendHeartbeatFrame(std::string* out, const Heartbeat& heartbeat) {
+  AppendHeader(out, FrameKind::kHeartbeat, kHeartbeatBodyBytes);
+  PutFixed64(out, heartbeat.primary_last_seq);
+  PutFixed64(out, heartbeat.digest_seq);
+  PutFixed64(out, heartbeat.digest);
+  PutFixed64(out, heartbeat.unix_ms);
+}
+
+DecodeResult DecodeFrame(std::string_view buffer, Frame* frame, size_t* consumed) {
+  if (buffer.size() < kFrameHeaderBytes) return DecodeResult::kNeedMore;
+  const auto kind = static_cast<uint8_t>(buffer[0]);
+  const uint32_t length = DecodeFixed32(buffer.data() + 1);
+  if (kind != static_cast<uint8_t>(FrameKind::kRecords) &&
+      kind != static_cast<uint8_t>(FrameKind::kHeartbeat)) {
+    return DecodeResult::kMalformed;
+  }
+  if (length > kMaxFrameBodyBytes) return DecodeResult::kMalformed;
+  if (kind == static_cast<uint8_t>(FrameKind::kHeartbeat) && length != kHeartbeatBodyBytes) {
+    return DecodeResult::kMalformed;
+  }
+  if (buffer.size() - kFrameHeaderBytes < length) return DecodeResult::kNeedMore;
+  frame->kind = static_cast<FrameKind>(kind);
+  frame->body = buffer.substr(kFrameHeaderBytes, length);
+  *consumed = kFrameHeaderBytes + length;
+  return DecodeResult::kFrame;
+}
+
+Heartbeat DecodeHeartbeat(std::string_view body) {
+  const char* p = body.data();
+  return Heartbeat{DecodeFixed64(p), DecodeFixed64(p + 8), DecodeFixed64(p + 16),
+                   DecodeFixed64(p + 24)};
+}
+
+}  // namespace walkv::rpc::replication_frames

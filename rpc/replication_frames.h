@@ -1,0 +1,52 @@
+// The binary frames of a replication stream (docs/replication.md §2), after the `replicate`
+// method's one JSON answer line:
+//
+//   frame := u8 kind, u32 length (little endian), body[length]
+//   kind 1 RECORDS    body: one or more log records byte for byte as in a segment (format.md §3.2)
+//   kind 2 HEARTBEAT  body: u64 primary_last_seq, u64 digest_seq, u64 digest, u64 unix_ms
+//                     (digest_seq 0: the primary does not know a digest to offer yet)
+//
+// Encoding and incremental decoding only; no I/O. Plain functions, any thread.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace walkv::rpc::replication_frames {
+
+enum class FrameKind : uint8_t { kRecords = 1, kHeartbeat = 2 };
+
+inline constexpr size_t kFrameHeaderBytes = 5;
+inline constexpr size_t kHeartbeatBodyBytes = 32;
+// A frame body larger than this is a protocol error (the primary sends about 1 MiB of records).
+inline constexpr size_t kMaxFrameBodyBytes = 64u << 20;
+
+struct Heartbeat {
+  uint64_t primary_last_seq = 0;
+  uint64_t digest_seq = 0;
+  uint64_t digest = 0;
+  uint64_t unix_ms = 0;
+};
+
+// Appends one frame.
+void AppendRecordsFrame(std::string* out, std::string_view records);
+void AppendHeartbeatFrame(std::string* out, const Heartbeat& heartbeat);
+
+struct Frame {
+  FrameKind kind = FrameKind::kRecords;
+  std::string_view body;  // points into the decoded buffer
+};
+
+enum class DecodeResult { kFrame, kNeedMore, kMalformed };
+
+// Decodes the frame at the start of `buffer`: on kFrame fills *frame and *consumed (header +
+// body). kMalformed: an unknown kind, a body over kMaxFrameBodyBytes or a heartbeat of the wrong
+// size.
+DecodeResult DecodeFrame(std::string_view buffer, Frame* frame, size_t* consumed);
+
+// A heartbeat frame's body (kHeartbeatBodyBytes long: DecodeFrame checked).
+Heartbeat DecodeHeartbeat(std::string_view body);
+
+}  // namespace walkv::rpc::replication_frames

@@ -1,0 +1,77 @@
+// ReplicationStreams: the primary's running replication streams (docs/replication.md §2), one
+// thread each, owned by the Service.
+//
+// A JSON connection that receives `replicate` answers nothing itself: once every earlier response
+// is flushed it hands its socket (a dup of the descriptor; the connection then closes its own) to
+// Start(), and the stream's thread does the rest, so an I/O thread never waits for the disk:
+//   1. the handshake answer line: CONTINUE with the primary's seq and digest, or an error
+//      (TOO_FAR_BEHIND: the records from from_seq are no longer on disk; DIVERGED: the replica
+//      claims a seq past the primary's end or a digest that differs at the primary's last seq);
+//   2. then binary frames (rpc/replication_frames.h): RECORDS from a replication::ReplicationFeed
+//      (about 1 MiB each, records byte for byte) and a HEARTBEAT after each RECORDS frame that
+//      drains the feed and after every 500 ms without records.
+// The stream never reads from the socket; its thread closes the socket when it ends. It ends when a send fails (the replica went away, or
+// it did not read for kSendTimeout), when its feed is cut off (a replica too slow for the live
+// buffer: it must reconnect), or at destruction.
+//
+// Thread safety: Start() and active() from any thread (mu_ guards the list and each descriptor).
+// The destructor stops every stream (shutdown(2) on its socket unblocks a send; the feed wait is
+// bounded by the heartbeat interval) and joins its thread. The engine must outlive this object
+// (in `walkv serve` the engine is closed first, then the Server and with it this object are
+// destroyed: a stream meanwhile only waits for records that no longer come).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "engine/engine.h"
+#include "engine/mutex.h"
+#include "engine/thread_annotations.h"
+
+namespace walkv::rpc {
+
+class Service;
+
+// The arguments of a `replicate` request, already checked.
+struct ReplicateRequest {
+  std::string id_json;           // the request's id, as JSON text
+  uint64_t from_seq = 1;         // the first record the replica lacks (>= 1)
+  std::optional<uint64_t> digest;  // the replica's D(from_seq - 1), when it sent one
+};
+
+class ReplicationStreams {
+ public:
+  ReplicationStreams(Engine& engine, Service& service);
+  ~ReplicationStreams();
+  ReplicationStreams(const ReplicationStreams&) = delete;
+  ReplicationStreams& operator=(const ReplicationStreams&) = delete;
+
+  // Takes ownership of the connected socket `fd` and starts its stream thread.
+  void Start(int fd, ReplicateRequest request);
+
+  // Streams whose thread is still running.
+  size_t active() const;
+
+ private:
+  struct Stream {
+    int fd = -1;  // written under mu_; -1 once the stream's thread closed it
+    std::thread thread;
+    std::atomic<bool> done{false};
+  };
+  void Run(Stream* stream, ReplicateRequest request);
+  void ReapDone() REQUIRES(mu_);
+
+  Engine& engine_;
+  Service& service_;
+  std::atomic<bool> stopping_{false};
+  mutable Mutex mu_;
+  std::list<std::unique_ptr<Stream>> streams_ GUARDED_BY(mu_);
+};
+
+}  // namespace walkv::rpc
