@@ -13,8 +13,7 @@
 #include "engine/engine.h"
 #include "rpc/client.h"
 #include "rpc/server.h"
-#include "tests/util/engine_options.h"
-#include "tests/util/fault_injection_env.h"
+#include "tests/rpc/manual_clock_server.h"
 
 namespace walkv::rpc {
 namespace {
@@ -22,50 +21,9 @@ namespace {
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 
-constexpr uint64_t kStartMs = 1'767'225'600'000;
+constexpr uint64_t kStartMs = kManualClockStartMs;
 
-class ExpiryProtocolTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    env_.SetManualClock(kStartMs * 1000);
-    auto engine = Engine::Open(walkv::testing::QuietEngineOptions(&env_, "/db"));
-    ASSERT_TRUE(engine.ok()) << engine.status().ToString();
-    engine_ = std::move(*engine);
-    ServerOptions server_options;
-    server_options.port = 0;
-    server_options.threads = 1;
-    server_ = std::make_unique<Server>(*engine_, server_options);
-    ASSERT_TRUE(server_->Start().ok());
-    thread_ = std::thread([this] { server_->Run(); });
-    auto c = Client::Connect("127.0.0.1", server_->port());
-    ASSERT_TRUE(c.ok()) << c.status().ToString();
-    client_ = std::move(*c);
-    client_->set_timeout(60s);
-  }
-  void TearDown() override {
-    client_.reset();
-    if (server_) server_->Shutdown();
-    if (thread_.joinable()) thread_.join();
-    server_.reset();
-    if (engine_) {
-      EXPECT_TRUE(engine_->Close().ok());
-    }
-  }
-  // The whole response's "result", or its "error" under the key "error".
-  json Result(std::string_view method, json args, json kwargs = json::object()) {
-    auto r = client_->Call(method, std::move(args), std::move(kwargs));
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    if (!r.ok()) return nullptr;
-    if (r->contains("error")) return json{{"error", (*r)["error"]}};
-    return (*r)["result"];
-  }
-
-  FaultInjectionEnv env_{5};
-  std::unique_ptr<Engine> engine_;
-  std::unique_ptr<Server> server_;
-  std::thread thread_;
-  std::unique_ptr<Client> client_;
-};
+using ExpiryProtocolTest = ManualClockServerTest;
 
 TEST_F(ExpiryProtocolTest, SetOptionsTtlAndPersistAnswerLikeRedis) {
   EXPECT_EQ(Result("ttl", {"k"}), -2);
