@@ -9,6 +9,7 @@
 #include "rpc/binary_json.h"
 #include "rpc/bind.h"
 #include "rpc/methods.h"
+#include "rpc/parse_call.h"
 
 namespace walkv::rpc {
 
@@ -22,17 +23,6 @@ constexpr std::array<std::string_view, 5> kNotAnOperation = {"batch", "flushall"
 
 std::string ItemName(std::string_view list, size_t i) {
   return std::string(list) + "[" + std::to_string(i) + "]";
-}
-
-// What parse_call does for a request's arguments: a string, or the bytes of {"b64": ...}.
-ArgValue ArgOf(json& value) {
-  if (IsB64Object(value)) {
-    std::optional<std::string> bytes = BytesFromJson(value);
-    if (!bytes.has_value()) return ArgValue{nullptr, "{\"b64\": ...} that is not valid base64"};
-    value = std::move(*bytes);
-  }
-  if (!value.is_string()) return ArgValue{nullptr, value.type_name(), &value};
-  return ArgValue{&value.get_ref<std::string&>()};
 }
 
 // The JSON list a parameter holds, or the reason it is not one.
@@ -58,7 +48,7 @@ std::optional<Mutation> ParseOperation(json& op, std::string* error) {
   }
   std::vector<ArgValue> args;
   args.reserve(op.size() - 1);
-  for (size_t i = 1; i < op.size(); ++i) args.push_back(ArgOf(op[i]));
+  for (size_t i = 1; i < op.size(); ++i) args.push_back(ArgFromJson(op[i]));
   std::variant<Call, ErrorResponse> bound =
       Bind(CallParts{"null", op[0].get_ref<const std::string&>(), args, {}});
   if (auto* failure = std::get_if<ErrorResponse>(&bound)) {

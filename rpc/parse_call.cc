@@ -11,9 +11,7 @@
 
 namespace walkv::rpc {
 
-namespace {
-
-ArgValue ArgOf(nlohmann::json& value) {
+ArgValue ArgFromJson(nlohmann::json& value) {
   if (IsB64Object(value)) {
     std::optional<std::string> bytes = BytesFromJson(value);
     if (!bytes.has_value()) return ArgValue{nullptr, "{\"b64\": ...} that is not valid base64"};
@@ -22,8 +20,6 @@ ArgValue ArgOf(nlohmann::json& value) {
   if (!value.is_string()) return ArgValue{nullptr, value.type_name(), &value};
   return ArgValue{&value.get_ref<std::string&>()};
 }
-
-}  // namespace
 
 std::variant<Call, ErrorResponse> ParseCall(std::string_view line) {
   std::optional<FastRequest> fast = FastParseRequest(line);
@@ -42,11 +38,11 @@ std::variant<Call, ErrorResponse> ParseCallGeneric(std::string_view line) {
   Request& request = std::get<Request>(parsed);
   std::vector<ArgValue> args;
   args.reserve(request.args.size());
-  for (nlohmann::json& arg : request.args) args.push_back(ArgOf(arg));
+  for (nlohmann::json& arg : request.args) args.push_back(ArgFromJson(arg));
   std::vector<KeywordArg> kwargs;
   kwargs.reserve(request.kwargs.size());
   for (auto it = request.kwargs.begin(); it != request.kwargs.end(); ++it) {
-    kwargs.push_back(KeywordArg{it.key(), ArgOf(it.value())});
+    kwargs.push_back(KeywordArg{it.key(), ArgFromJson(it.value())});
   }
   return Bind(CallParts{std::move(request.id), request.method, args, kwargs, request.b64_results});
 }

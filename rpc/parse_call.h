@@ -9,6 +9,7 @@
 // Pure functions, any thread.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string_view>
 #include <variant>
 
@@ -22,5 +23,10 @@ std::variant<Call, ErrorResponse> ParseCall(std::string_view line);
 
 // ParseRequest + Bind: the reference decoder, which handles every line.
 std::variant<Call, ErrorResponse> ParseCallGeneric(std::string_view line);
+
+// One request argument as Bind takes it: a JSON string, or the bytes of a {"b64": ...} object
+// (decoded in place, so the ArgValue points into `value`); any other JSON type is passed with its
+// type name. Also used for the arguments inside batch/txn operations (rpc/batch_ops.cc).
+ArgValue ArgFromJson(nlohmann::json& value);
 
 }  // namespace walkv::rpc
