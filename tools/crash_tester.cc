@@ -263,12 +263,13 @@ void CrashTester::Writer(int w, uint64_t seed) {
       op.send_clock = clock_.fetch_add(1);
       key.ops.push_back(op);
       const size_t index = key.ops.size() - 1;
-      KeyOp second = op;
-      second.token = OwnedToken(w, op_id, rng() % 400, rng());  // a token of its own
-      second.value_after = second.token;
-      if (batch) other.ops.push_back(second);
-      const size_t other_index = other.ops.size() - 1;
+      size_t other_index = 0;
       if (batch) {
+        KeyOp second = op;  // the batch's set of the other key, with a token of its own
+        second.token = OwnedToken(w, op_id, rng() % 400, rng());
+        second.value_after = second.token;
+        other.ops.push_back(second);
+        other_index = other.ops.size() - 1;
         const nlohmann::json ops =
             nlohmann::json::array({nlohmann::json::array({"set", key.name, op.token}),
                                    nlohmann::json::array({"set", other.name, second.token})});
