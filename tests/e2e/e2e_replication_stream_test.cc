@@ -13,13 +13,11 @@
 #include <thread>
 #include <vector>
 
-#include "engine/coding.h"
-#include "engine/crc.h"
 #include "engine/history_digest.h"
-#include "engine/log_format.h"
 #include "rpc/client.h"
 #include "rpc/replication_client.h"
 #include "tests/e2e/line_socket.h"
+#include "tests/e2e/replication_stream_checker.h"
 #include "tests/e2e/server_process.h"
 #include "tests/util/temp_dir.h"
 
@@ -36,18 +34,6 @@ ReplicationClient::Clock::time_point Deadline() {
   return ReplicationClient::Clock::now() + std::chrono::seconds(60);
 }
 
-HistoryDigest InfoDigest(rpc::Client* client) {
-  auto info = client->Call("info", json::array({"replication"}));
-  EXPECT_TRUE(info.ok() && info->contains("result")) << (info.ok() ? info->dump() : "");
-  if (!info.ok() || !info->contains("result")) return {};
-  const json& r = (*info)["result"]["replication"];
-  HistoryDigest d;
-  d.base_seq = r["digest_base_seq"].get<uint64_t>();
-  d.seq = r["digest_seq"].get<uint64_t>();
-  EXPECT_TRUE(ParseDigestHex(r["digest"].get<std::string>(), &d.value));
-  return d;
-}
-
 void Write(rpc::Client* client, int from, int to) {
   for (int i = from; i < to; ++i) {
     ASSERT_TRUE(client->Set("key" + std::to_string(i % 17), "value" + std::to_string(i)).ok());
@@ -56,43 +42,6 @@ void Write(rpc::Client* client, int from, int to) {
     }
   }
 }
-
-// Consumes a stream and checks every record as recovery would.
-struct StreamChecker {
-  uint64_t next_seq = 1;
-  HistoryDigest digest;  // over the records received
-  frames::Heartbeat last_heartbeat;
-  int records_frames = 0;
-  int heartbeats = 0;
-
-  void OnFrame(const frames::Frame& frame) {
-    if (frame.kind == frames::FrameKind::kHeartbeat) {
-      last_heartbeat = frames::DecodeHeartbeat(frame.body);
-      ++heartbeats;
-      if (last_heartbeat.digest_seq != 0) {
-        ASSERT_LE(last_heartbeat.digest_seq, next_seq - 1) << "a digest for a seq not sent yet";
-        if (last_heartbeat.digest_seq == next_seq - 1) {
-          EXPECT_EQ(last_heartbeat.digest, digest.value) << "at seq " << digest.seq;
-        }
-      }
-      return;
-    }
-    ++records_frames;
-    std::string_view body = frame.body;
-    ASSERT_FALSE(body.empty());
-    while (!body.empty()) {
-      ASSERT_GE(body.size(), log::kRecordHeaderSize);
-      const uint32_t length = DecodeFixed32(body.data() + 4);
-      ASSERT_GE(body.size(), log::kRecordHeaderSize + length);
-      std::string_view record = body.substr(0, log::kRecordHeaderSize + length);
-      EXPECT_EQ(DecodeFixed32(record.data()), Crc32(record.substr(4))) << "seq " << next_seq;
-      ASSERT_EQ(DecodeFixed64(record.data() + 8), next_seq);
-      digest.AdvanceRecord(record);
-      ++next_seq;
-      body.remove_prefix(record.size());
-    }
-  }
-};
 
 TEST(ReplicationStreamE2eTest, StreamsHistoryThenLiveWritesWithContiguousSeqsAndEqualDigest) {
   testing::TempDir dir;
