@@ -4,8 +4,8 @@
 // replica answers writes READONLY over JSON and RESP and serves reads; kill -9 of the replica
 // while the primary keeps writing, then a restart: it catches up from its own last seq, digest
 // equal and every acknowledged write present; a primary restarted on the same port is followed
-// again; a replica whose history differs from the primary's reports `diverged` and applies
-// nothing more. Everything is observed through `info` and reads, polled with a deadline.
+// again; a replica feeds a replica of its own; a replica whose history differs from the
+// primary's reports `diverged` and applies nothing more. Everything is observed through `info` and reads, polled with a deadline.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -267,6 +267,30 @@ TEST(ReplicaTest, TheReplicaFollowsAPrimaryRestartedOnTheSamePort) {
       << Replication(p.get()).dump() << "\n" << Replication(r.get()).dump();
   EXPECT_GE(Replication(r.get()).value("connects", 0), 2);
   EXPECT_EQ(State(r.get()), State(p.get()));
+}
+
+TEST(ReplicaTest, AReplicaFeedsAReplicaOfItsOwn) {
+  testing::TempDir dir;
+  auto primary = ServerProcess::Start(dir.Sub("primary"), kQuiet);
+  ASSERT_NE(primary, nullptr);
+  auto p = ConnectTo(*primary);
+  ASSERT_NE(p, nullptr);
+  ASSERT_TRUE(p->Set("a", "1").ok());
+  auto middle = ServerProcess::Start(dir.Sub("middle"), ReplicaOf(*primary));
+  ASSERT_NE(middle, nullptr);
+  auto last = ServerProcess::Start(dir.Sub("last"), ReplicaOf(*middle));
+  ASSERT_NE(last, nullptr);
+  auto m = ConnectTo(*middle);
+  auto l = ConnectTo(*last);
+  ASSERT_TRUE(m != nullptr && l != nullptr);
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(p->Set("k" + std::to_string(i % 7), "v").ok());
+  ASSERT_TRUE(p->Call("set", json::array({"ttl", "x", "EX", "100"})).ok());
+  // The records the middle one appends reach its commit listeners, hence its own stream.
+  ASSERT_TRUE(Eventually([&] { return CaughtUp(p.get(), l.get()); }))
+      << Replication(p.get()).dump() << "\n" << Replication(l.get()).dump();
+  EXPECT_EQ(State(l.get()), State(p.get()));
+  EXPECT_EQ(Replication(l.get())["primary"],
+            middle->host() + ":" + std::to_string(middle->port()));
 }
 
 TEST(ReplicaTest, AReplicaWithADifferentHistoryReportsDivergedAndAppliesNothing) {
