@@ -35,7 +35,25 @@ struct ServeFlags {
   std::string log_level = "info";
   int resp_port = -1;  // -1: no RESP listener
   std::string auth_token_file;
+  std::string replica_of;  // HOST:PORT; empty: a primary
 };
+
+// "HOST:PORT" (an IPv6 host in brackets: "[::1]:7379") into host and port; false if malformed.
+bool ParseHostPort(const std::string& text, std::string* host, uint16_t* port) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) return false;
+  std::string h = text.substr(0, colon);
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  const std::string p = text.substr(colon + 1);
+  if (h.empty() || p.size() > 5 || p.find_first_not_of("0123456789") != std::string::npos) {
+    return false;
+  }
+  const unsigned long value = std::stoul(p);
+  if (value == 0 || value > 65535) return false;
+  *host = std::move(h);
+  *port = static_cast<uint16_t>(value);
+  return true;
+}
 
 // The names of a mode table (engine/options.h), for CLI11's choices.
 template <typename Mode, size_t N>
@@ -62,6 +80,7 @@ EngineOptions ToEngineOptions(const ServeFlags& flags) {
   EngineOptions options = flags.engine;
   options.fsync_mode = *ParseFsyncMode(flags.fsync);
   options.recovery_mode = *ParseRecoveryMode(flags.recovery_mode);
+  options.replica = !flags.replica_of.empty();
   options.log = EngineLogSink();
   return options;
 }
@@ -71,6 +90,10 @@ rpc::ServerOptions ToServerOptions(const ServeFlags& flags) {
   options.port = static_cast<uint16_t>(flags.port);
   options.threads = flags.threads;
   if (flags.resp_port >= 0) options.resp_port = static_cast<uint16_t>(flags.resp_port);
+  if (!flags.replica_of.empty()) {
+    // Checked by the flag's validator.
+    ParseHostPort(flags.replica_of, &options.replica_of_host, &options.replica_of_port);
+  }
   return options;
 }
 
@@ -93,6 +116,9 @@ void LogStartup(const rpc::Server& server, const ServeFlags& flags,
       server.address(), WALKV_VERSION, flags.engine.data_dir, summary.keys,
       summary.bytes_replayed, static_cast<double>(summary.duration_micros) / 1000.0, flags.fsync,
       resp, flags.auth_token_file.empty() ? "" : ", auth token required");
+  if (!flags.replica_of.empty()) {
+    spdlog::info("read-only replica of {}: writes answer READONLY", flags.replica_of);
+  }
   if (flags.auth_token_file.empty() && !IsLoopbackHost(flags.server.host)) {
     spdlog::warn(
         "listening on non-loopback address {} without --auth-token-file: anyone who can reach "
@@ -194,6 +220,21 @@ void AddServeCommand(CLI::App& app, CommandAction* action) {
                    "JSON or RESP, must then authenticate (auth / AUTH) before anything but "
                    "ping. Without it, binding a non-loopback --host logs a warning.")
       ->type_name("FILE");
+  serve
+      ->add_option("--replica-of", flags->replica_of,
+                   "Run as a read-only replica of the walkv primary at HOST:PORT (its JSON "
+                   "port): follow its log from this directory's last sequence number, write its "
+                   "records verbatim to this log (synced per --fsync), reconnect with backoff. "
+                   "Writes answer READONLY; reads serve the replicated state.")
+      ->type_name("HOST:PORT")
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            std::string host;
+            uint16_t port = 0;
+            return ParseHostPort(text, &host, &port) ? std::string()
+                                                     : "expected HOST:PORT, got " + text;
+          },
+          "", ""));
   serve
       ->add_option("--fsync", flags->fsync,
                    "When a write is acknowledged: 'always' after fdatasync (group commit), "

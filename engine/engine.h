@@ -177,6 +177,20 @@ class Engine {
     return Status::NotSupported("this engine keeps no log");
   }
 
+  // --- replica (docs/replication.md §3; engine/replica_apply.cc) ---
+  // Appends a primary's records verbatim: `records` are framed records (format.md §3.2, crc
+  // included) with seqs exactly last_seq + 1, + 2, ... . Each record's crc, framing and payload
+  // (a BATCH's parts too) is checked first; a bad one answers kCorruption, a first seq other than
+  // last_seq + 1 (a gap or a duplicate) kInvalidArgument, and then nothing is written. Otherwise
+  // the bytes go through the same log writer as commits (segment rolls, LOGHEAD, fdatasync per
+  // FsyncMode), the history digest advances over exactly those bytes, the records are applied
+  // as recovery applies them and the commit listeners see them. Returns OK once they are durable
+  // (per FsyncMode) and applied. Serialised with commits by the commit token. A write or sync
+  // failure poisons the engine as for any commit. The default: engines without a log.
+  virtual Status AppendReplicatedRecords(std::string_view /*records*/) {
+    return Status::NotSupported("this engine keeps no log");
+  }
+
   // Stops accepting mutations (new ones fail with kShuttingDown), commits and syncs everything
   // queued, stops background threads and releases the directory lock. Idempotent. Returns OK
   // exactly when every acknowledged mutation is durable: with FsyncMode::kAlways that holds even

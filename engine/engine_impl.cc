@@ -145,14 +145,22 @@ int64_t EngineImpl::Pttl(std::string_view key) {
 }
 
 void EngineImpl::StartExpirySweeper() {
+  if (options_.replica) return;  // a replica deletes only what its primary's records delete
   sweeper_ = std::make_unique<ExpirySweeper>(
       &store_, env_, [this](Mutation m, Callback done) { Submit(std::move(m), std::move(done)); });
   sweeper_->Start();
 }
 
-StatusOr<uint64_t> EngineImpl::SweepExpired() { return sweeper_->SweepAll(); }
+StatusOr<uint64_t> EngineImpl::SweepExpired() {
+  if (sweeper_ == nullptr) return uint64_t{0};  // a replica (options_.replica)
+  return sweeper_->SweepAll();
+}
 
 void EngineImpl::Submit(Mutation m, Callback done) {
+  if (options_.replica) {
+    done(Status::NotSupported("a replica's log grows only through its primary's records"));
+    return;
+  }
   if (Status s = CheckSubmittable(m); !s.ok()) {
     done(std::move(s));
     return;
@@ -199,6 +207,7 @@ void EngineImpl::CommitAlone(Mutation m, Callback done) {
 void EngineImpl::ReturnCommitToken(size_t batch_size) {
   committing_ = false;
   last_batch_size_ = batch_size;
+  if (token_waiters_ > 0) token_cv_.SignalAll();  // replica appenders (replica_apply.cc)
   if (!queue_.empty() || cut_requested_ || commit_stop_ ||
       (options_.fsync_mode == FsyncMode::kInterval && log_unsynced_)) {
     queue_cv_.Signal();  // only the commit thread waits on queue_cv_

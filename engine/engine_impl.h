@@ -85,6 +85,8 @@ class EngineImpl final : public Engine {
   uint64_t AddCommitListener(CommittedRecordsListener listener) override;
   void RemoveCommitListener(uint64_t id) override;
   Status ReadCommittedRecords(uint64_t from_seq, size_t max_bytes, std::string* out) override;
+  // engine/replica_apply.cc. Waits for the commit token (token_cv_), then commits `records`.
+  Status AppendReplicatedRecords(std::string_view records) override;
   Status Close() override;
 
  private:
@@ -115,6 +117,11 @@ class EngineImpl final : public Engine {
   void ReturnCommitToken(size_t batch_size) REQUIRES(queue_mu_);
   // FsyncMode::kInterval: syncs the log if bytes are unsynced and the interval is up. Token holder.
   void MaybeIntervalSync();
+
+  // --- replica (engine/replica_apply.cc) ---
+  // The token holder's part of AppendReplicatedRecords: check, append, sync, digest, apply,
+  // listeners.
+  Status CommitReplicated(std::string_view records);
 
   // --- commit thread ---
   void CommitLoop();
@@ -187,6 +194,9 @@ class EngineImpl final : public Engine {
   // Mutations in the previous batch (GatherBatch; a lone writer commits alone only after one).
   size_t last_batch_size_ GUARDED_BY(queue_mu_) = 1;
   CondVar cut_cv_{&queue_mu_};
+  // AppendReplicatedRecords callers waiting for the commit token; ReturnCommitToken wakes them.
+  CondVar token_cv_{&queue_mu_};
+  size_t token_waiters_ GUARDED_BY(queue_mu_) = 0;
 
   // Token-owned state: touched only by the commit token's holder (and by Init before the threads
   // start and by Close after the commit thread has exited).

@@ -50,6 +50,13 @@ struct EngineOptions {
 
   RecoveryMode recovery_mode = RecoveryMode::kTolerateTail;
 
+  // A replica (docs/replication.md §3; `walkv serve --replica-of`): its log grows only through
+  // Engine::AppendReplicatedRecords, the primary's records byte for byte. Submit of a mutation
+  // fails (kNotSupported), and the expiry sweeper does not run: a replica that committed its own
+  // DELETEs would hold records the primary does not have. Reads still hide expired keys; their
+  // memory is freed when the primary's DELETEs arrive.
+  bool replica = false;
+
   LogSink log;  // may be empty: messages are dropped
 };
 

@@ -94,6 +94,12 @@ void Connection::HandleLine(std::string_view line) {
     Reject(seq, call.id, ErrorCode::kShuttingDown, "the server is shutting down");
     return;
   }
+  if (call.method->kind == MethodKind::kWrite) {
+    if (auto reason = service_.ReadOnlyReason()) {  // a replica (docs/replication.md §3)
+      Reject(seq, call.id, ErrorCode::kReadOnly, *reason);
+      return;
+    }
+  }
   if (call.method->name == "replicate") {
     StartReplication(seq, call);
     return;

@@ -3,9 +3,11 @@
 #include <unistd.h>
 
 #include <array>
+#include <chrono>
 #include <utility>
 
 #include "rpc/ascii.h"
+#include "rpc/replica_follower.h"
 #include "rpc/replication_streams.h"
 
 namespace walkv::rpc {
@@ -86,16 +88,61 @@ json PersistenceSection(const InfoInputs& in) {
   };
 }
 
-// docs/replication.md: the role, the history digest and the running `replicate` streams
-// (replicas come in a later step).
+// On a replica (docs/replication.md §3): its primary, the link, how far behind it is.
+void AddReplicaFields(const ReplicaFollower& follower, const EngineStats& stats, json* out) {
+  const ReplicaStatus s = follower.status();
+  const uint64_t applied = stats.last_seq;
+  (*out)["role"] = "replica";
+  (*out)["primary"] = s.primary;
+  (*out)["link"] = ReplicaLinkName(s.link);
+  (*out)["primary_last_seq"] = s.primary_last_seq;
+  (*out)["applied_seq"] = applied;
+  (*out)["lag_records"] = s.primary_last_seq > applied ? s.primary_last_seq - applied : 0;
+  // 0 while the replica holds everything the newest heartbeat reported; else how old the
+  // newest primary state it fully holds is (by the primary's clock in the heartbeats); null
+  // until it caught up once.
+  const uint64_t now_ms = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count());
+  if (s.caught_up_unix_ms == 0) {
+    (*out)["lag_ms"] = nullptr;
+  } else if (s.caught_up_unix_ms == s.heartbeat_unix_ms && applied >= s.primary_last_seq) {
+    (*out)["lag_ms"] = 0;
+  } else {
+    (*out)["lag_ms"] = now_ms > s.caught_up_unix_ms ? now_ms - s.caught_up_unix_ms : 0;
+  }
+  (*out)["last_heartbeat_unix_ms"] = s.heartbeat_unix_ms;
+  (*out)["connects"] = s.connects;
+  (*out)["last_error"] = s.last_error;
+}
+
+// docs/replication.md: the role, the history digest, the running `replicate` streams, and on a
+// replica its link to the primary.
 json ReplicationSection(const InfoInputs& in) {
   const HistoryDigest& d = in.stats.digest;
   const ReplicationStreams* streams = in.ctx.replication_streams;
-  return {{"role", "primary"},
-          {"digest", d.Hex()},
-          {"digest_seq", d.seq},
-          {"digest_base_seq", d.base_seq},
-          {"connected_replicas", streams != nullptr ? streams->active() : 0}};
+  json out = {{"role", "primary"},
+              {"digest", d.Hex()},
+              {"digest_seq", d.seq},
+              {"digest_base_seq", d.base_seq},
+              {"connected_replicas", streams != nullptr ? streams->active() : 0}};
+  json replicas = json::array();
+  if (streams != nullptr) {
+    for (const ReplicationStreams::ReplicaInfo& r : streams->replicas()) {
+      replicas.push_back({{"address", r.address},
+                          {"acked_seq", r.acked_seq},
+                          {"sent_seq", r.sent_seq},
+                          {"lag_records", in.stats.last_seq > r.acked_seq
+                                              ? in.stats.last_seq - r.acked_seq
+                                              : 0}});
+    }
+  }
+  out["replicas"] = std::move(replicas);
+  if (in.ctx.replica_follower != nullptr) {
+    AddReplicaFields(*in.ctx.replica_follower, in.stats, &out);
+  }
+  return out;
 }
 
 json StatsSection(const InfoInputs& in) {

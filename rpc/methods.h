@@ -60,6 +60,7 @@ struct ServerFacts {
 
 // What handlers may use. All outlive every call.
 class ReplicationStreams;
+class ReplicaFollower;
 
 struct MethodContext {
   Engine& engine;
@@ -67,6 +68,8 @@ struct MethodContext {
   const ServerFacts& server;
   // The primary's replication streams (`info replication`); nullptr in contexts without them.
   const ReplicationStreams* replication_streams = nullptr;
+  // A replica's follower (`info replication`, rpc/replica_follower.h); nullptr on a primary.
+  const ReplicaFollower* replica_follower = nullptr;
 };
 
 // kRead and kBlocking: computes the result; may move from `args`. Failures are returned, and

@@ -85,6 +85,24 @@ Status ReplicationClient::Fill(Clock::time_point deadline) {
   }
 }
 
+Status ReplicationClient::SendAll(std::string_view rest, Clock::time_point deadline) {
+  while (!rest.empty()) {
+    pollfd p{fd_, POLLOUT, 0};
+    if (::poll(&p, 1, PollMillis(deadline)) != 1) return Status::IOError("timed out sending");
+    const ssize_t n = ::send(fd_, rest.data(), rest.size(), MSG_NOSIGNAL);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n <= 0) return Status::IOError(std::strerror(errno));
+    rest.remove_prefix(static_cast<size_t>(n));
+  }
+  return Status::Ok();
+}
+
+Status ReplicationClient::SendAck(uint64_t durable_seq, Clock::time_point deadline) {
+  std::string frame;
+  replication_frames::AppendAckFrame(&frame, durable_seq);
+  return SendAll(frame, deadline);
+}
+
 StatusOr<nlohmann::json> ReplicationClient::Subscribe(uint64_t from_seq,
                                                       std::optional<uint64_t> digest,
                                                       Clock::time_point deadline) {
@@ -96,15 +114,7 @@ StatusOr<nlohmann::json> ReplicationClient::Subscribe(uint64_t from_seq,
   }
   const std::string line =
       nlohmann::json{{"id", 1}, {"method", "replicate"}, {"kwargs", args}}.dump() + "\n";
-  std::string_view rest = line;
-  while (!rest.empty()) {
-    pollfd p{fd_, POLLOUT, 0};
-    if (::poll(&p, 1, PollMillis(deadline)) != 1) return Status::IOError("timed out sending");
-    const ssize_t n = ::send(fd_, rest.data(), rest.size(), MSG_NOSIGNAL);
-    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-    if (n <= 0) return Status::IOError(std::strerror(errno));
-    rest.remove_prefix(static_cast<size_t>(n));
-  }
+  if (Status sent = SendAll(line, deadline); !sent.ok()) return sent;
   size_t newline;
   while ((newline = buffer_.find('\n', consumed_)) == std::string::npos) {
     Status s = Fill(deadline);

@@ -39,11 +39,16 @@ class ReplicationClient {
   // or at the deadline (message "timed out"); kCorruption for a malformed frame.
   StatusOr<replication_frames::Frame> NextFrame(Clock::time_point deadline);
 
+  // Sends an ACK frame (docs/replication.md §2): every record up to durable_seq is durable and
+  // applied here. kIOError if the socket fails or does not take it by the deadline.
+  Status SendAck(uint64_t durable_seq, Clock::time_point deadline);
+
   void Abort();
 
  private:
   explicit ReplicationClient(int fd) : fd_(fd) {}
   Status Fill(Clock::time_point deadline);  // reads more into buffer_
+  Status SendAll(std::string_view bytes, Clock::time_point deadline);
 
   int fd_;
   std::string buffer_;

@@ -26,16 +26,25 @@ void AppendHeartbeatFrame(std::string* out, const Heartbeat& heartbeat) {
   PutFixed64(out, heartbeat.unix_ms);
 }
 
+void AppendAckFrame(std::string* out, uint64_t durable_seq) {
+  AppendHeader(out, FrameKind::kAck, kAckBodyBytes);
+  PutFixed64(out, durable_seq);
+}
+
 DecodeResult DecodeFrame(std::string_view buffer, Frame* frame, size_t* consumed) {
   if (buffer.size() < kFrameHeaderBytes) return DecodeResult::kNeedMore;
   const auto kind = static_cast<uint8_t>(buffer[0]);
   const uint32_t length = DecodeFixed32(buffer.data() + 1);
   if (kind != static_cast<uint8_t>(FrameKind::kRecords) &&
-      kind != static_cast<uint8_t>(FrameKind::kHeartbeat)) {
+      kind != static_cast<uint8_t>(FrameKind::kHeartbeat) &&
+      kind != static_cast<uint8_t>(FrameKind::kAck)) {
     return DecodeResult::kMalformed;
   }
   if (length > kMaxFrameBodyBytes) return DecodeResult::kMalformed;
   if (kind == static_cast<uint8_t>(FrameKind::kHeartbeat) && length != kHeartbeatBodyBytes) {
+    return DecodeResult::kMalformed;
+  }
+  if (kind == static_cast<uint8_t>(FrameKind::kAck) && length != kAckBodyBytes) {
     return DecodeResult::kMalformed;
   }
   if (buffer.size() - kFrameHeaderBytes < length) return DecodeResult::kNeedMore;
@@ -50,5 +59,7 @@ Heartbeat DecodeHeartbeat(std::string_view body) {
   return Heartbeat{DecodeFixed64(p), DecodeFixed64(p + 8), DecodeFixed64(p + 16),
                    DecodeFixed64(p + 24)};
 }
+
+uint64_t DecodeAck(std::string_view body) { return DecodeFixed64(body.data()); }
 
 }  // namespace walkv::rpc::replication_frames

@@ -5,6 +5,8 @@
 //   kind 1 RECORDS    body: one or more log records byte for byte as in a segment (format.md §3.2)
 //   kind 2 HEARTBEAT  body: u64 primary_last_seq, u64 digest_seq, u64 digest, u64 unix_ms
 //                     (digest_seq 0: the primary does not know a digest to offer yet)
+//   kind 3 ACK        body: u64 durable_seq — the only frame a replica sends: every record up to
+//                     durable_seq is in its log (synced per its --fsync) and applied
 //
 // Encoding and incremental decoding only; no I/O. Plain functions, any thread.
 #pragma once
@@ -16,10 +18,11 @@
 
 namespace walkv::rpc::replication_frames {
 
-enum class FrameKind : uint8_t { kRecords = 1, kHeartbeat = 2 };
+enum class FrameKind : uint8_t { kRecords = 1, kHeartbeat = 2, kAck = 3 };
 
 inline constexpr size_t kFrameHeaderBytes = 5;
 inline constexpr size_t kHeartbeatBodyBytes = 32;
+inline constexpr size_t kAckBodyBytes = 8;
 // A frame body larger than this is a protocol error (the primary sends about 1 MiB of records).
 inline constexpr size_t kMaxFrameBodyBytes = 64u << 20;
 
@@ -33,6 +36,7 @@ struct Heartbeat {
 // Appends one frame.
 void AppendRecordsFrame(std::string* out, std::string_view records);
 void AppendHeartbeatFrame(std::string* out, const Heartbeat& heartbeat);
+void AppendAckFrame(std::string* out, uint64_t durable_seq);
 
 struct Frame {
   FrameKind kind = FrameKind::kRecords;
@@ -42,11 +46,13 @@ struct Frame {
 enum class DecodeResult { kFrame, kNeedMore, kMalformed };
 
 // Decodes the frame at the start of `buffer`: on kFrame fills *frame and *consumed (header +
-// body). kMalformed: an unknown kind, a body over kMaxFrameBodyBytes or a heartbeat of the wrong
-// size.
+// body). kMalformed: an unknown kind, a body over kMaxFrameBodyBytes or a heartbeat or ACK of the
+// wrong size.
 DecodeResult DecodeFrame(std::string_view buffer, Frame* frame, size_t* consumed);
 
 // A heartbeat frame's body (kHeartbeatBodyBytes long: DecodeFrame checked).
 Heartbeat DecodeHeartbeat(std::string_view body);
+// An ACK frame's body (kAckBodyBytes long: DecodeFrame checked): the replica's durable seq.
+uint64_t DecodeAck(std::string_view body);
 
 }  // namespace walkv::rpc::replication_frames

@@ -1,6 +1,8 @@
 #include "rpc/replication_streams.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -56,6 +58,28 @@ void MakeBlocking(int fd) {
   ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
 }
 
+// "host:port" of the connected peer, or "?".
+std::string PeerAddress(int fd) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof(addr);
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "?";
+  char host[INET6_ADDRSTRLEN] = "?";
+  uint16_t port = 0;
+  if (addr.ss_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(&addr);
+    ::inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+    port = ntohs(in->sin_port);
+    return std::string(host) + ":" + std::to_string(port);
+  }
+  if (addr.ss_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&addr);
+    ::inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+    port = ntohs(in6->sin6_port);
+    return "[" + std::string(host) + "]:" + std::to_string(port);
+  }
+  return "?";
+}
+
 }  // namespace
 
 ReplicationStreams::ReplicationStreams(Engine& engine, Service& service)
@@ -84,6 +108,9 @@ void ReplicationStreams::Start(int fd, ReplicateRequest request) {
   }
   auto stream = std::make_unique<Stream>();
   stream->fd = fd;
+  stream->address = PeerAddress(fd);
+  stream->acked_seq.store(request.from_seq - 1);
+  stream->sent_seq.store(request.from_seq - 1);
   Stream* raw = stream.get();
   streams_.push_back(std::move(stream));
   raw->thread = std::thread([this, raw, request = std::move(request)]() mutable {
@@ -100,6 +127,41 @@ size_t ReplicationStreams::active() const {
   size_t n = 0;
   for (const auto& s : streams_) n += s->done.load() ? 0 : 1;
   return n;
+}
+
+std::vector<ReplicationStreams::ReplicaInfo> ReplicationStreams::replicas() const {
+  MutexLock lock(&mu_);
+  std::vector<ReplicaInfo> out;
+  for (const auto& s : streams_) {
+    if (s->done.load()) continue;
+    out.push_back({s->address, s->acked_seq.load(), s->sent_seq.load()});
+  }
+  return out;
+}
+
+bool ReplicationStreams::DrainAcks(Stream* stream, int fd) {
+  char chunk[4096];
+  while (true) {
+    const ssize_t n = ::recv(fd, chunk, sizeof(chunk), MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK;
+    if (n == 0) return false;  // the replica closed its end
+    stream->ack_buffer.append(chunk, static_cast<size_t>(n));
+    frames::Frame frame;
+    size_t used = 0;
+    size_t consumed = 0;
+    while (true) {
+      const std::string_view rest = std::string_view(stream->ack_buffer).substr(consumed);
+      const frames::DecodeResult r = frames::DecodeFrame(rest, &frame, &used);
+      if (r == frames::DecodeResult::kNeedMore) break;
+      if (r == frames::DecodeResult::kMalformed || frame.kind != frames::FrameKind::kAck) {
+        return false;
+      }
+      stream->acked_seq.store(frames::DecodeAck(frame.body));
+      consumed += used;
+    }
+    stream->ack_buffer.erase(0, consumed);
+  }
 }
 
 void ReplicationStreams::ReapDone() {
@@ -192,12 +254,17 @@ void ReplicationStreams::Run(Stream* stream, ReplicateRequest request) {
       frames::AppendHeartbeatFrame(&out, hb);
       last_heartbeat = now;
     }
+    if (!DrainAcks(stream, fd)) {
+      spdlog::info("replication: the replica at seq {} went away", feed.next_seq() - 1);
+      return;
+    }
     if (!out.empty()) {
       if (!SendAll(fd, out)) {
         spdlog::info("replication: the replica at seq {} went away", feed.next_seq() - 1);
         return;
       }
       out.clear();
+      stream->sent_seq.store(feed.next_seq() - 1);
     }
     records.clear();
     status = feed.Next(kRecordsPerFrame, kHeartbeatMicros, &records);

@@ -10,7 +10,9 @@
 //   2. then binary frames (rpc/replication_frames.h): RECORDS from a replication::ReplicationFeed
 //      (about 1 MiB each, records byte for byte) and a HEARTBEAT after each RECORDS frame that
 //      drains the feed and after every 500 ms without records.
-// The stream never reads from the socket; its thread closes the socket when it ends. It ends when a send fails (the replica went away, or
+// Between frames the stream reads, without waiting, what the replica sent: ACK frames (kind 3,
+// u64 durable_seq), kept per stream for `info replication` (replicas()); anything else, or EOF,
+// ends the stream. Its thread closes the socket when it ends. It ends when a send fails (the replica went away, or
 // it did not read for kSendTimeout), when its feed is cut off (a replica too slow for the live
 // buffer: it must reconnect), or at destruction.
 //
@@ -29,6 +31,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "engine/engine.h"
 #include "engine/mutex.h"
@@ -58,14 +61,29 @@ class ReplicationStreams {
   // Streams whose thread is still running.
   size_t active() const;
 
+  // One running stream as `info replication` shows it.
+  struct ReplicaInfo {
+    std::string address;     // the replica's address as this primary sees it ("127.0.0.1:41234")
+    uint64_t acked_seq = 0;  // the newest seq it ACKed (from_seq - 1 until its first ACK)
+    uint64_t sent_seq = 0;   // the newest seq this stream sent it
+  };
+  std::vector<ReplicaInfo> replicas() const;
+
  private:
   struct Stream {
     int fd = -1;  // written under mu_; -1 once the stream's thread closed it
     std::thread thread;
     std::atomic<bool> done{false};
+    std::string address;  // the peer, set by Start()
+    std::atomic<uint64_t> acked_seq{0};
+    std::atomic<uint64_t> sent_seq{0};
+    std::string ack_buffer;  // the stream's thread only: bytes of an ACK frame not complete yet
   };
   void Run(Stream* stream, ReplicateRequest request);
   void ReapDone() REQUIRES(mu_);
+  // Reads (without blocking) the replica's ACK frames into stream->acked_seq; false once the
+  // replica closed the connection, the socket failed or it sent something other than ACKs.
+  static bool DrainAcks(Stream* stream, int fd);
 
   Engine& engine_;
   Service& service_;

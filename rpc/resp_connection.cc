@@ -94,6 +94,14 @@ void RespConnection::HandleCommand(std::vector<std::string>& args) {
     return;
   }
   RespMethodCalls& calls = std::get<RespMethodCalls>(plan);
+  if (auto reason = service_.ReadOnlyReason()) {  // a replica (docs/replication.md §3)
+    for (const Call& call : calls.calls) {
+      if (call.method->kind != MethodKind::kWrite) continue;
+      service_.CountRejected(ErrorCode::kReadOnly);
+      CompleteWith(seq, "-READONLY " + *reason + "\r\n");
+      return;
+    }
+  }
   if (calls.calls.front().method->kind != MethodKind::kWrite && writes_in_flight() > 0) {
     blocked_calls_ = std::move(calls);  // read-your-writes: wait for the earlier writes
     blocked_seq_ = seq;

@@ -43,7 +43,7 @@ constexpr std::array<SectionName, kSectionCount> kNames = {{
     {"memory", "Memory", "memory"},
     {"persistence", "Persistence", "persistence"},
     {"stats", "Stats", "stats"},
-    {"replication", "Replication", ""},
+    {"replication", "Replication", "replication"},
     {"cpu", "CPU", ""},
     {"modules", "Modules", ""},
     {"commandstats", "Commandstats", "stats"},
@@ -179,10 +179,24 @@ void AppendRedisFields(std::string& t, int section, const json& info, const Info
       t += "evicted_keys:0\r\n";
       return;
     }
-    case kReplication:
-      t += "role:master\r\n";
-      t += "connected_slaves:0\r\n";
+    case kReplication: {
+      // docs/replication.md §3: a replica shows Redis's slave fields, a primary its streams.
+      if (in.Text("role", "primary") == "replica") {
+        const std::string primary = in.Text("primary", "");
+        const size_t colon = primary.rfind(':');
+        t += "role:slave\r\n";
+        t += "master_host:" + primary.substr(0, colon) + "\r\n";
+        t += "master_port:" + (colon == std::string::npos ? "" : primary.substr(colon + 1)) +
+             "\r\n";
+        t += "master_link_status:" + std::string(in.Text("link", "") == "up" ? "up" : "down") +
+             "\r\n";
+        t += "slave_repl_offset:" + in.Text("applied_seq") + "\r\n";
+      } else {
+        t += "role:master\r\n";
+        t += "connected_slaves:" + in.Text("connected_replicas") + "\r\n";
+      }
       return;
+    }
     case kCpu: {
       rusage usage{};
       ::getrusage(RUSAGE_SELF, &usage);
@@ -267,7 +281,11 @@ std::string RespInfoText(const json& info, RespInfoSections sections) {
     t += "# " + std::string(kNames[s].title) + "\r\n";
     const InfoReader in(info, kNames[s].json);
     AppendRedisFields(t, s, info, in);
-    if (ShowsWalkvFields(s)) AppendFlattened(t, in.section(), "");
+    if (ShowsWalkvFields(s)) {
+      json fields = in.section();
+      if (s == kReplication && fields.is_object()) fields.erase("role");  // Redis's role line
+      AppendFlattened(t, fields, "");
+    }
   }
   return t;
 }

@@ -8,8 +8,10 @@
 // clients read (redis_version, redis_mode, tcp_port, uptime_in_seconds, connected_clients,
 // used_memory, loading, aof_enabled, total_commands_processed, role:master, db0:keys=...), then
 // every field of walkv's JSON section of the same name (nested objects flattened as
-// parent_child). replication, cpu, modules and cluster have no JSON section: they describe a
-// standalone master. commandstats and errorstats come from the stats section's ops and errors.
+// parent_child). replication comes from walkv's replication section: role:master and
+// connected_slaves on a primary; role:slave, master_host, master_port, master_link_status and
+// slave_repl_offset (the applied seq) on a replica (docs/replication.md §3). cpu, modules and
+// cluster have no JSON section: they describe a standalone server. commandstats and errorstats come from the stats section's ops and errors.
 // Unknown section names are ignored, like Redis (INFO nosuch answers an empty text).
 //
 // Pure functions (cpu reads getrusage of this process), any thread.
@@ -31,8 +33,8 @@ using RespInfoSections = uint32_t;
 RespInfoSections RespInfoSectionsFor(const std::vector<std::string>& names);
 
 // The argument for walkv's `info` method that returns every JSON section `sections` need:
-// one section name, or "all"; nullopt when none is needed (replication, cpu, modules, cluster
-// alone, or no known section).
+// one section name, or "all"; nullopt when none is needed (cpu, modules, cluster alone, or no
+// known section).
 std::optional<std::string> RespInfoMethodSection(RespInfoSections sections);
 
 // The text of `sections` from `info` (a result of the `info` method, any section subset; the flat

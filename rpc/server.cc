@@ -119,6 +119,9 @@ class Server::Impl {
       }
     }
     service_.SetServerFacts({options_.host, port_, options_.max_keys_reply, resp_port_});
+    if (options_.replica_of_port != 0) {
+      service_.FollowPrimary(options_.replica_of_host, options_.replica_of_port);
+    }
     work_.emplace(io_.get_executor());
     started_ = true;
     return Status::Ok();
@@ -138,6 +141,7 @@ class Server::Impl {
     RunLoop();
     for (std::thread& t : threads) t.join();
     completions_.WaitForPushes();  // the last engine callback may still be inside asio::post
+    service_.StopFollowing();  // before the caller closes the engine
   }
 
   void Shutdown() {

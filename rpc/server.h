@@ -62,6 +62,12 @@ struct ServerOptions {
   // --auth-token-file: with a token, connections of both protocols must authenticate before
   // anything but ping (rpc/auth.h).
   AuthToken auth;
+
+  // --replica-of HOST:PORT (docs/replication.md §3): Start() starts following that primary
+  // (rpc/replica_follower.h; the engine must be opened with EngineOptions::replica) and every
+  // write is answered READONLY; Run() stops the follower before it returns.
+  std::string replica_of_host;
+  uint16_t replica_of_port = 0;  // 0: this server is a primary
 };
 
 class Server {

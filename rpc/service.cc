@@ -31,7 +31,25 @@ Service::Service(Engine& engine, AuthToken auth)
   context_.replication_streams = replication_streams_.get();
 }
 
-Service::~Service() { blocking_pool_->join(); }
+Service::~Service() {
+  StopFollowing();
+  blocking_pool_->join();
+}
+
+void Service::FollowPrimary(const std::string& host, uint16_t port) {
+  follower_ = std::make_unique<ReplicaFollower>(engine_, host, port);
+  context_.replica_follower = follower_.get();
+  follower_->Start();
+}
+
+void Service::StopFollowing() {
+  if (follower_ != nullptr) follower_->Stop();
+}
+
+std::optional<std::string> Service::ReadOnlyReason() const {
+  if (follower_ == nullptr) return std::nullopt;
+  return "this server is a replica of " + follower_->primary() + "; write there";
+}
 
 void Service::AppendReject(std::string& out, std::string_view id_json, ErrorCode code,
                            std::string_view message) {

@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -25,6 +26,7 @@
 #include "rpc/completion_queue.h"
 #include "rpc/methods.h"
 #include "rpc/metrics.h"
+#include "rpc/replica_follower.h"
 #include "rpc/replication_streams.h"
 
 namespace asio {
@@ -84,6 +86,18 @@ class Service {
   // Call before any request is executed (Server::Start does, once the port is bound).
   void SetServerFacts(ServerFacts facts) { facts_ = std::move(facts); }
 
+  // A replica (`walkv serve --replica-of`, docs/replication.md §3): starts a ReplicaFollower of
+  // host:port over the engine (opened with EngineOptions::replica). Call at most once, before
+  // any request is executed (Server::Start does); from then on ReadOnlyReason() is set.
+  void FollowPrimary(const std::string& host, uint16_t port);
+  // Stops the follower (if any) and joins its thread; before the engine is closed. Idempotent.
+  void StopFollowing();
+  // The follower, or nullptr on a primary.
+  const ReplicaFollower* replica_follower() const { return follower_.get(); }
+  // On a replica, the message a write is refused with (error code READONLY): "this server is a
+  // replica of HOST:PORT; write there". nullopt on a primary.
+  std::optional<std::string> ReadOnlyReason() const;
+
  private:
   // Runs a kRead/kBlocking method, turning exceptions into INTERNAL_ERROR, and appends the line.
   void RunAndAppend(Call& call, std::string& out);
@@ -99,6 +113,7 @@ class Service {
   ServerFacts facts_;
   MethodContext context_;
   std::unique_ptr<asio::thread_pool> blocking_pool_;
+  std::unique_ptr<ReplicaFollower> follower_;  // set once, before requests (FollowPrimary)
   // Last: destroyed first, so every stream has stopped before anything it uses goes away.
   std::unique_ptr<ReplicationStreams> replication_streams_;
 };

@@ -112,5 +112,15 @@ TEST(ModeSpellingsTest, NamesAndParsingRoundTrip) {
   EXPECT_EQ(ParseRecoveryMode("pit"), std::nullopt);
 }
 
+TEST_F(ServeFlagsTest, ReplicaOfTakesHostColonPort) {
+  EXPECT_TRUE(ServeAccepts({"--replica-of", "127.0.0.1:7379"}));
+  EXPECT_TRUE(ServeAccepts({"--replica-of", "db1.example:1"}));
+  EXPECT_TRUE(ServeAccepts({"--replica-of", "[::1]:7379"}));
+  for (const char* bad : {"127.0.0.1", "127.0.0.1:", ":7379", "h:0", "h:65536", "h:12x",
+                          "h:123456"}) {
+    EXPECT_FALSE(ServeAccepts({"--replica-of", bad})) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace walkv::cli

@@ -1,6 +1,6 @@
 // The replication stream's frame codec (rpc/replication_frames.h, docs/replication.md §2): frames
 // round-trip, every strict prefix asks for more bytes (a stream cut anywhere resumes cleanly),
-// and malformed headers (unknown kind, oversized body, a heartbeat of the wrong size) are
+// and malformed headers (unknown kind, oversized body, a heartbeat or ACK of the wrong size) are
 // reported, never read past.
 #include "rpc/replication_frames.h"
 
@@ -38,6 +38,24 @@ TEST(ReplicationFramesTest, RecordsAndHeartbeatRoundTripBackToBack) {
   EXPECT_EQ(used, rest.size());
 }
 
+TEST(ReplicationFramesTest, AckRoundTripsAndEveryStrictPrefixNeedsMore) {
+  std::string stream;
+  AppendAckFrame(&stream, 0x0102030405060708ull);
+  ASSERT_EQ(stream.size(), kFrameHeaderBytes + kAckBodyBytes);
+  EXPECT_EQ(stream[0], 3);  // docs/replication.md §2: u8 3, u32 8, u64 durable_seq
+  Frame frame;
+  size_t used = 0;
+  for (size_t n = 0; n < stream.size(); ++n) {
+    EXPECT_EQ(DecodeFrame(std::string_view(stream).substr(0, n), &frame, &used),
+              DecodeResult::kNeedMore)
+        << n;
+  }
+  ASSERT_EQ(DecodeFrame(stream, &frame, &used), DecodeResult::kFrame);
+  EXPECT_EQ(frame.kind, FrameKind::kAck);
+  EXPECT_EQ(used, stream.size());
+  EXPECT_EQ(DecodeAck(frame.body), 0x0102030405060708ull);
+}
+
 TEST(ReplicationFramesTest, EveryStrictPrefixNeedsMore) {
   std::string stream;
   AppendHeartbeatFrame(&stream, Heartbeat{1, 1, 2, 3});
@@ -67,7 +85,9 @@ TEST(ReplicationFramesTest, MalformedHeadersAreReportedBeforeTheBodyArrives) {
   Frame frame;
   size_t used = 0;
   EXPECT_EQ(DecodeFrame(Header(0, 0), &frame, &used), DecodeResult::kMalformed);
-  EXPECT_EQ(DecodeFrame(Header(3, 8), &frame, &used), DecodeResult::kMalformed);
+  EXPECT_EQ(DecodeFrame(Header(4, 8), &frame, &used), DecodeResult::kMalformed);
+  EXPECT_EQ(DecodeFrame(Header(3, kAckBodyBytes - 1), &frame, &used), DecodeResult::kMalformed);
+  EXPECT_EQ(DecodeFrame(Header(3, kAckBodyBytes + 1), &frame, &used), DecodeResult::kMalformed);
   EXPECT_EQ(DecodeFrame(Header(0xff, 1), &frame, &used), DecodeResult::kMalformed);
   EXPECT_EQ(DecodeFrame(Header(1, kMaxFrameBodyBytes + 1), &frame, &used),
             DecodeResult::kMalformed);

@@ -348,6 +348,7 @@ TEST_F(RespCommandsTest, InfoAsksTheInfoMethodForTheSectionsItNeeds) {
       {{"INFO", "stats", "errorstats"}, "stats"},
       {{"INFO", "server", "keyspace"}, "all"},
       {{"INFO", "everything"}, "all"},
+      {{"INFO", "replication"}, "replication"},
   };
   for (const Case& c : cases) {
     Planned p = PlanFor(c.args, session_);
@@ -357,8 +358,7 @@ TEST_F(RespCommandsTest, InfoAsksTheInfoMethodForTheSectionsItNeeds) {
   }
   // Sections with nothing from the engine, and unknown ones (ignored, like Redis), are answered
   // without a call.
-  EXPECT_EQ(ReplyTo({"INFO", "replication"}, session_),
-            "$48\r\n# Replication\r\nrole:master\r\nconnected_slaves:0\r\n\r\n");
+  EXPECT_THAT(ReplyTo({"INFO", "cpu", "cluster"}, session_), HasSubstr("\r\n# CPU\r\n"));
   EXPECT_EQ(ReplyTo({"INFO", "nosuch"}, session_), "$0\r\n\r\n");
 }
 
@@ -394,7 +394,7 @@ TEST_F(RespCommandsTest, InfoTextHasRedisSectionsAndWalkvFields) {
                            "log_bytes:77\r\n",
                            "total_commands_processed:12\r\n",
                            "total_connections_received:8\r\n",
-                           "# Replication\r\nrole:master\r\n",
+                           "# Replication\r\nrole:master\r\nconnected_slaves:0\r\n",
                            "# CPU\r\nused_cpu_sys:",
                            "cmdstat_get:calls=4,",
                            "errorstat_INVALID_ARGUMENT:count=2\r\n",
@@ -412,6 +412,21 @@ TEST_F(RespCommandsTest, InfoTextHasRedisSectionsAndWalkvFields) {
   AppendRespOutcome(out, RespInfoReply(RespInfoSectionsFor({})), info, 2);
   EXPECT_THAT(out, ::testing::Not(HasSubstr("cmdstat_")));
   EXPECT_THAT(out, HasSubstr("errorstat_"));
+  // A replica (docs/replication.md §3): Redis's slave fields, then walkv's, one role line.
+  out.clear();
+  AppendRespOutcome(out, RespInfoReply(RespInfoSectionsFor({"replication"})),
+                    json{{"replication",
+                          {{"role", "replica"},
+                           {"primary", "127.0.0.1:7379"},
+                           {"link", "up"},
+                           {"applied_seq", 42},
+                           {"lag_records", 0}}}},
+                    2);
+  EXPECT_THAT(out, HasSubstr("# Replication\r\nrole:slave\r\nmaster_host:127.0.0.1\r\n"
+                             "master_port:7379\r\nmaster_link_status:up\r\n"
+                             "slave_repl_offset:42\r\n"));
+  EXPECT_THAT(out, HasSubstr("lag_records:0\r\n"));
+  EXPECT_THAT(out, ::testing::Not(HasSubstr("role:replica")));
 }
 
 TEST_F(RespCommandsTest, CommandDocsNamesEveryNewCommandWithItsMethodsSummary) {

@@ -1,0 +1,226 @@
+#include "rpc/replica_follower.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <utility>
+
+#include "engine/history_digest.h"
+
+namespace walkv::rpc {
+
+namespace {
+
+namespace frames = replication_frames;
+using Clock = ReplicationClient::Clock;
+
+constexpr auto kConnectTimeout = std::chrono::seconds(2);
+constexpr auto kHandshakeTimeout = std::chrono::seconds(10);  // the primary reads disk first
+constexpr auto kAckTimeout = std::chrono::seconds(5);
+
+uint64_t UnixMillis() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+uint64_t JsonUint(const nlohmann::json& object, const char* field) {
+  const auto it = object.find(field);
+  return it != object.end() && it->is_number_unsigned() ? it->get<uint64_t>() : 0;
+}
+
+}  // namespace
+
+std::string_view ReplicaLinkName(ReplicaLink link) {
+  switch (link) {
+    case ReplicaLink::kConnecting:
+      return "connecting";
+    case ReplicaLink::kUp:
+      return "up";
+    case ReplicaLink::kDiverged:
+      return "diverged";
+  }
+  return "connecting";
+}
+
+ReplicaFollower::ReplicaFollower(Engine& engine, std::string host, uint16_t port)
+    : engine_(engine),
+      host_(std::move(host)),
+      port_(port),
+      primary_(host_ + ":" + std::to_string(port_)) {
+  status_.primary = primary_;
+}
+
+ReplicaFollower::~ReplicaFollower() { Stop(); }
+
+void ReplicaFollower::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void ReplicaFollower::Stop() {
+  {
+    MutexLock lock(&mu_);
+    stop_ = true;
+    if (client_ != nullptr) client_->Abort();
+    cv_.SignalAll();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+ReplicaStatus ReplicaFollower::status() const {
+  MutexLock lock(&mu_);
+  return status_;
+}
+
+bool ReplicaFollower::Stopping() {
+  MutexLock lock(&mu_);
+  return stop_;
+}
+
+void ReplicaFollower::SetLink(ReplicaLink link) {
+  MutexLock lock(&mu_);
+  status_.link = link;
+}
+
+void ReplicaFollower::SleepUnlessStopped(uint64_t millis) {
+  const auto until = Clock::now() + std::chrono::milliseconds(millis);
+  MutexLock lock(&mu_);
+  while (!stop_) {
+    const auto now = Clock::now();
+    if (now >= until) return;
+    cv_.WaitFor(static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(until - now).count() + 1));
+  }
+}
+
+void ReplicaFollower::Loop() {
+  spdlog::info("replica: following {} from seq {}", primary_, engine_.Stats().last_seq + 1);
+  uint64_t backoff = kFirstBackoffMillis;
+  while (!Stopping()) {
+    const uint64_t connects_before = status().connects;
+    Status ended = FollowOnce();
+    if (Stopping()) break;
+    {
+      MutexLock lock(&mu_);
+      status_.last_error = ended.ToString();
+      status_.link = diverged_ ? ReplicaLink::kDiverged : ReplicaLink::kConnecting;
+      if (status_.connects != connects_before) backoff = kFirstBackoffMillis;  // it was up
+    }
+    // Jittered: between half the backoff and all of it.
+    const uint64_t wait = backoff / 2 + jitter_() % (backoff / 2 + 1);
+    if (!diverged_) {
+      spdlog::warn("replica: link to {} down ({}); reconnecting in {} ms", primary_,
+                   ended.ToString(), wait);
+    }
+    SleepUnlessStopped(wait);
+    backoff = std::min(backoff * 2, kMaxBackoffMillis);
+  }
+  SetLink(ReplicaLink::kConnecting);
+}
+
+Status ReplicaFollower::FollowOnce() {
+  auto connected = ReplicationClient::Connect(host_, port_, Clock::now() + kConnectTimeout);
+  if (!connected.ok()) return connected.status();
+  std::unique_ptr<ReplicationClient> client = std::move(connected).value();
+  {
+    MutexLock lock(&mu_);
+    if (stop_) return Status::ShuttingDown("stopping");
+    client_ = client.get();
+  }
+  // Stop() may abort the client until client_ is cleared again, below.
+  struct Unregister {
+    ReplicaFollower* self;
+    ~Unregister() {
+      MutexLock lock(&self->mu_);
+      self->client_ = nullptr;
+    }
+  } unregister{this};
+
+  const HistoryDigest applied = engine_.Stats().digest;
+  auto answer = client->Subscribe(applied.seq + 1, applied.value, Clock::now() + kHandshakeTimeout);
+  if (!answer.ok()) return answer.status();
+  if (answer->contains("error")) {
+    const nlohmann::json& error = (*answer)["error"];
+    const std::string code = error.value("code", "");
+    const std::string message = code + ": " + error.value("message", "");
+    if (code == "DIVERGED") {
+      if (!diverged_) {
+        spdlog::error(
+            "replica: DIVERGED: the primary {} says this replica's history differs from its "
+            "own ({}); applying nothing more (the SNAPSHOT fallback is not built: restore "
+            "this data directory from the primary)",
+            primary_, message);
+      }
+      diverged_ = true;
+    }
+    return Status::InvalidArgument(message);
+  }
+  const nlohmann::json result = answer->value("result", nlohmann::json::object());
+  if (result.value("mode", "") != "CONTINUE") {
+    return Status::NotSupported("the primary answered mode " + result.value("mode", "?"));
+  }
+  if (diverged_) {
+    // Nothing can show a diverged history to be the primary's again; only report the link.
+    return Status::InvalidArgument("this replica diverged from the primary; not applying");
+  }
+  {
+    MutexLock lock(&mu_);
+    ++status_.connects;
+    status_.link = ReplicaLink::kUp;
+    status_.primary_last_seq = JsonUint(result, "primary_seq");
+  }
+  spdlog::info("replica: streaming from {} at seq {} (the primary is at seq {})", primary_,
+               applied.seq + 1, JsonUint(result, "primary_seq"));
+  return Follow(*client, applied);
+}
+
+Status ReplicaFollower::Follow(ReplicationClient& client, HistoryDigest applied) {
+  while (true) {
+    auto frame = client.NextFrame(Clock::now() + std::chrono::milliseconds(kLinkTimeoutMillis));
+    if (!frame.ok()) return frame.status();
+    switch (frame->kind) {
+      case frames::FrameKind::kRecords: {
+        Status appended = engine_.AppendReplicatedRecords(frame->body);
+        if (!appended.ok()) {
+          spdlog::error("replica: the primary's records after seq {} were refused: {}",
+                        applied.seq, appended.ToString());
+          return appended;
+        }
+        applied.AdvanceRecords(frame->body);
+        Status acked = client.SendAck(applied.seq, Clock::now() + kAckTimeout);
+        if (!acked.ok()) return acked;
+        break;
+      }
+      case frames::FrameKind::kHeartbeat: {
+        const frames::Heartbeat hb = frames::DecodeHeartbeat(frame->body);
+        {
+          MutexLock lock(&mu_);
+          status_.primary_last_seq = hb.primary_last_seq;
+          status_.heartbeat_unix_ms = hb.unix_ms;
+          if (hb.primary_last_seq <= applied.seq) status_.caught_up_unix_ms = hb.unix_ms;
+        }
+        if (hb.digest_seq != 0 && hb.digest_seq == applied.seq && hb.digest != applied.value) {
+          diverged_ = true;
+          char theirs[17];
+          std::snprintf(theirs, sizeof(theirs), "%016llx",
+                        static_cast<unsigned long long>(hb.digest));
+          spdlog::error(
+              "replica: DIVERGED at seq {}: this replica's history digest {} differs from the "
+              "primary {}'s {}; applying nothing more (the SNAPSHOT fallback is not built: "
+              "restore this data directory from the primary)",
+              applied.seq, applied.Hex(), primary_, theirs);
+          return Status::Corruption("history digest differs from the primary's at seq " +
+                                    std::to_string(applied.seq));
+        }
+        break;
+      }
+      case frames::FrameKind::kAck:
+        return Status::Corruption("the primary sent an ACK frame");
+    }
+  }
+}
+
+}  // namespace walkv::rpc
