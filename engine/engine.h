@@ -30,6 +30,10 @@
 
 namespace walkv {
 
+namespace replication {
+class LogCursor;  // engine/replication_log.h
+}  // namespace replication
+
 // What recovery found and did at Open(). Every damage message names file and byte offset.
 struct RecoverySummary {
   std::string snapshot_file;         // empty if started without a snapshot
@@ -176,6 +180,17 @@ class Engine {
                                       std::string* /*out*/) {
     return Status::NotSupported("this engine keeps no log");
   }
+  // The same from a cursor kept between calls (engine/replication_log.h): reads on from where
+  // the previous call stopped, never rereading a segment. Records up to LastShippableSeq().
+  virtual Status ReadCommittedRecordsAt(replication::LogCursor* /*cursor*/, size_t /*max_bytes*/,
+                                        std::string* /*out*/) {
+    return Status::NotSupported("this engine keeps no log");
+  }
+  // The last seq a replication stream may hand out: the last acknowledged one with
+  // FsyncMode::kAlways; with kInterval/kNever the last one an fdatasync covered (an interval
+  // sync, a segment roll, a snapshot cut or Close), so that a replica never holds a record the
+  // primary could lose in a power cut (docs/replication.md §2).
+  virtual uint64_t LastShippableSeq() { return Stats().last_seq; }
 
   // Stops accepting mutations (new ones fail with kShuttingDown), commits and syncs everything
   // queued, stops background threads and releases the directory lock. Idempotent. Returns OK

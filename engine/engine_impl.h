@@ -85,6 +85,9 @@ class EngineImpl final : public Engine {
   uint64_t AddCommitListener(CommittedRecordsListener listener) override;
   void RemoveCommitListener(uint64_t id) override;
   Status ReadCommittedRecords(uint64_t from_seq, size_t max_bytes, std::string* out) override;
+  Status ReadCommittedRecordsAt(replication::LogCursor* cursor, size_t max_bytes,
+                                std::string* out) override;
+  uint64_t LastShippableSeq() override;
   Status Close() override;
 
  private:
@@ -203,6 +206,9 @@ class EngineImpl final : public Engine {
   std::atomic<uint64_t> fsync_ewma_micros_;
 
   std::atomic<uint64_t> last_seq_{0};
+  // The last seq an fdatasync of the log covered (written by the token holder in SyncLog, and by
+  // Init). LastShippableSeq() with kInterval/kNever.
+  std::atomic<uint64_t> synced_seq_{0};
   // The history digest at last_seq_ (engine/history_digest.h). Advanced only by the commit
   // token's holder, after a batch's write (and sync) succeeded and before it is applied; read by
   // anyone (Stats). digest_mu_ is a leaf lock.
