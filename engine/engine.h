@@ -144,7 +144,8 @@ class Engine {
   virtual StatusOr<uint64_t> SweepExpired() { return uint64_t{0}; }
 
   // Writes a snapshot of the current state while writers keep running; returns once it is durable
-  // and obsolete log segments are removed. Concurrent calls share one snapshot.
+  // and obsolete log segments are removed (keeping options().replication_backlog_bytes of the
+  // newest segments). Concurrent calls share one snapshot.
   virtual StatusOr<SnapshotInfo> Snapshot() = 0;
 
   // Snapshot(), then removes the files it makes obsolete when only the `keep_snapshots` newest

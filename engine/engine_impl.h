@@ -163,7 +163,9 @@ class EngineImpl final : public Engine {
   // snapshots are kept (ObsoleteFiles, engine/retention.h), oldest first, stopping at the first
   // failure, then syncs the directory. The files removed leave snapshots_ and segments_. When
   // it returns OK the removals are durable. Serialised by cleanup_mu_.
-  [[nodiscard]] Status RemoveObsoleteFiles(size_t keep_snapshots) EXCLUDES(cleanup_mu_);
+  // backlog_bytes: the replication backlog kept beyond that (ObsoleteFiles).
+  [[nodiscard]] Status RemoveObsoleteFiles(size_t keep_snapshots, uint64_t backlog_bytes)
+      EXCLUDES(cleanup_mu_);
   uint64_t LastSnapshotSeq();
 
   void Log(LogLevel level, const std::string& message) const;

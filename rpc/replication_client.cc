@@ -87,13 +87,15 @@ Status ReplicationClient::Fill(Clock::time_point deadline) {
 
 StatusOr<nlohmann::json> ReplicationClient::Subscribe(uint64_t from_seq,
                                                       std::optional<uint64_t> digest,
-                                                      Clock::time_point deadline) {
+                                                      Clock::time_point deadline,
+                                                      bool accept_snapshot) {
   nlohmann::json args{{"from_seq", std::to_string(from_seq)}};
   if (digest.has_value()) {
     char hex[17];
     std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(*digest));
     args["digest"] = hex;
   }
+  if (accept_snapshot) args["accept_snapshot"] = "true";
   const std::string line =
       nlohmann::json{{"id", 1}, {"method", "replicate"}, {"kwargs", args}}.dump() + "\n";
   std::string_view rest = line;

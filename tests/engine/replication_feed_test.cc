@@ -209,6 +209,48 @@ TEST_F(ReplicationFeedTest, ACursorInsideARemovedSegmentFinishesItOrIsTooFarBehi
   EXPECT_EQ(got, before_removal.substr(0, got.size()));
 }
 
+TEST_F(ReplicationFeedTest, TheBacklogKeepsOldRecordsAcrossSnapshots) {
+  EngineOptions o = Options();
+  o.replication_backlog_bytes = 4096;  // about 8 of the 512-byte segments
+  Reopen(o);
+  Write(0, 400);
+  ASSERT_TRUE(db_->Snapshot().ok());
+  Write(400, 420);
+  ASSERT_TRUE(db_->Snapshot().ok());  // both snapshots cover most of the log
+  Write(420, 430);
+  // The oldest segment left, and the total size of those left.
+  uint64_t oldest = UINT64_MAX;
+  uint64_t total = 0;
+  const std::vector<std::string> children = env_.GetChildren(kDir).value();
+  for (const std::string& name : children) {
+    const ParsedFileName parsed = ParseFileName(name);
+    if (parsed.kind != FileKind::kLogSegment) continue;
+    oldest = std::min(oldest, parsed.seq);
+    total += env_.ReadWholeFile(JoinPath(kDir, name)).value().size();
+  }
+  ASSERT_NE(oldest, UINT64_MAX);
+  EXPECT_GT(oldest, 1u);    // outside the backlog: removed
+  EXPECT_LT(oldest, 400u);  // inside it: kept although both snapshots cover them
+  EXPECT_LE(total, 4096u + 512u);
+  std::string none;
+  {
+    // A feed from the oldest kept record gets every record after it, with CONTINUE-able bytes.
+    ReplicationFeed inside(db_.get(), oldest);
+    const std::string got = DrainUntil(&inside, 430);
+    EXPECT_EQ(got, AllRecordsOnDisk());
+    ReplicationFeed outside(db_.get(), oldest - 1);
+    EXPECT_EQ(outside.Next(1000, 1000, &none).code(), StatusCode::kNotFound);
+  }
+
+  // Without a backlog the same snapshots keep only what recovery needs.
+  EngineOptions no_backlog = Options();
+  no_backlog.replication_backlog_bytes = 0;
+  Reopen(no_backlog);
+  ASSERT_TRUE(db_->Snapshot().ok());
+  ReplicationFeed gone(db_.get(), oldest);
+  EXPECT_EQ(gone.Next(1000, 1000, &none).code(), StatusCode::kNotFound);
+}
+
 // --fsync interval / never: a record written but not yet synced never reaches a consumer; a
 // power cut then loses it on the primary, and no replica holds it.
 class ReplicationFeedSyncTest : public ReplicationFeedTest,
