@@ -80,6 +80,7 @@ Env* EnvOf(Engine& engine) {
 StatusOr<std::optional<uint64_t>> PrimaryDigestAt(Engine& engine, const HistoryDigest& primary,
                                                   uint64_t seq) {
   if (seq == primary.seq) return std::optional<uint64_t>(primary.value);
+  if (seq == primary.base_seq) return std::optional<uint64_t>(0);
   if (seq < primary.base_seq) return std::optional<uint64_t>();
   auto anchor = replication::NewestSnapshotDigestAtOrBelow(EnvOf(engine),
                                                            engine.options().data_dir, seq);
@@ -206,7 +207,10 @@ void ReplicationStreams::Run(Stream* stream, ReplicateRequest request) {
     cannot_continue.emplace(ErrorCode::kDiverged,
                             "the replica is at seq " + std::to_string(replica_seq) +
                                 ", past the primary's last seq " + std::to_string(primary.seq));
-  } else {
+  } else if (request.digest.has_value() || replica_seq == primary.base_seq ||
+             replica_seq == primary.seq) {
+    // Computing D(replica_seq) at an older seq reads a snapshot and records: only for a replica
+    // that sent a digest to compare with.
     auto known = PrimaryDigestAt(engine_, primary, replica_seq);
     if (!known.ok()) {
       refuse(ErrorCode::kInternalError, known.status().ToString());
