@@ -259,6 +259,16 @@ void AddServeCommand(CLI::App& app, CommandAction* action) {
       ->default_str(ByteSizeText(flags->engine.snapshot_wal_bytes))
       ->transform(CLI::AsSizeValue(false).description(""));
 
+  serve
+      ->add_option("--replication-backlog-bytes", flags->engine.replication_backlog_bytes,
+                   "Snapshot cleanup keeps the newest log segments up to this many bytes beyond "
+                   "what recovery needs, so a replica that was away catches up from the log "
+                   "instead of a snapshot; 0 keeps only what recovery needs. Accepts suffixes "
+                   "such as 256MiB.")
+      ->type_name("BYTES")
+      ->default_str(ByteSizeText(flags->engine.replication_backlog_bytes))
+      ->transform(CLI::AsSizeValue(false).description(""));
+
   serve->add_flag("--prewrite-segments", flags->engine.prewrite_segments,
                   "Zero-fill and sync each new log segment when it is created, so that a "
                   "commit's fdatasync flushes no file metadata (off by default; only with --fsync "

@@ -30,6 +30,10 @@
 
 namespace walkv {
 
+namespace replication {
+class LogCursor;  // engine/replication_log.h
+}  // namespace replication
+
 // What recovery found and did at Open(). Every damage message names file and byte offset.
 struct RecoverySummary {
   std::string snapshot_file;         // empty if started without a snapshot
@@ -140,7 +144,8 @@ class Engine {
   virtual StatusOr<uint64_t> SweepExpired() { return uint64_t{0}; }
 
   // Writes a snapshot of the current state while writers keep running; returns once it is durable
-  // and obsolete log segments are removed. Concurrent calls share one snapshot.
+  // and obsolete log segments are removed (keeping options().replication_backlog_bytes of the
+  // newest segments). Concurrent calls share one snapshot.
   virtual StatusOr<SnapshotInfo> Snapshot() = 0;
 
   // Snapshot(), then removes the files it makes obsolete when only the `keep_snapshots` newest
@@ -176,6 +181,17 @@ class Engine {
                                       std::string* /*out*/) {
     return Status::NotSupported("this engine keeps no log");
   }
+  // The same from a cursor kept between calls (engine/replication_log.h): reads on from where
+  // the previous call stopped, never rereading a segment. Records up to LastShippableSeq().
+  virtual Status ReadCommittedRecordsAt(replication::LogCursor* /*cursor*/, size_t /*max_bytes*/,
+                                        std::string* /*out*/) {
+    return Status::NotSupported("this engine keeps no log");
+  }
+  // The last seq a replication stream may hand out: the last acknowledged one with
+  // FsyncMode::kAlways; with kInterval/kNever the last one an fdatasync covered (an interval
+  // sync, a segment roll, a snapshot cut or Close), so that a replica never holds a record the
+  // primary could lose in a power cut (docs/replication.md §2).
+  virtual uint64_t LastShippableSeq() { return Stats().last_seq; }
 
   // --- replica (docs/replication.md §3; engine/replica_apply.cc) ---
   // Appends a primary's records verbatim: `records` are framed records (format.md §3.2, crc

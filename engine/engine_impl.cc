@@ -67,6 +67,8 @@ Status EngineImpl::Init() {
   recovery_ = recovered->summary;
   recovery_.last_seq = recovered->last_seq;
   last_seq_.store(recovered->last_seq);
+  // What recovery read back is what the next start would read back too: treat it as synced.
+  synced_seq_.store(recovered->last_seq);
   {
     MutexLock lock_digest(&digest_mu_);
     digest_ = recovered->digest;
@@ -421,6 +423,7 @@ Status EngineImpl::SyncLog() {
     fsync_ewma_micros_.store((fsync_ewma_micros_.load(std::memory_order_relaxed) * 7 + micros) / 8,
                              std::memory_order_relaxed);
     log_unsynced_ = false;
+    synced_seq_.store(last_seq_.load());
   }
   return s;
 }
@@ -524,16 +527,28 @@ void EngineImpl::RemoveCommitListener(uint64_t id) {
   std::erase_if(listeners_, [id](const auto& entry) { return entry.first == id; });
 }
 
+uint64_t EngineImpl::LastShippableSeq() {
+  return options_.fsync_mode == FsyncMode::kAlways ? last_seq_.load() : synced_seq_.load();
+}
+
 Status EngineImpl::ReadCommittedRecords(uint64_t from_seq, size_t max_bytes, std::string* out) {
-  // last_seq_ first: every record up to it is in a segment listed after it is read.
-  const uint64_t durable_seq = last_seq_.load();
+  replication::LogCursor cursor(from_seq);
+  std::string copied;
+  WALKV_RETURN_IF_ERROR(ReadCommittedRecordsAt(&cursor, max_bytes, &copied));
+  out->append(copied);
+  return Status::Ok();
+}
+
+Status EngineImpl::ReadCommittedRecordsAt(replication::LogCursor* cursor, size_t max_bytes,
+                                          std::string* out) {
+  // The seq first: every record up to it is in a segment listed after it is read.
+  const uint64_t up_to_seq = LastShippableSeq();
   std::vector<SegmentFile> segments;
   {
     MutexLock lock(&files_mu_);
     segments = segments_;
   }
-  return replication::ReadCommittedRecords(env_, options_.data_dir, segments, from_seq,
-                                           durable_seq, max_bytes, out);
+  return cursor->Read(env_, options_.data_dir, segments, up_to_seq, max_bytes, out);
 }
 
 Status EngineImpl::Close() {

@@ -87,6 +87,9 @@ class EngineImpl final : public Engine {
   Status ReadCommittedRecords(uint64_t from_seq, size_t max_bytes, std::string* out) override;
   // engine/replica_apply.cc. Waits for the commit token (token_cv_), then commits `records`.
   Status AppendReplicatedRecords(std::string_view records) override;
+  Status ReadCommittedRecordsAt(replication::LogCursor* cursor, size_t max_bytes,
+                                std::string* out) override;
+  uint64_t LastShippableSeq() override;
   Status Close() override;
 
  private:
@@ -167,7 +170,9 @@ class EngineImpl final : public Engine {
   // snapshots are kept (ObsoleteFiles, engine/retention.h), oldest first, stopping at the first
   // failure, then syncs the directory. The files removed leave snapshots_ and segments_. When
   // it returns OK the removals are durable. Serialised by cleanup_mu_.
-  [[nodiscard]] Status RemoveObsoleteFiles(size_t keep_snapshots) EXCLUDES(cleanup_mu_);
+  // backlog_bytes: the replication backlog kept beyond that (ObsoleteFiles).
+  [[nodiscard]] Status RemoveObsoleteFiles(size_t keep_snapshots, uint64_t backlog_bytes)
+      EXCLUDES(cleanup_mu_);
   uint64_t LastSnapshotSeq();
 
   void Log(LogLevel level, const std::string& message) const;
@@ -213,6 +218,9 @@ class EngineImpl final : public Engine {
   std::atomic<uint64_t> fsync_ewma_micros_;
 
   std::atomic<uint64_t> last_seq_{0};
+  // The last seq an fdatasync of the log covered (written by the token holder in SyncLog, and by
+  // Init). LastShippableSeq() with kInterval/kNever.
+  std::atomic<uint64_t> synced_seq_{0};
   // The history digest at last_seq_ (engine/history_digest.h). Advanced only by the commit
   // token's holder, after a batch's write (and sync) succeeded and before it is applied; read by
   // anyone (Stats). digest_mu_ is a leaf lock.

@@ -130,12 +130,12 @@ StatusOr<SnapshotInfo> EngineImpl::WriteSnapshot() {
     snapshots_.push_back(info);
   }
   // The snapshot is durable; failing to remove what it made obsolete only leaves files behind.
-  Status removed = RemoveObsoleteFiles(kSnapshotsKept);
+  Status removed = RemoveObsoleteFiles(kSnapshotsKept, options_.replication_backlog_bytes);
   if (!removed.ok()) Log(LogLevel::kWarn, removed.ToString());
   return info;
 }
 
-Status EngineImpl::RemoveObsoleteFiles(size_t keep_snapshots) {
+Status EngineImpl::RemoveObsoleteFiles(size_t keep_snapshots, uint64_t backlog_bytes) {
   MutexLock cleanup(&cleanup_mu_);
   auto children = env_->GetChildren(options_.data_dir);
   if (!children.ok()) return children.status();
@@ -151,12 +151,20 @@ Status EngineImpl::RemoveObsoleteFiles(size_t keep_snapshots) {
                                         [&](const SnapshotInfo& s) { return s.file == name; });
         snapshots.push_back({name, parsed.seq, intact});
       } else if (parsed.kind == FileKind::kLogSegment) {
-        segments.push_back({name, parsed.seq});
+        uint64_t bytes = 0;
+        auto live = std::find_if(segments_.begin(), segments_.end(),
+                                 [&](const SegmentFile& s) { return s.name == name; });
+        if (live != segments_.end()) {
+          bytes = live->bytes;
+        } else if (auto size = env_->GetFileSize(JoinPath(options_.data_dir, name)); size.ok()) {
+          bytes = *size;
+        }
+        segments.push_back({name, parsed.seq, bytes});
       }
     }
   }
   const std::vector<std::string> obsolete =
-      ObsoleteFiles(std::move(snapshots), std::move(segments), keep_snapshots);
+      ObsoleteFiles(std::move(snapshots), std::move(segments), keep_snapshots, backlog_bytes);
   // Oldest first, stopping at the first failure: what is left stays a contiguous log.
   Status status;
   size_t removed = 0;
@@ -189,7 +197,8 @@ Status EngineImpl::RemoveObsoleteFiles(size_t keep_snapshots) {
 StatusOr<SnapshotInfo> EngineImpl::SnapshotKeeping(size_t keep_snapshots) {
   StatusOr<SnapshotInfo> snapshot = Snapshot();
   if (!snapshot.ok()) return snapshot;
-  WALKV_RETURN_IF_ERROR(RemoveObsoleteFiles(keep_snapshots));
+  // Explicit compaction keeps no replication backlog: it is for shrinking a directory.
+  WALKV_RETURN_IF_ERROR(RemoveObsoleteFiles(keep_snapshots, 0));
   return snapshot;
 }
 

@@ -57,6 +57,12 @@ struct EngineOptions {
   // memory is freed when the primary's DELETEs arrive.
   bool replica = false;
 
+  // Replication backlog (docs/replication.md §5): the snapshot thread's cleanup keeps, beyond
+  // what recovery needs, the newest log segments whose total size is at most this, so that a
+  // replica that was away catches up from the log instead of a snapshot. 0 = keep only what
+  // recovery needs. Explicit compaction (SnapshotKeeping, `walkv compact`) ignores it.
+  uint64_t replication_backlog_bytes = 256ull << 20;
+
   LogSink log;  // may be empty: messages are dropped
 };
 

@@ -1,5 +1,6 @@
 #include "engine/replication_feed.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "engine/coding.h"
@@ -15,12 +16,6 @@ size_t RecordSize(std::string_view records, size_t at) {
 
 uint64_t RecordSeq(std::string_view records, size_t at) {
   return DecodeFixed64(records.data() + at + 8);
-}
-
-uint64_t CountRecords(std::string_view records) {
-  uint64_t n = 0;
-  for (size_t at = 0; at < records.size(); at += RecordSize(records, at)) ++n;
-  return n;
 }
 
 }  // namespace
@@ -50,16 +45,17 @@ void ReplicationFeed::OnCommitted(uint64_t first_seq, uint64_t last_seq,
   cv_.SignalAll();
 }
 
-void ReplicationFeed::TakeLive(size_t max_bytes, std::string* out) {
+void ReplicationFeed::TakeLive(size_t max_bytes, uint64_t shippable_seq, std::string* out) {
   const size_t start_size = out->size();
-  while (!live_.empty() && live_.front().first_seq <= next_seq_) {
+  while (!live_.empty() && live_.front().first_seq <= next_seq_ && next_seq_ <= shippable_seq) {
     Chunk& chunk = live_.front();
     // Skip what the disk read already handed out.
     while (chunk.consumed < chunk.records.size() &&
            RecordSeq(chunk.records, chunk.consumed) < next_seq_) {
       chunk.consumed += RecordSize(chunk.records, chunk.consumed);
     }
-    while (chunk.consumed < chunk.records.size() && out->size() - start_size < max_bytes) {
+    while (chunk.consumed < chunk.records.size() && out->size() - start_size < max_bytes &&
+           next_seq_ <= shippable_seq) {
       const size_t size = RecordSize(chunk.records, chunk.consumed);
       out->append(chunk.records, chunk.consumed, size);
       chunk.consumed += size;
@@ -76,6 +72,8 @@ Status ReplicationFeed::Next(size_t max_bytes, uint64_t timeout_micros, std::str
       std::chrono::steady_clock::now() + std::chrono::microseconds(timeout_micros);
   for (;;) {
     bool from_disk = false;
+    // Before looking at the buffer: every buffered record up to it may go.
+    const uint64_t shippable_seq = engine_->LastShippableSeq();
     {
       MutexLock lock(&mu_);
       if (overflowed_) {
@@ -88,28 +86,36 @@ Status ReplicationFeed::Next(size_t max_bytes, uint64_t timeout_micros, std::str
         live_.pop_front();
       }
       if (!live_.empty() && live_.front().first_seq <= next_seq_) {
-        TakeLive(max_bytes, out);
-        return Status::Ok();
+        const size_t before = out->size();
+        TakeLive(max_bytes, shippable_seq, out);
+        if (out->size() > before) return Status::Ok();
+      } else {
+        // next_seq_ is older than the first buffered record (or nothing is buffered): it is on
+        // disk if it was committed at all.
+        from_disk = true;
       }
-      // next_seq_ is older than the first buffered record (or nothing is buffered): it is on
-      // disk if it was committed at all.
-      from_disk = true;
     }
     if (from_disk) {
       const size_t before = out->size();
-      WALKV_RETURN_IF_ERROR(engine_->ReadCommittedRecords(next_seq_, max_bytes, out));
+      if (cursor_ == nullptr || cursor_->next_seq() != next_seq_) {
+        cursor_ = std::make_unique<LogCursor>(next_seq_);
+      }
+      WALKV_RETURN_IF_ERROR(engine_->ReadCommittedRecordsAt(cursor_.get(), max_bytes, out));
       if (out->size() > before) {
-        next_seq_ += CountRecords(std::string_view(*out).substr(before));
+        next_seq_ = cursor_->next_seq();
         return Status::Ok();
       }
     }
-    // Nothing committed from next_seq_ on yet: wait for the listener.
+    // Nothing shippable from next_seq_ on yet: wait for the listener (a commit) or, while
+    // records wait for a sync, look again shortly.
     MutexLock lock(&mu_);
     auto now = std::chrono::steady_clock::now();
     if (now >= deadline) return Status::Ok();
-    if (live_.empty() && !overflowed_) {
-      cv_.WaitFor(static_cast<uint64_t>(
-          std::chrono::duration_cast<std::chrono::microseconds>(deadline - now).count() + 1));
+    if (!overflowed_) {
+      uint64_t wait = static_cast<uint64_t>(
+          std::chrono::duration_cast<std::chrono::microseconds>(deadline - now).count() + 1);
+      if (!live_.empty()) wait = std::min(wait, kSyncPollMicros);
+      cv_.WaitFor(wait);
     }
   }
 }

@@ -9,7 +9,13 @@
 // fill up (a slow replica) is cut off: Next() fails with kBusy from then on, and the replica must
 // reconnect and catch up from disk.
 //
-// Records handed out are durable on the primary (per its FsyncMode) and applied.
+// Records handed out are durable on the primary and applied: with FsyncMode::kAlways every
+// acknowledged record, with kInterval/kNever only those an fdatasync covered
+// (Engine::LastShippableSeq): a record written but not synced waits in the buffer until a sync
+// covers it (the feed looks every kSyncPollMicros while it waits for one).
+//
+// From disk the feed keeps its place (a replication::LogCursor: the segment it is in and the
+// bytes read ahead), so catching up reads each segment once whatever max_bytes is.
 //
 // Thread safety: Next() and next_seq() are for one consumer thread; the engine's commit thread
 // calls the listener concurrently (mu_ guards the buffer). The engine must outlive the feed.
@@ -18,11 +24,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "engine/engine.h"
 #include "engine/mutex.h"
+#include "engine/replication_log.h"
 #include "engine/status.h"
 #include "engine/thread_annotations.h"
 
@@ -31,6 +39,8 @@ namespace walkv::replication {
 class ReplicationFeed {
  public:
   static constexpr size_t kDefaultMaxBufferedBytes = 64u << 20;
+  // How often Next() looks again while buffered records wait for the primary's next sync.
+  static constexpr uint64_t kSyncPollMicros = 10'000;
 
   // Subscribes to `engine`'s commits; the first record handed out will be from_seq (>= 1).
   ReplicationFeed(Engine* engine, uint64_t from_seq,
@@ -57,13 +67,14 @@ class ReplicationFeed {
     size_t consumed = 0;  // bytes of `records` already handed out
   };
   void OnCommitted(uint64_t first_seq, uint64_t last_seq, std::string_view records);
-  // Moves records from the front chunk(s) to *out; mu_ held.
-  void TakeLive(size_t max_bytes, std::string* out) REQUIRES(mu_);
+  // Moves records up to shippable_seq from the front chunk(s) to *out; mu_ held.
+  void TakeLive(size_t max_bytes, uint64_t shippable_seq, std::string* out) REQUIRES(mu_);
 
   Engine* const engine_;
   const size_t max_buffered_bytes_;
   uint64_t listener_id_ = 0;
   uint64_t next_seq_;  // consumer-owned
+  std::unique_ptr<LogCursor> cursor_;  // consumer-owned: where the disk read stopped
 
   Mutex mu_;
   CondVar cv_{&mu_};

@@ -12,6 +12,11 @@
 //    segment, which is never obsolete (it is the one being written, or the one the next server
 //    continues). If fewer than K intact snapshots exist, no segment is obsolete: the log from its
 //    start is the fallback then (replayed over the empty state).
+//  - Replication backlog (backlog_bytes = N > 0, docs/replication.md §5): of the segments the
+//    rule above makes obsolete, those among the newest segments whose total size (counting every
+//    segment from the newest down, the ones recovery needs included) is at most N are kept, so a
+//    replica that was away catches up from them. Still a prefix: the oldest segments go first.
+//    N = 0 keeps nothing beyond what recovery needs.
 //  - No intact snapshot: nothing is obsolete.
 //
 // Removal order: ascending by sequence number (a snapshot's seq, a segment's first seq; at equal
@@ -37,6 +42,7 @@ struct SnapshotOnDisk {
 struct SegmentOnDisk {
   std::string name;
   uint64_t first_seq = 0;
+  uint64_t bytes = 0;  // file size (the replication backlog counts it)
 };
 
 // The names of the obsolete files among `snapshots` and `segments` (each in any order), in the
@@ -44,6 +50,6 @@ struct SegmentOnDisk {
 // means 1.
 std::vector<std::string> ObsoleteFiles(std::vector<SnapshotOnDisk> snapshots,
                                        std::vector<SegmentOnDisk> segments,
-                                       size_t keep_snapshots);
+                                       size_t keep_snapshots, uint64_t backlog_bytes = 0);
 
 }  // namespace walkv

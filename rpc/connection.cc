@@ -159,6 +159,13 @@ void Connection::StartReplication(uint64_t seq, Call& call) {
     }
     request.digest = digest;
   }
+  if (call.args.size() > 2) {
+    if (call.args[2] != "true" && call.args[2] != "false") {
+      Reject(seq, call.id, ErrorCode::kInvalidArgument, "accept_snapshot must be true or false");
+      return;
+    }
+    request.accept_snapshot = call.args[2] == "true";
+  }
   Complete(seq, [](std::string&) {});  // the stream's thread sends the answer line
   ReplicationStreams& streams = service_.replication_streams();
   HandOffSocket([&streams, request = std::move(request)](int fd) mutable {

@@ -237,7 +237,8 @@ constexpr MethodSpec kMethods[] = {
     {"ping", 0, 0, {}, false, MethodKind::kRead, &Ping, nullptr, nullptr, "Answers \"PONG\"."},
     {"pttl", 1, 1, {kKey}, true, MethodKind::kRead, &Pttl, nullptr, nullptr,
      "Milliseconds until key expires; -1 if it does not expire, -2 if it does not exist."},
-    {"replicate", 1, 2, {ParamSpec{"from_seq", 20}, ParamSpec{"digest", 16}}, true,
+    {"replicate", 1, 3,
+     {ParamSpec{"from_seq", 20}, ParamSpec{"digest", 16}, ParamSpec{"accept_snapshot", 5}}, true,
      MethodKind::kRead, &ReplicateAtConnection, nullptr, nullptr,
      "For replicas: streams the log from from_seq (docs/replication.md); the connection then "
      "carries binary frames only."},

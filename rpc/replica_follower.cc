@@ -21,12 +21,6 @@ constexpr auto kConnectTimeout = std::chrono::seconds(2);
 constexpr auto kHandshakeTimeout = std::chrono::seconds(10);  // the primary reads disk first
 constexpr auto kAckTimeout = std::chrono::seconds(5);
 
-uint64_t UnixMillis() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
-}
-
 uint64_t JsonUint(const nlohmann::json& object, const char* field) {
   const auto it = object.find(field);
   return it != object.end() && it->is_number_unsigned() ? it->get<uint64_t>() : 0;
@@ -219,6 +213,11 @@ Status ReplicaFollower::Follow(ReplicationClient& client, HistoryDigest applied)
       }
       case frames::FrameKind::kAck:
         return Status::Corruption("the primary sent an ACK frame");
+      case frames::FrameKind::kSnapshotBegin:
+      case frames::FrameKind::kSnapshotData:
+        // Only an `accept_snapshot` subscription gets these, and this follower does not send it
+        // (installing a snapshot is not built yet: replication.md §4).
+        return Status::Corruption("the primary sent snapshot frames the replica did not ask for");
     }
   }
 }

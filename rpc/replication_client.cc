@@ -105,13 +105,15 @@ Status ReplicationClient::SendAck(uint64_t durable_seq, Clock::time_point deadli
 
 StatusOr<nlohmann::json> ReplicationClient::Subscribe(uint64_t from_seq,
                                                       std::optional<uint64_t> digest,
-                                                      Clock::time_point deadline) {
+                                                      Clock::time_point deadline,
+                                                      bool accept_snapshot) {
   nlohmann::json args{{"from_seq", std::to_string(from_seq)}};
   if (digest.has_value()) {
     char hex[17];
     std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(*digest));
     args["digest"] = hex;
   }
+  if (accept_snapshot) args["accept_snapshot"] = "true";
   const std::string line =
       nlohmann::json{{"id", 1}, {"method", "replicate"}, {"kwargs", args}}.dump() + "\n";
   if (Status sent = SendAll(line, deadline); !sent.ok()) return sent;

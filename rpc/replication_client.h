@@ -32,8 +32,10 @@ class ReplicationClient {
   ReplicationClient& operator=(const ReplicationClient&) = delete;
 
   // Sends `replicate` and returns the whole answer object ({"id","result"} or {"id","error"}).
+  // accept_snapshot (sent only when true; needs a digest): the primary may answer SNAPSHOT
+  // (docs/replication.md §4): SNAPSHOT_BEGIN and SNAPSHOT_DATA frames come first.
   StatusOr<nlohmann::json> Subscribe(uint64_t from_seq, std::optional<uint64_t> digest,
-                                     Clock::time_point deadline);
+                                     Clock::time_point deadline, bool accept_snapshot = false);
 
   // The next frame; its body stays valid until the next call. kIOError at EOF, on a socket error
   // or at the deadline (message "timed out"); kCorruption for a malformed frame.

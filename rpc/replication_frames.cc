@@ -31,13 +31,35 @@ void AppendAckFrame(std::string* out, uint64_t durable_seq) {
   PutFixed64(out, durable_seq);
 }
 
+void AppendSnapshotBeginFrame(std::string* out, const SnapshotBegin& begin) {
+  AppendHeader(out, FrameKind::kSnapshotBegin, kSnapshotBeginBodyBytes);
+  PutFixed64(out, begin.seq);
+  PutFixed64(out, begin.total_bytes);
+}
+
+void AppendSnapshotDataFrame(std::string* out, std::string_view bytes) {
+  AppendHeader(out, FrameKind::kSnapshotData, bytes.size());
+  out->append(bytes);
+}
+
+SnapshotBegin DecodeSnapshotBegin(std::string_view body) {
+  return SnapshotBegin{DecodeFixed64(body.data()), DecodeFixed64(body.data() + 8)};
+}
+
 DecodeResult DecodeFrame(std::string_view buffer, Frame* frame, size_t* consumed) {
   if (buffer.size() < kFrameHeaderBytes) return DecodeResult::kNeedMore;
   const auto kind = static_cast<uint8_t>(buffer[0]);
   const uint32_t length = DecodeFixed32(buffer.data() + 1);
   if (kind != static_cast<uint8_t>(FrameKind::kRecords) &&
       kind != static_cast<uint8_t>(FrameKind::kHeartbeat) &&
-      kind != static_cast<uint8_t>(FrameKind::kAck)) {
+      kind != static_cast<uint8_t>(FrameKind::kAck) &&
+      kind != static_cast<uint8_t>(FrameKind::kSnapshotBegin) &&
+      kind != static_cast<uint8_t>(FrameKind::kSnapshotData)) {
+    return DecodeResult::kMalformed;
+  }
+  if ((kind == static_cast<uint8_t>(FrameKind::kSnapshotBegin) &&
+       length != kSnapshotBeginBodyBytes) ||
+      (kind == static_cast<uint8_t>(FrameKind::kSnapshotData) && length > kMaxSnapshotDataBytes)) {
     return DecodeResult::kMalformed;
   }
   if (length > kMaxFrameBodyBytes) return DecodeResult::kMalformed;

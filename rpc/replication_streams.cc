@@ -10,12 +10,17 @@
 
 #include <cerrno>
 #include <chrono>
+#include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string_view>
 #include <utility>
 
 #include "engine/history_digest.h"
+#include "engine/coding.h"
 #include "engine/replication_feed.h"
+#include "engine/replication_log.h"
+#include "engine/replication_snapshot_source.h"
 #include "rpc/replication_frames.h"
 #include "rpc/response.h"
 #include "rpc/service.h"
@@ -78,6 +83,73 @@ std::string PeerAddress(int fd) {
     return "[" + std::string(host) + "]:" + std::to_string(port);
   }
   return "?";
+}
+
+std::string HexOf(uint64_t value) { return HistoryDigest{0, 0, value}.Hex(); }
+
+uint64_t CountRecords(std::string_view records) {
+  uint64_t n = 0;
+  for (size_t at = 0; at < records.size(); at += 17 + DecodeFixed32(records.data() + at + 4)) ++n;
+  return n;
+}
+
+Env* EnvOf(Engine& engine) {
+  return engine.options().env != nullptr ? engine.options().env : Env::Posix();
+}
+
+// The primary's D(seq) for a seq at or below its last one, as the handshake checks it (§2): the
+// newest snapshot at or below seq holds D(S) in its footer, and the records S+1 .. seq are
+// hashed from the log. nullopt when it cannot be known: seq is before the primary's chain base,
+// or neither an anchor snapshot of this chain nor the records after it are on disk any more.
+StatusOr<std::optional<uint64_t>> PrimaryDigestAt(Engine& engine, const HistoryDigest& primary,
+                                                  uint64_t seq) {
+  if (seq == primary.seq) return std::optional<uint64_t>(primary.value);
+  if (seq == primary.base_seq) return std::optional<uint64_t>(0);
+  if (seq < primary.base_seq) return std::optional<uint64_t>();
+  auto anchor = replication::NewestSnapshotDigestAtOrBelow(EnvOf(engine),
+                                                           engine.options().data_dir, seq);
+  HistoryDigest digest = HistoryDigest::StartingAt(primary.base_seq);
+  if (anchor.ok() && anchor->base_seq == primary.base_seq && anchor->seq >= primary.base_seq) {
+    digest = *anchor;
+  } else if (!anchor.ok() && !anchor.status().IsNotFound()) {
+    return anchor.status();
+  }
+  replication::LogCursor cursor(digest.seq + 1);
+  std::string records;
+  while (digest.seq < seq) {
+    records.clear();
+    Status read = engine.ReadCommittedRecordsAt(&cursor, kRecordsPerFrame, &records);
+    if (read.IsNotFound()) return std::optional<uint64_t>();
+    WALKV_RETURN_IF_ERROR(read);
+    if (records.empty()) return std::optional<uint64_t>();  // not shippable yet
+    for (size_t at = 0; at < records.size() && digest.seq < seq;) {
+      const size_t size = 17 + DecodeFixed32(records.data() + at + 4);
+      digest.AdvanceRecord(std::string_view(records).substr(at, size));
+      at += size;
+    }
+  }
+  return std::optional<uint64_t>(digest.value);
+}
+
+StatusOr<std::unique_ptr<replication::SnapshotSource>> OpenSnapshotToSend(Engine& engine) {
+  return replication::OpenNewestSnapshot(EnvOf(engine), engine.options().data_dir);
+}
+
+// SNAPSHOT_BEGIN, then the file in SNAPSHOT_DATA frames of at most 1 MiB.
+Status SendSnapshotFrames(replication::SnapshotSource* snapshot,
+                          const std::function<bool(std::string_view)>& send) {
+  std::string out;
+  frames::AppendSnapshotBeginFrame(&out, {snapshot->seq(), snapshot->bytes()});
+  std::string chunk;
+  for (;;) {
+    WALKV_RETURN_IF_ERROR(snapshot->Read(frames::kMaxSnapshotDataBytes, &chunk));
+    if (chunk.empty()) break;
+    frames::AppendSnapshotDataFrame(&out, chunk);
+    if (!send(out)) return Status::IOError("the replica went away");
+    out.clear();
+  }
+  if (!out.empty() && !send(out)) return Status::IOError("the replica went away");
+  return Status::Ok();
 }
 
 }  // namespace
@@ -185,52 +257,119 @@ void ReplicationStreams::Run(Stream* stream, ReplicateRequest request) {
     SendAll(fd, service_.Reject(request.id_json, code, message));
     spdlog::warn("replication: refused a replica at seq {}: {}", replica_seq, message);
   };
-  if (replica_seq > primary.seq) {
-    refuse(ErrorCode::kDiverged, "the replica is at seq " + std::to_string(replica_seq) +
-                                     ", past the primary's last seq " +
-                                     std::to_string(primary.seq));
-    return;
-  }
-  if (request.digest.has_value() && replica_seq == primary.seq &&
-      *request.digest != primary.value) {
-    refuse(ErrorCode::kDiverged,
-           "the replica's digest at seq " + std::to_string(replica_seq) +
-               " differs from the primary's " + primary.Hex());
-    return;
-  }
+  auto send = [fd](std::string_view bytes) { return SendAll(fd, bytes); };
+
   // The digest this stream can keep over what it sends: known when the replica starts at the
-  // primary's chain base or at its last seq; otherwise heartbeats carry the engine's digest
-  // whenever the stream has caught up with it.
+  // primary's chain base or at its last seq, or where the handshake computed D(replica_seq);
+  // otherwise heartbeats carry the engine's digest whenever the stream has caught up with it.
   std::optional<HistoryDigest> streamed;
-  if (replica_seq == primary.base_seq) {
-    streamed = HistoryDigest::StartingAt(primary.base_seq);
-  } else if (replica_seq == primary.seq) {
-    streamed = primary;
+  // Why the replica cannot continue from from_seq, if it cannot.
+  std::optional<std::pair<ErrorCode, std::string>> cannot_continue;
+  if (replica_seq > primary.seq) {
+    cannot_continue.emplace(ErrorCode::kDiverged,
+                            "the replica is at seq " + std::to_string(replica_seq) +
+                                ", past the primary's last seq " + std::to_string(primary.seq));
+  } else if (request.digest.has_value() || replica_seq == primary.base_seq ||
+             replica_seq == primary.seq) {
+    // Computing D(replica_seq) at an older seq reads a snapshot and records: only for a replica
+    // that sent a digest to compare with.
+    auto known = PrimaryDigestAt(engine_, primary, replica_seq);
+    if (!known.ok()) {
+      refuse(ErrorCode::kInternalError, known.status().ToString());
+      return;
+    }
+    if (known->has_value() && request.digest.has_value() && **known != *request.digest) {
+      cannot_continue.emplace(ErrorCode::kDiverged,
+                              "the replica's digest at seq " + std::to_string(replica_seq) +
+                                  " differs from the primary's " + HexOf(**known));
+    } else if (known->has_value()) {
+      streamed = HistoryDigest{primary.base_seq, replica_seq, **known};
+    }
   }
 
-  replication::ReplicationFeed feed(&engine_, request.from_seq);
+  std::optional<replication::ReplicationFeed> feed;
   std::string records;
-  Status status = feed.Next(kRecordsPerFrame, 0, &records);
-  if (status.IsNotFound()) {
-    refuse(ErrorCode::kTooFarBehind, "the records from seq " + std::to_string(request.from_seq) +
-                                         " are no longer on the primary's disk: " +
-                                         status.message());
-    return;
-  }
-  if (!status.ok()) {
-    refuse(ErrorCode::kInternalError, status.ToString());
-    return;
+  Status status;
+  if (!cannot_continue) {
+    feed.emplace(&engine_, request.from_seq);
+    status = feed->Next(kRecordsPerFrame, 0, &records);
+    if (status.IsNotFound()) {
+      cannot_continue.emplace(ErrorCode::kTooFarBehind,
+                              "the records from seq " + std::to_string(request.from_seq) +
+                                  " are no longer on the primary's disk: " + status.message());
+      feed.reset();
+      records.clear();
+    } else if (!status.ok()) {
+      refuse(ErrorCode::kInternalError, status.ToString());
+      return;
+    }
   }
   std::string out;
-  AppendResult(out, request.id_json,
-               nlohmann::json{{"mode", "CONTINUE"},
-                              {"primary_seq", stats.last_seq},
-                              {"digest", primary.Hex()},
-                              {"digest_seq", primary.seq},
-                              {"digest_base_seq", primary.base_seq}});
-  service_.CountAnswered();
-  spdlog::info("replication: streaming to a replica from seq {}", request.from_seq);
-
+  bool sent_snapshot = false;
+  if (cannot_continue && !request.accept_snapshot) {
+    refuse(cannot_continue->first, cannot_continue->second);
+    return;
+  }
+  if (cannot_continue) {
+    // SNAPSHOT (§4): the newest snapshot, then the records after it. Without a snapshot the whole
+    // log from seq 1 is on disk (nothing was ever compacted away): CONTINUE from 1.
+    auto snapshot = OpenSnapshotToSend(engine_);
+    if (snapshot.ok()) {
+      const replication::SnapshotSource& snap = **snapshot;
+      AppendResult(out, request.id_json,
+                   nlohmann::json{{"mode", "SNAPSHOT"},
+                                  {"snapshot_seq", snap.seq()},
+                                  {"snapshot_bytes", snap.bytes()},
+                                  {"from_seq", snap.seq() + 1},
+                                  {"primary_seq", stats.last_seq},
+                                  {"digest", snap.digest().Hex()},
+                                  {"digest_seq", snap.digest().seq},
+                                  {"digest_base_seq", snap.digest().base_seq},
+                                  {"reason", cannot_continue->second}});
+      service_.CountAnswered();
+      spdlog::info("replication: sending snapshot at seq {} ({} bytes) to a replica at seq {}: {}",
+                   snap.seq(), snap.bytes(), replica_seq, cannot_continue->second);
+      if (!send(out)) return;
+      out.clear();
+      status = SendSnapshotFrames(snapshot->get(), send);
+      if (!status.ok()) {
+        spdlog::info("replication: snapshot send stopped: {}", status.ToString());
+        return;
+      }
+      sent_snapshot = true;
+      streamed = snap.digest();
+      feed.emplace(&engine_, snap.seq() + 1);
+    } else if (snapshot.status().IsNotFound()) {
+      feed.emplace(&engine_, 1);
+      streamed = HistoryDigest::StartingAt(0);
+      if (primary.base_seq != 0) streamed.reset();
+    } else {
+      refuse(ErrorCode::kInternalError, snapshot.status().ToString());
+      return;
+    }
+    status = feed->Next(kRecordsPerFrame, 0, &records);
+    if (!status.ok()) {
+      if (!sent_snapshot && status.IsNotFound()) {
+        refuse(ErrorCode::kTooFarBehind, "no snapshot and no log from seq 1: " + status.message());
+      } else {
+        spdlog::warn("replication: stream stopped at seq {}: {}", feed->next_seq(),
+                     status.ToString());
+      }
+      return;
+    }
+  }
+  if (!sent_snapshot) {
+    const uint64_t first_seq = feed->next_seq() - CountRecords(records);
+    AppendResult(out, request.id_json,
+                 nlohmann::json{{"mode", "CONTINUE"},
+                                {"from_seq", first_seq},
+                                {"primary_seq", stats.last_seq},
+                                {"digest", primary.Hex()},
+                                {"digest_seq", primary.seq},
+                                {"digest_base_seq", primary.base_seq}});
+    service_.CountAnswered();
+    spdlog::info("replication: streaming to a replica from seq {}", first_seq);
+  }
   auto last_heartbeat = std::chrono::steady_clock::now();
   while (!stopping_.load()) {
     const bool idle = records.empty();
@@ -242,7 +381,7 @@ void ReplicationStreams::Run(Stream* stream, ReplicateRequest request) {
     const auto now = std::chrono::steady_clock::now();
     if (drained || now - last_heartbeat >= std::chrono::microseconds(kHeartbeatMicros)) {
       const EngineStats current = engine_.Stats();
-      const uint64_t sent_seq = feed.next_seq() - 1;
+      const uint64_t sent_seq = feed->next_seq() - 1;
       frames::Heartbeat hb{current.last_seq, 0, 0, UnixMillis()};
       if (current.digest.seq == sent_seq) {
         hb.digest_seq = current.digest.seq;
@@ -255,21 +394,21 @@ void ReplicationStreams::Run(Stream* stream, ReplicateRequest request) {
       last_heartbeat = now;
     }
     if (!DrainAcks(stream, fd)) {
-      spdlog::info("replication: the replica at seq {} went away", feed.next_seq() - 1);
+      spdlog::info("replication: the replica at seq {} went away", feed->next_seq() - 1);
       return;
     }
     if (!out.empty()) {
       if (!SendAll(fd, out)) {
-        spdlog::info("replication: the replica at seq {} went away", feed.next_seq() - 1);
+        spdlog::info("replication: the replica at seq {} went away", feed->next_seq() - 1);
         return;
       }
       out.clear();
-      stream->sent_seq.store(feed.next_seq() - 1);
+      stream->sent_seq.store(feed->next_seq() - 1);
     }
     records.clear();
-    status = feed.Next(kRecordsPerFrame, kHeartbeatMicros, &records);
+    status = feed->Next(kRecordsPerFrame, kHeartbeatMicros, &records);
     if (!status.ok()) {
-      spdlog::warn("replication: stream stopped at seq {}: {}", feed.next_seq(),
+      spdlog::warn("replication: stream stopped at seq {}: {}", feed->next_seq(),
                    status.ToString());
       return;
     }

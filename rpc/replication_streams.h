@@ -46,6 +46,7 @@ struct ReplicateRequest {
   std::string id_json;           // the request's id, as JSON text
   uint64_t from_seq = 1;         // the first record the replica lacks (>= 1)
   std::optional<uint64_t> digest;  // the replica's D(from_seq - 1), when it sent one
+  bool accept_snapshot = false;    // the replica takes a SNAPSHOT answer (§4)
 };
 
 class ReplicationStreams {

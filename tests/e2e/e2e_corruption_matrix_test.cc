@@ -107,7 +107,8 @@ std::string SnapName(uint64_t seq) {
 
 constexpr int kMutationsPerPhase = 90;
 const std::vector<std::string> kBuildFlags = {"--fsync", "never", "--snapshot-interval", "0",
-                                              "--snapshot-wal-bytes", "0"};
+                                              "--snapshot-wal-bytes", "0",
+                                              "--replication-backlog-bytes", "0"};
 
 // What BuildPristine made. Sequence numbers: the older snapshot covers 1..s1, the newest 1..s2;
 // wal-(s1+1) holds s1+1..s2 (needed only to fall back to the older snapshot), wal-(s2+1) holds

@@ -13,7 +13,10 @@
 #include <thread>
 #include <vector>
 
+#include "engine/coding.h"
 #include "engine/history_digest.h"
+#include "engine/log_format.h"
+#include "engine/snapshot_reader.h"
 #include "rpc/client.h"
 #include "rpc/replication_client.h"
 #include "tests/e2e/line_socket.h"
@@ -28,7 +31,9 @@ using nlohmann::json;
 using rpc::ReplicationClient;
 namespace frames = rpc::replication_frames;
 
-const std::vector<std::string> kQuiet = {"--snapshot-interval", "0", "--snapshot-wal-bytes", "0"};
+// No replication backlog: snapshots remove every segment recovery does not need.
+const std::vector<std::string> kQuiet = {"--snapshot-interval", "0", "--snapshot-wal-bytes", "0",
+                                         "--replication-backlog-bytes", "0"};
 
 ReplicationClient::Clock::time_point Deadline() {
   return ReplicationClient::Clock::now() + std::chrono::seconds(60);
@@ -155,6 +160,37 @@ TEST(ReplicationStreamE2eTest, RefusesReplicasAheadDivergedOrTooFarBehindWithJso
   };
   EXPECT_EQ(ErrorCodeOf(subscribe(at.seq + 2, std::nullopt)), "DIVERGED");
   EXPECT_EQ(ErrorCodeOf(subscribe(at.seq + 1, at.value ^ 1)), "DIVERGED");
+  {
+    // A digest at an older seq is checked too (the records from the chain base are hashed):
+    // the right D(5) continues, a wrong one is DIVERGED.
+    auto stream = ReplicationClient::Connect(primary->host(), primary->port(), Deadline());
+    ASSERT_TRUE(stream.ok());
+    ASSERT_TRUE((*stream)->Subscribe(1, std::nullopt, Deadline()).ok());
+    StreamChecker checker;
+    while (checker.next_seq <= 5) {
+      auto frame = (*stream)->NextFrame(Deadline());
+      ASSERT_TRUE(frame.ok());
+      if (frame->kind != frames::FrameKind::kRecords) continue;
+      // Only the first five records.
+      std::string_view body = frame->body;
+      std::string five;
+      for (size_t at5 = 0; at5 < body.size() && checker.next_seq + five.size() * 0 <= 5;) {
+        const size_t size = log::kRecordHeaderSize + DecodeFixed32(body.data() + at5 + 4);
+        if (DecodeFixed64(body.data() + at5 + 8) > 5) break;
+        five.append(body.substr(at5, size));
+        at5 += size;
+      }
+      frames::Frame cut{frames::FrameKind::kRecords, five};
+      checker.OnFrame(cut);
+    }
+    ASSERT_EQ(checker.digest.seq, 5u);
+    auto good = ReplicationClient::Connect(primary->host(), primary->port(), Deadline());
+    ASSERT_TRUE(good.ok());
+    auto answer = (*good)->Subscribe(6, checker.digest.value, Deadline());
+    ASSERT_TRUE(answer.ok());
+    EXPECT_EQ((*answer)["result"]["mode"], "CONTINUE") << answer->dump();
+    EXPECT_EQ(ErrorCodeOf(subscribe(6, checker.digest.value ^ 1)), "DIVERGED");
+  }
 
   // Two snapshots with writes between: the segments holding seq 1 are removed.
   ASSERT_TRUE((*client)->Call("snapshot", json::array()).ok());
@@ -184,6 +220,105 @@ TEST(ReplicationStreamE2eTest, RefusesReplicasAheadDivergedOrTooFarBehindWithJso
   auto pong = socket->ReadLine(deadline);
   ASSERT_TRUE(pong);
   EXPECT_EQ(json::parse(*pong)["result"], "PONG");
+}
+
+// replication.md §4: with accept_snapshot, a replica whose records are gone gets the primary's
+// newest snapshot byte for byte, then every record after it; the digest it computes from the
+// snapshot's footer and those records equals the primary's.
+TEST(ReplicationStreamE2eTest, AReplicaTooFarBehindGetsTheSnapshotThenContiguousRecords) {
+  testing::TempDir dir;
+  auto primary = ServerProcess::Start(dir.Sub("p"), kQuiet);
+  ASSERT_TRUE(primary);
+  auto client = rpc::Client::Connect(primary->host(), primary->port());
+  ASSERT_TRUE(client.ok());
+  Write(client->get(), 0, 100);
+  ASSERT_TRUE((*client)->Call("snapshot", json::array()).ok());
+  Write(client->get(), 100, 120);
+  ASSERT_TRUE((*client)->Call("snapshot", json::array()).ok());  // seq 1 is gone now
+  const HistoryDigest at_snapshot = InfoDigest(client->get());
+  Write(client->get(), 120, 150);
+
+  // Without accept_snapshot: today's refusal.
+  {
+    auto stream = ReplicationClient::Connect(primary->host(), primary->port(), Deadline());
+    ASSERT_TRUE(stream.ok());
+    auto answer = (*stream)->Subscribe(1, 0, Deadline());
+    ASSERT_TRUE(answer.ok());
+    EXPECT_EQ(ErrorCodeOf(*answer), "TOO_FAR_BEHIND");
+  }
+  auto stream = ReplicationClient::Connect(primary->host(), primary->port(), Deadline());
+  ASSERT_TRUE(stream.ok());
+  auto answer = (*stream)->Subscribe(1, 0, Deadline(), /*accept_snapshot=*/true);
+  ASSERT_TRUE(answer.ok()) << answer.status().ToString();
+  ASSERT_TRUE(answer->contains("result")) << answer->dump();
+  const json& result = (*answer)["result"];
+  EXPECT_EQ(result["mode"], "SNAPSHOT") << answer->dump();
+  const uint64_t snapshot_seq = result["snapshot_seq"].get<uint64_t>();
+  EXPECT_EQ(snapshot_seq, at_snapshot.seq);
+  EXPECT_EQ(result["from_seq"].get<uint64_t>(), snapshot_seq + 1);
+
+  auto frame = (*stream)->NextFrame(Deadline());
+  ASSERT_TRUE(frame.ok()) << frame.status().ToString();
+  ASSERT_EQ(frame->kind, frames::FrameKind::kSnapshotBegin);
+  const frames::SnapshotBegin begin = frames::DecodeSnapshotBegin(frame->body);
+  EXPECT_EQ(begin.seq, snapshot_seq);
+  EXPECT_EQ(begin.total_bytes, result["snapshot_bytes"].get<uint64_t>());
+  std::string file;
+  while (file.size() < begin.total_bytes) {
+    frame = (*stream)->NextFrame(Deadline());
+    ASSERT_TRUE(frame.ok()) << frame.status().ToString();
+    ASSERT_EQ(frame->kind, frames::FrameKind::kSnapshotData);
+    file.append(frame->body);
+  }
+  ASSERT_EQ(file.size(), begin.total_bytes);
+  uint64_t entries = 0;
+  const snapshot::SnapshotCheck check = snapshot::ParseSnapshot(
+      file, snapshot_seq, [&](std::string_view, std::string_view) { ++entries; });
+  ASSERT_FALSE(check.problem) << check.problem->reason;
+  ASSERT_TRUE(check.digest);
+  EXPECT_EQ(*check.digest, at_snapshot);
+  EXPECT_EQ(result["digest"], at_snapshot.Hex());
+  EXPECT_GT(entries, 10u);  // 17 keys written, some of key0..key2 deleted
+
+  ASSERT_TRUE((*client)->Set("live", "after the snapshot").ok());
+  const HistoryDigest final_digest = InfoDigest(client->get());
+  StreamChecker checker;
+  checker.next_seq = snapshot_seq + 1;
+  checker.digest = *check.digest;
+  while (checker.digest.seq < final_digest.seq ||
+         checker.last_heartbeat.digest_seq != final_digest.seq) {
+    frame = (*stream)->NextFrame(Deadline());
+    ASSERT_TRUE(frame.ok()) << frame.status().ToString();
+    ASSERT_NE(frame->kind, frames::FrameKind::kSnapshotData);
+    checker.OnFrame(*frame);
+    ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  }
+  EXPECT_EQ(checker.digest, final_digest);
+  EXPECT_EQ(checker.last_heartbeat.digest, final_digest.value);
+}
+
+TEST(ReplicationStreamE2eTest, WithoutASnapshotADivergedReplicaContinuesFromSeqOne) {
+  testing::TempDir dir;
+  auto primary = ServerProcess::Start(dir.Sub("p"), kQuiet);
+  ASSERT_TRUE(primary);
+  auto client = rpc::Client::Connect(primary->host(), primary->port());
+  ASSERT_TRUE(client.ok());
+  Write(client->get(), 0, 10);
+  const HistoryDigest at = InfoDigest(client->get());
+  auto stream = ReplicationClient::Connect(primary->host(), primary->port(), Deadline());
+  ASSERT_TRUE(stream.ok());
+  auto answer = (*stream)->Subscribe(at.seq + 1, at.value ^ 1, Deadline(), true);
+  ASSERT_TRUE(answer.ok() && answer->contains("result")) << (answer.ok() ? answer->dump() : "");
+  EXPECT_EQ((*answer)["result"]["mode"], "CONTINUE");
+  EXPECT_EQ((*answer)["result"]["from_seq"], 1);
+  StreamChecker checker;
+  while (checker.next_seq <= at.seq) {
+    auto frame = (*stream)->NextFrame(Deadline());
+    ASSERT_TRUE(frame.ok());
+    checker.OnFrame(*frame);
+    ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  }
+  EXPECT_EQ(checker.digest, at);
 }
 
 }  // namespace

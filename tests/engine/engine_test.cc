@@ -210,6 +210,7 @@ TEST_F(EngineTest, SnapshotThenReplayGivesSameState) {
 TEST_F(EngineTest, SnapshotRemovesObsoleteSegmentsButKeepsPreviousSnapshotCoverage) {
   EngineOptions o = Options();
   o.segment_bytes = 128;
+  o.replication_backlog_bytes = 0;
   auto db = Open(o);
   ASSERT_TRUE(db);
   for (int i = 0; i < 50; ++i) ASSERT_TRUE(db->Set("a" + std::to_string(i), "v").ok());

@@ -479,6 +479,7 @@ TEST_F(SnapshotRecoveryTest, AbsoluteRefusesDamageEvenInFilesRecoveryDoesNotNeed
 TEST_F(SnapshotRecoveryTest, AllSnapshotsDamagedAndLogTrimmedRefusesToStart) {
   EngineOptions o = Options();
   o.segment_bytes = 64;
+  o.replication_backlog_bytes = 0;
   WriteWithTwoSnapshots(o);
   ASSERT_FALSE(env_.FileExists(Path(LogFileName(1))));  // trimmed by the second snapshot
   for (uint64_t seq : {10, 20}) {

@@ -27,9 +27,16 @@ constexpr char kDir[] = "/db";
 
 class ReplicationFeedTest : public ::testing::Test {
  protected:
-  void SetUp() override {
+  void SetUp() override { Reopen(Options()); }
+
+  EngineOptions Options() {
     EngineOptions o = testing::QuietEngineOptions(&env_, kDir);
     o.segment_bytes = 512;  // many segments: reads cross segment boundaries
+    return o;
+  }
+
+  void Reopen(const EngineOptions& o) {
+    db_.reset();
     auto db = Engine::Open(o);
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     db_ = std::move(*db);
@@ -152,6 +159,154 @@ TEST_F(ReplicationFeedTest, RecordsNoLongerOnDiskAreTooFarBehind) {
   got = DrainUntil(&recent, 60);
   EXPECT_EQ(recent.next_seq(), 61u);
 }
+
+TEST_F(ReplicationFeedTest, OneRecordPerCallFromDiskThenLiveWithoutGapOrDuplicate) {
+  Write(0, 120);
+  ReplicationFeed feed(db_.get(), 1);
+  std::atomic<bool> stop{false};
+  std::thread writer([&] { Write(120, 300); });
+  std::string got;
+  // max_bytes 1: every call hands out exactly one record, from disk (the cursor keeps its
+  // place across segment rolls) and then live while the writer commits.
+  while (feed.next_seq() <= 300) {
+    const size_t before = got.size();
+    ASSERT_TRUE(feed.Next(1, 1'000'000, &got).ok());
+    if (got.size() > before) {
+      EXPECT_EQ(got.size() - before, 17 + DecodeFixed32(got.data() + before + 4));
+    }
+  }
+  writer.join();
+  EXPECT_GT(db_->Stats().log_segments, 10u);
+  EXPECT_EQ(got, AllRecordsOnDisk());
+}
+
+TEST_F(ReplicationFeedTest, PrewrittenSegmentsAreReadFrameByFrame) {
+  EngineOptions o = Options();
+  o.prewrite_segments = true;  // version-3 segments: write frames over zeros
+  Reopen(o);
+  Write(0, 80);
+  ReplicationFeed feed(db_.get(), 1);
+  std::string got = DrainUntil(&feed, 40, 50);
+  Write(80, 160);
+  got += DrainUntil(&feed, 160, 50);
+  EXPECT_EQ(got, AllRecordsOnDisk());
+}
+
+TEST_F(ReplicationFeedTest, ACursorInsideARemovedSegmentFinishesItOrIsTooFarBehind) {
+  Write(0, 100);
+  ReplicationFeed feed(db_.get(), 1);
+  std::string got;
+  ASSERT_TRUE(feed.Next(1, 1'000'000, &got).ok());  // the cursor holds the first segment open
+  const std::string before_removal = AllRecordsOnDisk();
+  ASSERT_TRUE(db_->SnapshotKeeping(1).ok());  // removes every segment up to seq 100
+  Status s;
+  while (s.ok() && feed.next_seq() <= 100) s = feed.Next(1, 1'000'000, &got);
+  // What was handed out is a gapless prefix; the feed stops at the end of the segment it had
+  // open, where the next one is gone.
+  EXPECT_EQ(s.code(), StatusCode::kNotFound) << s.ToString();
+  EXPECT_NE(s.message().find("too far behind"), std::string::npos) << s.message();
+  EXPECT_GT(feed.next_seq(), 2u);
+  EXPECT_EQ(got, before_removal.substr(0, got.size()));
+}
+
+TEST_F(ReplicationFeedTest, TheBacklogKeepsOldRecordsAcrossSnapshots) {
+  EngineOptions o = Options();
+  o.replication_backlog_bytes = 4096;  // about 8 of the 512-byte segments
+  Reopen(o);
+  Write(0, 400);
+  ASSERT_TRUE(db_->Snapshot().ok());
+  Write(400, 420);
+  ASSERT_TRUE(db_->Snapshot().ok());  // both snapshots cover most of the log
+  Write(420, 430);
+  // The oldest segment left, and the total size of those left.
+  uint64_t oldest = UINT64_MAX;
+  uint64_t total = 0;
+  const std::vector<std::string> children = env_.GetChildren(kDir).value();
+  for (const std::string& name : children) {
+    const ParsedFileName parsed = ParseFileName(name);
+    if (parsed.kind != FileKind::kLogSegment) continue;
+    oldest = std::min(oldest, parsed.seq);
+    total += env_.ReadWholeFile(JoinPath(kDir, name)).value().size();
+  }
+  ASSERT_NE(oldest, UINT64_MAX);
+  EXPECT_GT(oldest, 1u);    // outside the backlog: removed
+  EXPECT_LT(oldest, 400u);  // inside it: kept although both snapshots cover them
+  EXPECT_LE(total, 4096u + 512u);
+  std::string none;
+  {
+    // A feed from the oldest kept record gets every record after it, with CONTINUE-able bytes.
+    ReplicationFeed inside(db_.get(), oldest);
+    const std::string got = DrainUntil(&inside, 430);
+    EXPECT_EQ(got, AllRecordsOnDisk());
+    ReplicationFeed outside(db_.get(), oldest - 1);
+    EXPECT_EQ(outside.Next(1000, 1000, &none).code(), StatusCode::kNotFound);
+  }
+
+  // Without a backlog the same snapshots keep only what recovery needs.
+  EngineOptions no_backlog = Options();
+  no_backlog.replication_backlog_bytes = 0;
+  Reopen(no_backlog);
+  ASSERT_TRUE(db_->Snapshot().ok());
+  ReplicationFeed gone(db_.get(), oldest);
+  EXPECT_EQ(gone.Next(1000, 1000, &none).code(), StatusCode::kNotFound);
+}
+
+// --fsync interval / never: a record written but not yet synced never reaches a consumer; a
+// power cut then loses it on the primary, and no replica holds it.
+class ReplicationFeedSyncTest : public ReplicationFeedTest,
+                                public ::testing::WithParamInterface<FsyncMode> {
+ protected:
+  void SetUp() override {
+    EngineOptions o = Options();
+    o.segment_bytes = 1 << 20;       // no roll (a roll syncs)
+    o.fsync_mode = GetParam();
+    o.fsync_interval_ms = 3'600'000;  // no interval sync during the test
+    Reopen(o);
+  }
+};
+
+TEST_P(ReplicationFeedSyncTest, OnlySyncedRecordsAreHandedOut) {
+  Write(0, 10);
+  ReplicationFeed feed(db_.get(), 1);
+  std::string got;
+  ASSERT_TRUE(feed.Next(1 << 20, 50'000, &got).ok());
+  EXPECT_TRUE(got.empty()) << "unsynced records reached the consumer";
+  EXPECT_EQ(db_->LastShippableSeq(), 0u);
+  // A snapshot cut rolls the segment, which syncs: records 1..10 may go now, live ones after
+  // them wait for the next sync.
+  ASSERT_TRUE(db_->Snapshot().ok());
+  EXPECT_EQ(db_->LastShippableSeq(), 10u);
+  Write(10, 15);
+  got = DrainUntil(&feed, 10);
+  EXPECT_EQ(feed.next_seq(), 11u);
+  std::string more;
+  ASSERT_TRUE(feed.Next(1 << 20, 50'000, &more).ok());
+  EXPECT_TRUE(more.empty()) << "unsynced live records reached the consumer";
+
+  // Power cut: the primary comes back at seq 10, exactly what the consumer holds.
+  env_.PowerOff();
+  db_.reset();
+  env_.RestartAfterPowerLoss(LossModel::kDropUnsynced);
+  Reopen(Options());
+  EXPECT_EQ(db_->Stats().last_seq, 10u);
+  EXPECT_EQ(got, AllRecordsOnDisk());
+}
+
+TEST_P(ReplicationFeedSyncTest, ASyncReleasesBufferedLiveRecords) {
+  ReplicationFeed feed(db_.get(), 1);
+  Write(0, 20);
+  std::string got;
+  ASSERT_TRUE(feed.Next(1 << 20, 50'000, &got).ok());
+  EXPECT_TRUE(got.empty());
+  std::thread snapshot([&] { ASSERT_TRUE(db_->Snapshot().ok()); });
+  got = DrainUntil(&feed, 20);  // waits (polling) for the sync the snapshot cut makes
+  snapshot.join();
+  EXPECT_EQ(got, AllRecordsOnDisk());
+}
+
+INSTANTIATE_TEST_SUITE_P(IntervalAndNever, ReplicationFeedSyncTest,
+                         ::testing::Values(FsyncMode::kInterval, FsyncMode::kNever),
+                         [](const ::testing::TestParamInfo<FsyncMode>& p) { return std::string(FsyncModeName(p.param)); });
 
 }  // namespace
 }  // namespace walkv::replication

@@ -16,7 +16,9 @@ using Names = std::vector<std::string>;
 
 SnapshotOnDisk Intact(uint64_t seq) { return {SnapshotFileName(seq), seq, true}; }
 SnapshotOnDisk Damaged(uint64_t seq) { return {SnapshotFileName(seq), seq, false}; }
-SegmentOnDisk Segment(uint64_t first_seq) { return {LogFileName(first_seq), first_seq}; }
+SegmentOnDisk Segment(uint64_t first_seq, uint64_t bytes = 100) {
+  return {LogFileName(first_seq), first_seq, bytes};
+}
 
 // Snapshots at 100, 200 and 300; segments starting at 1, 101, 201, 301 (each snapshot's cut
 // started a new segment).
@@ -141,6 +143,43 @@ TEST(RetentionTest, ASnapshotGoesBeforeTheSegmentWithTheSameNumber) {
   EXPECT_EQ(ObsoleteFiles({Intact(100), Intact(200)}, {Segment(100), Segment(150), Segment(201)},
                           1),
             (Names{SnapshotFileName(100), LogFileName(100), LogFileName(150)}));
+}
+
+// --- the replication backlog (docs/replication.md §5) ---
+
+TEST(RetentionTest, ZeroBacklogIsTheRecoveryRuleAlone) {
+  EXPECT_EQ(ObsoleteFiles(ThreeSnapshots(), FourSegments(), 1, 0),
+            ObsoleteFiles(ThreeSnapshots(), FourSegments(), 1));
+}
+
+TEST(RetentionTest, BacklogKeepsTheNewestSegmentsUpToItsSize) {
+  // 100 bytes each: a 250-byte backlog holds the newest two (301, 201); 201 is otherwise
+  // obsolete when one snapshot is kept. Snapshots go by the snapshot rule alone.
+  EXPECT_EQ(ObsoleteFiles(ThreeSnapshots(), FourSegments(), 1, 250),
+            (Names{LogFileName(1), SnapshotFileName(100), LogFileName(101),
+                   SnapshotFileName(200)}));
+  // 300 bytes hold three: only wal-1 goes.
+  EXPECT_EQ(ObsoleteFiles(ThreeSnapshots(), FourSegments(), 1, 300),
+            (Names{LogFileName(1), SnapshotFileName(100), SnapshotFileName(200)}));
+  // Enough for all: no segment goes.
+  EXPECT_EQ(ObsoleteFiles(ThreeSnapshots(), FourSegments(), 1, 1'000'000),
+            (Names{SnapshotFileName(100), SnapshotFileName(200)}));
+}
+
+TEST(RetentionTest, BacklogIsAPrefixCutCountedFromTheNewestSegment) {
+  // Sizes 10, 500, 10, 10 (oldest first): the backlog of 100 bytes stops at the 500-byte
+  // segment, so it and everything older go even though the 10-byte wal-1 would still fit.
+  std::vector<SegmentOnDisk> segments = {Segment(1, 10), Segment(101, 500), Segment(201, 10),
+                                         Segment(301, 10)};
+  EXPECT_EQ(ObsoleteFiles(ThreeSnapshots(), segments, 1, 100),
+            (Names{LogFileName(1), SnapshotFileName(100), LogFileName(101),
+                   SnapshotFileName(200)}));
+}
+
+TEST(RetentionTest, BacklogNeverRemovesWhatRecoveryNeeds) {
+  // A backlog smaller than the newest segment keeps what the snapshot rule keeps.
+  EXPECT_EQ(ObsoleteFiles(ThreeSnapshots(), FourSegments(), 2, 1),
+            ObsoleteFiles(ThreeSnapshots(), FourSegments(), 2, 0));
 }
 
 }  // namespace

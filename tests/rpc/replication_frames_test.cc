@@ -98,5 +98,37 @@ TEST(ReplicationFramesTest, MalformedHeadersAreReportedBeforeTheBodyArrives) {
   EXPECT_EQ(DecodeFrame(Header(1, kMaxFrameBodyBytes), &frame, &used), DecodeResult::kNeedMore);
 }
 
+TEST(ReplicationFramesTest, SnapshotFramesRoundTripAndAreSizeChecked) {
+  std::string wire;
+  AppendSnapshotBeginFrame(&wire, {12345, 3u << 20});
+  const std::string data(kMaxSnapshotDataBytes, 'x');
+  AppendSnapshotDataFrame(&wire, data);
+  AppendSnapshotDataFrame(&wire, "tail");
+  Frame frame;
+  size_t used = 0;
+  std::string_view rest = wire;
+  ASSERT_EQ(DecodeFrame(rest, &frame, &used), DecodeResult::kFrame);
+  EXPECT_EQ(frame.kind, FrameKind::kSnapshotBegin);
+  const SnapshotBegin begin = DecodeSnapshotBegin(frame.body);
+  EXPECT_EQ(begin.seq, 12345u);
+  EXPECT_EQ(begin.total_bytes, 3u << 20);
+  rest.remove_prefix(used);
+  ASSERT_EQ(DecodeFrame(rest, &frame, &used), DecodeResult::kFrame);
+  EXPECT_EQ(frame.kind, FrameKind::kSnapshotData);
+  EXPECT_EQ(frame.body, data);
+  rest.remove_prefix(used);
+  ASSERT_EQ(DecodeFrame(rest, &frame, &used), DecodeResult::kFrame);
+  EXPECT_EQ(frame.body, "tail");
+  EXPECT_EQ(used, rest.size());
+
+  EXPECT_EQ(DecodeFrame(Header(4, kSnapshotBeginBodyBytes - 1), &frame, &used),
+            DecodeResult::kMalformed);
+  EXPECT_EQ(DecodeFrame(Header(4, kSnapshotBeginBodyBytes + 1), &frame, &used),
+            DecodeResult::kMalformed);
+  EXPECT_EQ(DecodeFrame(Header(5, kMaxSnapshotDataBytes + 1), &frame, &used),
+            DecodeResult::kMalformed);
+  EXPECT_EQ(DecodeFrame(Header(5, 0), &frame, &used), DecodeResult::kFrame);
+}
+
 }  // namespace
 }  // namespace walkv::rpc::replication_frames
