@@ -12,6 +12,7 @@
 #include "engine/engine.h"
 #include "engine/file_names.h"
 #include "engine/snapshot_format.h"
+#include "engine/str_cat.h"
 #include "tests/engine/snapshot_edit.h"
 #include "tests/util/engine_options.h"
 #include "tests/util/fault_injection_env.h"
@@ -44,13 +45,13 @@ TEST(SnapshotLoadRecoveryTest, InflateFailureInALaterBlockFallsBackWithNothingHa
   {
     StatusOr<std::unique_ptr<Engine>> db = Engine::Open(options);
     ASSERT_TRUE(db.ok()) << db.status().ToString();
-    for (int i = 0; i < 2000; ++i) ASSERT_TRUE((*db)->Set("k" + std::to_string(i), random_value()).ok());
+    for (int i = 0; i < 2000; ++i) ASSERT_TRUE((*db)->Set(StrCat("k", i), random_value()).ok());
     StatusOr<SnapshotInfo> older = (*db)->Snapshot();
     ASSERT_TRUE(older.ok());
     older_seq = older->seq;
     // Overwrite half, delete some, add more: the newest snapshot differs from the older one.
-    for (int i = 0; i < 3000; i += 2) ASSERT_TRUE((*db)->Set("k" + std::to_string(i), random_value()).ok());
-    for (int i = 1; i < 2000; i += 7) ASSERT_TRUE((*db)->Delete("k" + std::to_string(i)).ok());
+    for (int i = 0; i < 3000; i += 2) ASSERT_TRUE((*db)->Set(StrCat("k", i), random_value()).ok());
+    for (int i = 1; i < 2000; i += 7) ASSERT_TRUE((*db)->Delete(StrCat("k", i)).ok());
     StatusOr<SnapshotInfo> snap = (*db)->Snapshot();
     ASSERT_TRUE(snap.ok());
     newest = snap->file;
