@@ -96,7 +96,11 @@ std::string FormatObject(const json& object, OutputMode mode, size_t indent);
 
 // A value on the right of `key: ` inside an object: scalars plainly, strings unquoted.
 std::string FormatObjectValue(const json& value, OutputMode mode, size_t indent) {
-  if (value.is_object() && !value.empty()) return "\n" + FormatObject(value, mode, indent + 2);
+  if (value.is_object() && !value.empty()) {
+    std::string out = "\n";
+    out += FormatObject(value, mode, indent + 2);
+    return out;
+  }
   if (value.is_string()) return EscapeControls(value.get_ref<const std::string&>(), false) + "\n";
   if (value.is_null()) return (mode == OutputMode::kHuman ? "(nil)" : "") + std::string("\n");
   return Dump(value) + "\n";
@@ -169,7 +173,12 @@ std::string FormatRaw(const json& value, bool true_means_ok) {
 
 }  // namespace
 
-std::string QuoteForDisplay(const std::string& s) { return "\"" + EscapeControls(s, true) + "\""; }
+std::string QuoteForDisplay(const std::string& s) {
+  std::string out = "\"";
+  out += EscapeControls(s, true);
+  out += '"';
+  return out;
+}
 
 std::string FormatResult(const json& result, OutputMode mode, bool true_means_ok) {
   switch (mode) {
@@ -197,7 +206,11 @@ std::string FormatError(const json& error, OutputMode mode) {
   } else {
     message = Dump(error);
   }
-  return "(error) " + code + (message.empty() ? "" : " " + EscapeControls(message, false)) + "\n";
+  std::string out = "(error) ";
+  out += code;
+  if (!message.empty()) out.append(" ").append(EscapeControls(message, false));
+  out += '\n';
+  return out;
 }
 
 }  // namespace walkv::cli

@@ -1,54 +1,52 @@
 #include "engine/inflater.h"
 
-#include <algorithm>
+#include <libdeflate.h>
+
+#include <new>
 
 namespace walkv {
+namespace {
 
-Inflater::Inflater(uint32_t raw_len, std::string* out) : raw_len_(raw_len), out_(out) {
-  out_->clear();
-  failed_ = inflateInit(&zs_) != Z_OK;
-  // No Adler-32: every block's compressed bytes are covered by its xxh64, checked before and
-  // while they are fed here, and the raw length is still checked in Finish(). Computing the
-  // Adler-32 of every inflated byte cost ~9% of inflating (perf, 2026-12-03).
-  if (!failed_) failed_ = inflateValidate(&zs_, 0) != Z_OK;
+constexpr size_t kZlibHeaderBytes = 2;
+constexpr size_t kZlibTrailerBytes = 4;  // Adler-32, not verified (see the header)
+// DEFLATE's densest code is a 258-byte match in about 2 bits: at most 1032 output bytes per input
+// byte. The slack covers the stream's own framing on tiny streams.
+constexpr uint64_t kMaxExpansion = 1032;
+constexpr uint64_t kExpansionSlack = 1024;
+
+// The checks zlib's inflate makes of the 2-byte header (RFC 1950 §2.2) with the default 32 KiB
+// window: a multiple of 31, compression method 8, a window of at most 32 KiB, no preset
+// dictionary (which inflate reports as Z_NEED_DICT, a failure to its callers here).
+bool ZlibHeaderOk(unsigned char cmf, unsigned char flg) {
+  if ((cmf * 256u + flg) % 31 != 0) return false;
+  if ((cmf & 0x0f) != 8) return false;
+  if ((cmf >> 4) + 8 > 15) return false;
+  return (flg & 0x20) == 0;
 }
 
-Inflater::~Inflater() { inflateEnd(&zs_); }
+}  // namespace
 
-void Inflater::Feed(std::string_view piece) {
-  if (failed_ || piece.empty()) return;
-  if (ended_) {  // bytes after the end of the stream
-    failed_ = true;
-    return;
-  }
-  zs_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(piece.data()));
-  zs_.avail_in = static_cast<uInt>(piece.size());  // pieces are at most ByteSource::kChunkBytes
-  while (zs_.avail_in > 0) {
-    if (produced_ == out_->size() && out_->size() < raw_len_) {
-      const size_t grow = std::max<size_t>(out_->size(), 64 * 1024);
-      out_->resize(std::min<size_t>(raw_len_, out_->size() + grow));
-    }
-    // With the output full (raw_len reached), inflate may still consume the stream's end; if it
-    // has more to write, it makes no progress and says Z_BUF_ERROR.
-    zs_.next_out = reinterpret_cast<Bytef*>(out_->data() + produced_);
-    zs_.avail_out = static_cast<uInt>(out_->size() - produced_);
-    const int rc = inflate(&zs_, Z_NO_FLUSH);
-    produced_ = out_->size() - zs_.avail_out;
-    if (rc == Z_STREAM_END) {
-      ended_ = true;
-      failed_ = zs_.avail_in > 0;  // bytes after the end of the stream
-      return;
-    }
-    if (rc != Z_OK) {  // Z_DATA_ERROR, Z_BUF_ERROR with input left (longer than raw_len) ...
-      failed_ = true;
-      return;
-    }
-  }
+Inflater::Inflater() : decompressor_(libdeflate_alloc_decompressor()) {
+  if (decompressor_ == nullptr) throw std::bad_alloc();
 }
 
-bool Inflater::Finish() {
-  out_->resize(produced_);
-  return !failed_ && ended_ && produced_ == raw_len_;
+Inflater::~Inflater() { libdeflate_free_decompressor(decompressor_); }
+
+bool Inflater::Inflate(std::string_view stream, uint32_t raw_len, std::string* out) {
+  out->clear();
+  if (stream.size() < kZlibHeaderBytes + kZlibTrailerBytes) return false;
+  const auto* bytes = reinterpret_cast<const unsigned char*>(stream.data());
+  if (!ZlibHeaderOk(bytes[0], bytes[1])) return false;
+  const size_t deflate_bytes = stream.size() - kZlibHeaderBytes - kZlibTrailerBytes;
+  if (raw_len > deflate_bytes * kMaxExpansion + kExpansionSlack) return false;
+  out->resize(raw_len);
+  size_t consumed = 0;
+  // actual_out_nbytes_ret null: anything but exactly raw_len bytes out is a failure.
+  const libdeflate_result rc = libdeflate_deflate_decompress_ex(
+      decompressor_, bytes + kZlibHeaderBytes, deflate_bytes, out->data(), raw_len, &consumed,
+      nullptr);
+  // The DEFLATE data must end exactly where the trailer begins: no bytes after the stream.
+  return rc == LIBDEFLATE_SUCCESS && consumed == deflate_bytes;
 }
 
 }  // namespace walkv

@@ -1,13 +1,12 @@
 #include "engine/snapshot_reader.h"
 
-#include <future>
 #include <memory>
 #include <utility>
 
 #include "engine/byte_source.h"
 #include "engine/coding.h"
 #include "engine/hash.h"
-#include "engine/inflater.h"
+#include "engine/snapshot_block_pipeline.h"
 #include "engine/snapshot_format.h"
 #include "engine/str_cat.h"
 #include "engine/string_file.h"
@@ -17,25 +16,6 @@ namespace {
 
 SnapshotProblem Problem(uint64_t offset, std::string reason) {
   return SnapshotProblem{offset, std::move(reason)};
-}
-
-// A block header (docs/format.md §4.2) as read from the file.
-struct BlockHeader {
-  uint64_t offset = 0;  // of the block header in the file
-  uint32_t raw_len = 0;
-  uint32_t comp_len = 0;
-  uint32_t entries = 0;
-  uint64_t hash = 0;
-  std::string_view hashed;  // the 12 bytes the hash covers first
-};
-
-BlockHeader DecodeBlockHeader(uint64_t offset, std::string_view b) {
-  return BlockHeader{.offset = offset,
-                     .raw_len = DecodeFixed32(b.data()),
-                     .comp_len = DecodeFixed32(b.data() + 4),
-                     .entries = DecodeFixed32(b.data() + 8),
-                     .hash = DecodeFixed64(b.data() + 12),
-                     .hashed = b.substr(0, 12)};
 }
 
 // Steps 1-6 of docs/format.md §4.5: everything but inflating and decoding, in one pass over
@@ -178,61 +158,21 @@ StatusOr<SnapshotCheck> CheckPass(ByteSource* src, std::optional<uint64_t> expec
   return check;
 }
 
-// The next block of the load pass, inflated.
-struct InflatedBlock {
-  Status status;  // not OK: an I/O error, or the block changed since the check pass
-  BlockHeader header;
-  bool inflated = false;  // the zlib stream inflated to exactly raw_len bytes, in `raw`
-  std::string raw;
-};
-
-// Reads the block at `src`'s offset, checks its hash again (the check pass read these bytes
-// once already; a mismatch now means the file changed in between) and inflates it into `buffer`,
-// whose capacity is reused. Memory: `buffer` (at most raw_len bytes) and the source's buffer.
-InflatedBlock InflateNextBlock(ByteSource* src, std::string buffer) {
-  InflatedBlock out;
-  out.raw = std::move(buffer);
-  std::string_view b;
-  out.status = src->Read(kBlockHeaderSize, &b);
-  if (!out.status.ok()) return out;
-  out.header = DecodeBlockHeader(src->offset() - kBlockHeaderSize, b);
-  Xxh64Stream hash;
-  hash.Update(out.header.hashed);
-  out.header.hashed = {};  // points into the source's buffer, which the next read reuses
-  Inflater inflater(out.header.raw_len, &out.raw);
-  out.status = src->Stream(out.header.comp_len, [&](std::string_view piece) {
-    hash.Update(piece);
-    inflater.Feed(piece);
-  });
-  if (!out.status.ok()) return out;
-  if (hash.Digest() != out.header.hash) {
-    out.status = Status::IOError(
-        StrCat(src->name(), ": block at ", out.header.offset, " changed while the file was read"));
-    return out;
-  }
-  out.inflated = inflater.Finish();
-  return out;
-}
-
 // Step 7 of docs/format.md §4.5 over a file whose steps 1-6 passed (`check`): inflates and
-// decodes every block, calling on_entry in file order. Block i+1 is read and inflated on a
-// helper thread while block i is decoded and handed to on_entry: inflating is about half the
-// cost of loading a snapshot, so the two halves overlap. Two buffers take turns (the one being
-// decoded, the one being inflated into), so at most two blocks are in memory and large blocks do
-// not cost a fresh allocation and its page faults each.
+// decodes every block, calling on_entry in file order. Inflating is most of the cost of loading a
+// snapshot, so blocks are read ahead and inflated on helper threads (SnapshotBlockPipeline) while
+// the caller decodes and hands out the block before them; the pipeline returns blocks in file
+// order, so what on_entry sees and which problem is reported are exactly a serial reader's.
 Status LoadPass(ByteSource* src, SnapshotCheck* check, const ExpiringEntryCallback& on_entry) {
   const bool has_deadlines = check->version >= 2;
   std::string_view header;
   WALKV_RETURN_IF_ERROR(src->Read(kHeaderSize, &header));
-  // The helper uses `src`; on every return, ~future waits for it first.
-  std::future<InflatedBlock> next;
-  std::string spare;
+  // On every return, ~SnapshotBlockPipeline waits for its helpers and joins them.
+  SnapshotBlockPipeline pipeline(src, check->blocks,
+                                 SnapshotBlockPipeline::WorkersFor(check->blocks));
   for (uint64_t i = 0; i < check->blocks; ++i) {
-    InflatedBlock current = i == 0 ? InflateNextBlock(src, std::string()) : next.get();
+    const InflatedBlock& current = pipeline.Next();
     WALKV_RETURN_IF_ERROR(current.status);
-    if (i + 1 < check->blocks) {
-      next = std::async(std::launch::async, InflateNextBlock, src, std::move(spare));
-    }
     const BlockHeader& block = current.header;
     if (!current.inflated) {
       check->problem =
@@ -257,7 +197,6 @@ Status LoadPass(ByteSource* src, SnapshotCheck* check, const ExpiringEntryCallba
                                                     " entries, block holds ", decoded));
       return Status::Ok();
     }
-    spare = std::move(current.raw);
   }
   return Status::Ok();
 }

@@ -42,8 +42,10 @@ using VerifiedCallback = std::function<void(uint64_t entries)>;
 // hash), footer (magic, file hash), every block (hash, inflate, raw length, entry framing and
 // count) and the footer's totals. Reads the file twice, front to back, in chunks of
 // ByteSource::kChunkBytes: a first pass checks framing and every hash without keeping any block;
-// a second pass inflates and decodes. Memory: the read buffer, plus at most two inflated blocks
-// (kTargetBlockRawBytes each, or one entry's size when an entry is larger) and one zlib state.
+// a second pass inflates and decodes. Memory: the read buffer, plus the blocks read ahead in the
+// second pass (SnapshotBlockPipeline: at most 4, compressed and inflated, ~2 MiB for
+// kTargetBlockRawBytes blocks; two when blocks are larger than 1 MiB each) and one libdeflate
+// decompressor per inflating thread.
 //
 // Calls on_entry for each entry in file order, but only once the header, footer, whole-file hash
 // and every block hash have checked out; on_entry may still be followed by a problem found while
@@ -54,8 +56,9 @@ using VerifiedCallback = std::function<void(uint64_t entries)>;
 // it). Damage is never an error: it goes to the returned SnapshotCheck's problem. The Status is
 // not OK only if the file cannot be read (opening, sizing or reading fails; kNotFound if it does
 // not exist) or it changed between the two passes; entries already delivered must then be
-// discarded too. Inflating runs on one helper thread besides the caller's when there are several
-// blocks; the callbacks always run on the calling thread.
+// discarded too. Inflating runs on up to two helper threads besides the caller's when there are
+// several blocks, joined before the function returns; the callbacks always run on the calling
+// thread, in file order.
 StatusOr<SnapshotCheck> ReadSnapshot(Env* env, const std::string& path,
                                      std::optional<uint64_t> expected_seq,
                                      const EntryCallback& on_entry,

@@ -108,7 +108,7 @@ bool ValidExpireTime(int64_t n, int64_t unit_ms, bool relative, bool allow_non_p
 RespImmediate UnknownCommand(const Args& args) {
   std::string shown;
   for (size_t i = 1; i < args.size() && shown.size() < 128; ++i) {
-    shown += "'" + args[i].substr(0, 128 - shown.size()) + "' ";
+    shown.append("'").append(args[i], 0, 128 - shown.size()).append("' ");
   }
   return Error("ERR unknown command '" + args[0].substr(0, 128) +
                "', with args beginning with: " + shown);

@@ -63,7 +63,7 @@ std::string UnknownMethodMessage(std::string_view name) {
     message += ".";
   }
   message += " Methods:";
-  for (const MethodSpec& m : MethodTable()) message += " " + std::string(m.name) + ",";
+  for (const MethodSpec& m : MethodTable()) message.append(" ").append(m.name).append(",");
   message.pop_back();
   return message;
 }

@@ -11,8 +11,10 @@ namespace {
 std::string Show(const std::optional<std::string>& v) {
   if (!v.has_value()) return "(absent)";
   if (v->size() <= 90) return "\"" + *v + "\"";
-  return "\"" + v->substr(0, 40) + "..." + v->substr(v->size() - 40) + "\" (" +
-         std::to_string(v->size()) + " bytes)";
+  std::string out = "\"";
+  out.append(*v, 0, 40).append("...").append(*v, v->size() - 40, std::string::npos);
+  out.append("\" (").append(std::to_string(v->size())).append(" bytes)");
+  return out;
 }
 
 std::string Pad(size_t n, uint64_t salt) {
@@ -42,7 +44,7 @@ const char* KindName(KeyOp::Kind kind) {
 
 std::string Describe(const KeyOp& op, size_t index) {
   std::string s = "op #" + std::to_string(index) + " " + KindName(op.kind);
-  if (!op.token.empty()) s += " " + op.token.substr(0, op.token.find(':')) + ">";
+  if (!op.token.empty()) s.append(" ").append(op.token, 0, op.token.find(':')).append(">");
   s += op.outcome == Outcome::kAcked ? " (acknowledged)" : " (unacknowledged)";
   return s;
 }

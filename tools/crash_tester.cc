@@ -35,6 +35,7 @@
 #include <thread>
 #include <type_traits>
 
+#include "engine/str_cat.h"
 #include "rpc/client.h"
 #include "tools/crash_history.h"
 #include "tools/disk_fault.h"
@@ -294,8 +295,8 @@ void CrashTester::Writer(int w, uint64_t seed) {
         auto length = client->Append(key.name, op.token);
         status = length.status();
         if (length.ok() && *length != op.value_after->size()) {
-          Fail("append to " + key.name + " returned length " + std::to_string(*length) +
-               ", expected " + std::to_string(op.value_after->size()));
+          Fail("append to " + key.name + StrCat(" returned length ", *length) +
+               StrCat(", expected ", op.value_after->size()));
         }
       } else {
         auto existed = client->Delete(key.name);
@@ -337,7 +338,7 @@ void CrashTester::Writer(int w, uint64_t seed) {
     }
     if (!status.ok()) {
       any_failed_ = true;  // set while holding the barrier: no flushall follows this request
-      if (!crashing_) Fail("writer " + std::to_string(w) + ": " + status.ToString());
+      if (!crashing_) Fail(StrCat("writer ", w) + ": " + status.ToString());
       break;
     }
   }
@@ -361,7 +362,7 @@ void CrashTester::Reader(int r, uint64_t seed) {
     read.send_clock = clock_.load();
     auto value = client->Get(name);
     if (!value.ok()) {
-      if (!crashing_) Fail("reader " + std::to_string(r) + ": " + value.status().ToString());
+      if (!crashing_) Fail(StrCat("reader ", r) + ": " + value.status().ToString());
       break;
     }
     read.value = std::move(*value);
@@ -489,7 +490,7 @@ std::string CrashTester::VerifyAfterCrash() {
                         std::chrono::seconds(120));
   std::ifstream in(out);
   nlohmann::json report = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (code != 0 && code != 1) return "exited with " + std::to_string(code);
+  if (code != 0 && code != 1) return StrCat("exited with ", code);
   if (report.is_discarded()) return "did not print a JSON report";
   const nlohmann::json& tolerate = report["recovery"]["tolerate-tail"];
   if (tolerate.value("would_start", false) != true) {
@@ -516,12 +517,12 @@ int CrashTester::Run() {
   for (int w = 0; w < c_.writers; ++w) {
     for (int k = 0; k < c_.keys_per_writer; ++k) {
       OwnedKey key;
-      key.name = "o" + std::to_string(w) + "." + std::to_string(k);
+      key.name = StrCat("o", w) + StrCat(".", k);
       key.ops.emplace_back();  // baseline: absent
       history_.owned.push_back(std::move(key));
     }
   }
-  for (int s = 0; s < c_.shared_keys; ++s) history_.shared_names.push_back("s" + std::to_string(s));
+  for (int s = 0; s < c_.shared_keys; ++s) history_.shared_names.push_back(StrCat("s", s));
   history_.shared_base.assign(c_.shared_keys, std::nullopt);
   history_.appends.resize(c_.writers);
   history_.reads.resize(c_.readers);
@@ -547,21 +548,21 @@ int CrashTester::Run() {
     }
     if (it > 0) {
       if (std::string verdict = VerifyAfterCrash(); !verdict.empty()) {
-        Fail("after crash " + std::to_string(it) + " (seed " + std::to_string(c_.seed) +
+        Fail(StrCat("after crash ", it) + StrCat(" (seed ", c_.seed) +
              "): walkv verify: " + verdict);
       }
     }
     server_ = WalkvProcess::Start(c_.walkv, DataDir(), flags, {}, log_path,
                                   std::chrono::seconds(120), &error);
     if (server_ == nullptr) {
-      Fail("iteration " + std::to_string(it) + ": restart failed: " + error);
+      Fail(StrCat("iteration ", it) + ": restart failed: " + error);
       fatal = true;
       break;
     }
     std::vector<std::optional<std::string>> values;
     std::vector<std::string> keys;
     if (!ReadState(&values, &keys, &error)) {
-      Fail("iteration " + std::to_string(it) + ": reading the recovered state: " + error);
+      Fail(StrCat("iteration ", it) + ": reading the recovered state: " + error);
       fatal = true;
       break;
     }
@@ -575,7 +576,7 @@ int CrashTester::Run() {
     reads_checked_ += result.reads_checked;
     reads_superseded_ += result.reads_superseded;
     for (std::string& f : result.failures) {
-      Fail("after crash " + std::to_string(it) + " (seed " + std::to_string(c_.seed) + "): " + f);
+      Fail(StrCat("after crash ", it) + StrCat(" (seed ", c_.seed) + "): " + f);
     }
     if (!kept_state_.empty()) {
       if (result.failures.empty()) {
@@ -610,7 +611,7 @@ int CrashTester::Run() {
     }
     CountSnapshotInProgress();  // after a power loss: only if the temporary file survived
     // Keep the directory as the crash left it until recovery has been checked.
-    kept_state_ = c_.work_dir + "/crash-state-" + std::to_string(it + 1);
+    kept_state_ = c_.work_dir + StrCat("/crash-state-", it + 1);
     std::error_code ec;
     std::filesystem::copy(DataDir(), kept_state_, std::filesystem::copy_options::recursive, ec);
     if (ec) kept_state_.clear();

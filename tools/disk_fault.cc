@@ -16,6 +16,7 @@
 #include <set>
 #include <thread>
 
+#include "engine/str_cat.h"
 #include "rpc/client.h"
 #include "tools/walkv_process.h"
 
@@ -88,8 +89,8 @@ void DiskFaultTest::Writer(int w) {
   client->set_timeout(std::chrono::seconds(60));
   std::mt19937_64 rng(static_cast<uint64_t>(w) * 7919);
   for (uint64_t n = 0; !give_up_; ++n) {
-    std::string key = "f" + std::to_string(w) + "." + std::to_string(n);
-    std::string value = "v" + std::to_string(w) + "." + std::to_string(n) + ":";
+    std::string key = StrCat("f", w) + StrCat(".", n);
+    std::string value = StrCat("v", w) + StrCat(".", n) + ":";
     while (value.size() < c_.value_bytes) value.push_back(static_cast<char>('a' + rng() % 26));
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -105,7 +106,7 @@ void DiskFaultTest::Writer(int w) {
     uncertain_[key] = value;
     if (first_error_.empty()) first_error_ = s.ToString();
     if (s.ToString().find("STORAGE_ERROR") == std::string::npos) {
-      Fail("writer " + std::to_string(w) + " got " + s.ToString() + ", expected STORAGE_ERROR");
+      Fail(StrCat("writer ", w) + " got " + s.ToString() + ", expected STORAGE_ERROR");
     } else if (!NamesReason(s.message())) {
       Fail("STORAGE_ERROR does not give the reason: " + s.ToString());
     }
@@ -122,7 +123,7 @@ void DiskFaultTest::Writer(int w) {
 // before this runs): the log stays poisoned.
 void DiskFaultTest::CheckPoisoned(rpc::Client* client, int w) {
   for (int i = 0; i < kMutationsAfterFailure; ++i) {
-    std::string key = "p" + std::to_string(w) + "." + std::to_string(i);
+    std::string key = StrCat("p", w) + StrCat(".", i);
     std::string what;
     Status s = Status::Ok();
     {
@@ -253,7 +254,7 @@ int DiskFaultTest::Run() {
   if (!faulted) {
     give_up_ = true;
     Fail(eio() ? "no mutation failed after the fdatasync fault was switched on"
-               : "the file system never filled up within " + std::to_string(c_.max_seconds) + "s");
+               : StrCat("the file system never filled up within ", c_.max_seconds) + "s");
   }
   for (std::thread& t : writers) t.join();
 

@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/str_cat.h"
 #include "rpc/client.h"
 #include "tests/e2e/line_socket.h"
 #include "tests/e2e/server_process.h"
@@ -109,10 +110,10 @@ TEST_F(ProtocolTest, TenThousandPipelinedRequestsInOneSendAreAnsweredInOrder) {
     json request = {{"id", i}};
     if (i % 2 == 0) {
       request["method"] = "set";
-      request["args"] = {"p" + std::to_string(i % 100), std::to_string(i)};
+      request["args"] = {StrCat("p", i % 100), std::to_string(i)};
     } else {
       request["method"] = "get";
-      request["args"] = {"p" + std::to_string((i - 1) % 100)};
+      request["args"] = {StrCat("p", (i - 1) % 100)};
     }
     batch += request.dump() + "\n";
   }
@@ -179,7 +180,7 @@ TEST_F(ProtocolTest, StalledHalfLineClientDoesNotDelayOthers) {
   auto working = Connect();
   ASSERT_NE(working, nullptr);
   for (int i = 0; i < 200; ++i) {
-    ASSERT_TRUE(working->Set("w" + std::to_string(i), "v").ok());
+    ASSERT_TRUE(working->Set(StrCat("w", i), "v").ok());
     ASSERT_TRUE(working->Ping().ok());
   }
   // The stalled client finishes its line later and is answered normally.
@@ -196,7 +197,7 @@ TEST_F(ProtocolTest, ClientDisconnectingMidPipelineDoesNotHurtTheServer) {
     std::string batch;
     for (int i = 0; i < 2000; ++i) {
       batch +=
-          json({{"id", i}, {"method", "set"}, {"args", {"q" + std::to_string(i), "v"}}}).dump() +
+          json({{"id", i}, {"method", "set"}, {"args", {StrCat("q", i), "v"}}}).dump() +
           "\n";
     }
     batch += R"({"id":"half","method":"ge)";

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/str_cat.h"
 #include "tests/e2e/line_socket.h"
 #include "tests/e2e/resp_helpers.h"
 #include "tests/e2e/server_process.h"
@@ -80,7 +81,7 @@ TEST_F(RespClientsTest, RedisCliOneShotCommands) {
 TEST_F(RespClientsTest, RedisCliPipeLoadsEveryCommandWithoutErrors) {
   std::string input;
   for (int i = 0; i < 2000; ++i) {
-    input += RespCommand({"SET", "key:" + std::to_string(i), "value " + std::to_string(i)});
+    input += RespCommand({"SET", StrCat("key:", i), StrCat("value ", i)});
   }
   input += RespCommand({"INCRBY", "counter", "5"});
   ProcessResult r = RedisCli(s_.resp_port, {"--pipe"}, input, kTimeout);
@@ -183,7 +184,7 @@ TEST_F(RespClientsTest, RedisCliInfoSections) {
   const std::string server = Cli({"INFO", "server"});
   EXPECT_THAT(server, HasSubstr("redis_version:7.0.0\r\n"));
   // The port the client is talking to, the RESP one, not the JSON port.
-  EXPECT_THAT(server, HasSubstr("tcp_port:" + std::to_string(s_.resp_port) + "\r\n"));
+  EXPECT_THAT(server, HasSubstr(StrCat("tcp_port:", s_.resp_port) + "\r\n"));
   EXPECT_THAT(server, HasSubstr("data_dir:"));  // walkv's own fields follow Redis's
   EXPECT_THAT(server, Not(HasSubstr("# Keyspace")));
   const std::string all = Cli({"INFO"});
@@ -298,7 +299,7 @@ print("ok")
 
 TEST_F(RespClientsTest, AcknowledgedRespWritesSurviveKill9AndAreVisibleOverJson) {
   std::string input;
-  for (int i = 0; i < 300; ++i) input += RespCommand({"SET", "k" + std::to_string(i), "v"});
+  for (int i = 0; i < 300; ++i) input += RespCommand({"SET", StrCat("k", i), "v"});
   input += RespCommand({"INCRBY", "c", "300"});
   ProcessResult r = RedisCli(s_.resp_port, {"--pipe"}, input, kTimeout);
   ASSERT_THAT(r.out, HasSubstr("errors: 0, replies: 301"));
@@ -394,9 +395,9 @@ TEST_F(RespClientsTest, PipelinedWritesThenReadsAnswerInOrder) {
   for (int i = 0; i < 100; ++i) {
     ASSERT_EQ(sock->ReadLine(Within(kTimeout)), "+OK\r");
     ASSERT_EQ(sock->ReadLine(Within(kTimeout)),
-              "$" + std::to_string(std::to_string(i).size()) + "\r");
+              StrCat("$", std::to_string(i).size()) + "\r");
     ASSERT_EQ(sock->ReadLine(Within(kTimeout)), std::to_string(i) + "\r");
-    ASSERT_EQ(sock->ReadLine(Within(kTimeout)), ":" + std::to_string(i + 1) + "\r");
+    ASSERT_EQ(sock->ReadLine(Within(kTimeout)), StrCat(":", i + 1) + "\r");
   }
 }
 

@@ -1,4 +1,5 @@
 #include "tests/e2e/resp_helpers.h"
+#include "engine/str_cat.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -67,9 +68,9 @@ ProcessResult RunRedisPy(uint16_t port, std::string_view body, const std::vector
 }
 
 std::string RespCommand(const std::vector<std::string>& args) {
-  std::string out = "*" + std::to_string(args.size()) + "\r\n";
+  std::string out = StrCat("*", args.size()) + "\r\n";
   for (const std::string& a : args) {
-    out += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
+    out += StrCat("$", a.size()) + "\r\n" + a + "\r\n";
   }
   return out;
 }

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "engine/str_cat.h"
 #include "tests/util/engine_options.h"
 #include "tests/util/fault_injection_env.h"
 
@@ -269,11 +270,11 @@ TEST_F(CommitPathTest, WritersArrivingDuringALoneCommitShareTheNextSync) {
   events_.WaitFor("sync");
   // The token is taken: these queue for the commit thread and return at once, unacknowledged.
   constexpr int kQueued = 31;
-  for (int i = 0; i < kQueued; ++i) SubmitSet(*db, "q" + std::to_string(i), "v");
+  for (int i = 0; i < kQueued; ++i) SubmitSet(*db, StrCat("q", i), "v");
   EXPECT_EQ(events_.Count("ack q0"), 0u);
   gate_.Open();
   writer.join();
-  for (int i = 0; i < kQueued; ++i) events_.WaitFor("ack q" + std::to_string(i));
+  for (int i = 0; i < kQueued; ++i) events_.WaitFor(StrCat("ack q", i));
 
   const EngineStats after = db->Stats();
   EXPECT_EQ(after.mutations_committed - before.mutations_committed, uint64_t{kQueued + 1});
@@ -284,7 +285,7 @@ TEST_F(CommitPathTest, WritersArrivingDuringALoneCommitShareTheNextSync) {
   const size_t second_sync_done = IndexOf(events, "synced", 2);
   ASSERT_LT(second_sync_done, events.size());
   for (int i = 0; i < kQueued; ++i) {
-    EXPECT_LT(second_sync_done, IndexOf(events, "ack q" + std::to_string(i))) << i;
+    EXPECT_LT(second_sync_done, IndexOf(events, StrCat("ack q", i))) << i;
   }
   // The group went through the commit thread, not the lone writer's thread.
   ASSERT_EQ(gate_.sync_threads().size(), 2u);

@@ -9,6 +9,7 @@
 
 #include "engine/engine.h"
 #include "engine/file_names.h"
+#include "engine/str_cat.h"
 #include "tests/util/engine_options.h"
 #include "tests/util/fault_injection_env.h"
 
@@ -30,7 +31,7 @@ class CompactTest : public ::testing::Test {
     auto db = Engine::Open(Options());
     EXPECT_TRUE(db.ok());
     for (int i = 0; i < 300; ++i) {
-      EXPECT_TRUE((*db)->Set("k" + std::to_string(i % 7), "value-" + std::to_string(i)).ok());
+      EXPECT_TRUE((*db)->Set(StrCat("k", i % 7), StrCat("value-", i)).ok());
       if (i % 50 == 0) {
         EXPECT_TRUE((*db)->Append("log", std::to_string(i)).ok());
       }
@@ -126,7 +127,7 @@ TEST_F(CompactTest, KilledAtEveryStepRecoversTheSameState) {
   }
   for (LossModel model : {LossModel::kDropUnsynced, LossModel::kKeepRandomUnsynced}) {
     for (uint64_t c = 1; c <= ops + 1; ++c) {
-      SCOPED_TRACE("power cut at compaction op " + std::to_string(c));
+      SCOPED_TRACE(StrCat("power cut at compaction op ", c));
       FaultInjectionEnv env(c);
       ASSERT_TRUE(env.CreateDirIfMissing(kDir).ok());
       for (const auto& [name, bytes] : files) {

@@ -15,6 +15,7 @@
 
 #include "engine/file_names.h"
 #include "engine/log_head.h"
+#include "engine/str_cat.h"
 #include "tests/util/engine_options.h"
 #include "tests/util/fault_injection_env.h"
 
@@ -130,7 +131,7 @@ TEST_F(EngineTest, ConcurrentAppendsFollowLogOrder) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
-        std::string piece = "<" + std::to_string(t) + ":" + std::to_string(i) + ">";
+        std::string piece = StrCat("<", t) + StrCat(":", i) + ">";
         auto r = db->Write({MutationType::kAppend, "log", piece});
         ASSERT_TRUE(r.ok());
         std::lock_guard lock(mu);
@@ -165,7 +166,7 @@ TEST_F(EngineTest, ConcurrentWritersShareFsyncs) {
     threads.emplace_back([&, t] {
       start.arrive_and_wait();
       for (int i = 0; i < kPerThread; ++i) {
-        ASSERT_TRUE(db->Set("k" + std::to_string(t), std::to_string(i)).ok());
+        ASSERT_TRUE(db->Set(StrCat("k", t), std::to_string(i)).ok());
       }
     });
   }
@@ -187,7 +188,7 @@ TEST_F(EngineTest, SnapshotThenReplayGivesSameState) {
     auto db = Open(o);
     ASSERT_TRUE(db);
     for (int i = 0; i < 100; ++i) {
-      ASSERT_TRUE(db->Set("k" + std::to_string(i % 17), std::to_string(i)).ok());
+      ASSERT_TRUE(db->Set(StrCat("k", i % 17), std::to_string(i)).ok());
     }
     ASSERT_TRUE(db->Append("k1", "+").ok());
     auto snap = db->Snapshot();
@@ -213,10 +214,10 @@ TEST_F(EngineTest, SnapshotRemovesObsoleteSegmentsButKeepsPreviousSnapshotCovera
   o.replication_backlog_bytes = 0;
   auto db = Open(o);
   ASSERT_TRUE(db);
-  for (int i = 0; i < 50; ++i) ASSERT_TRUE(db->Set("a" + std::to_string(i), "v").ok());
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(db->Set(StrCat("a", i), "v").ok());
   auto first = db->Snapshot();
   ASSERT_TRUE(first.ok());
-  for (int i = 0; i < 50; ++i) ASSERT_TRUE(db->Set("b" + std::to_string(i), "v").ok());
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(db->Set(StrCat("b", i), "v").ok());
   auto second = db->Snapshot();
   ASSERT_TRUE(second.ok());
   EngineStats stats = db->Stats();
@@ -240,9 +241,9 @@ TEST_F(EngineTest, SnapshotKeepingOneLeavesOneSnapshotAndOnlyTheLogAfterIt) {
   o.segment_bytes = 128;
   auto db = Open(o);
   ASSERT_TRUE(db);
-  for (int i = 0; i < 50; ++i) ASSERT_TRUE(db->Set("a" + std::to_string(i), "v").ok());
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(db->Set(StrCat("a", i), "v").ok());
   ASSERT_TRUE(db->Snapshot().ok());
-  for (int i = 0; i < 50; ++i) ASSERT_TRUE(db->Set("b" + std::to_string(i), "v").ok());
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(db->Set(StrCat("b", i), "v").ok());
   auto kept = db->SnapshotKeeping(1);
   ASSERT_TRUE(kept.ok()) << kept.status().ToString();
   EXPECT_EQ(kept->seq, 100u);
@@ -266,14 +267,14 @@ TEST_F(EngineTest, SnapshotKeepingOneLeavesOneSnapshotAndOnlyTheLogAfterIt) {
 TEST_F(EngineTest, SnapshotCapturesExactlyTheCutWhileWritersRun) {
   auto db = Open();
   ASSERT_TRUE(db);
-  for (int i = 0; i < 200; ++i) ASSERT_TRUE(db->Set("k" + std::to_string(i), "old").ok());
+  for (int i = 0; i < 200; ++i) ASSERT_TRUE(db->Set(StrCat("k", i), "old").ok());
   std::atomic<bool> stop{false};
   std::atomic<int> rounds{0};
   std::thread writer([&] {
     for (int i = 0; !stop.load() && i < 5000; ++i, ++rounds) {
-      ASSERT_TRUE(db->Set("k" + std::to_string(i % 200), "new" + std::to_string(i)).ok());
-      ASSERT_TRUE(db->Delete("k" + std::to_string((i + 7) % 200)).ok());
-      ASSERT_TRUE(db->Append("n" + std::to_string(i % 50), "x").ok());
+      ASSERT_TRUE(db->Set(StrCat("k", i % 200), StrCat("new", i)).ok());
+      ASSERT_TRUE(db->Delete(StrCat("k", (i + 7) % 200)).ok());
+      ASSERT_TRUE(db->Append(StrCat("n", i % 50), "x").ok());
     }
   });
   while (rounds.load() < 100) std::this_thread::yield();  // writers are mid-flight
@@ -342,7 +343,7 @@ TEST_F(EngineTest, FullDiskGivesNoSpaceAndLosesNothingAcknowledged) {
   env_.SetDiskCapacity(8192);
   Status last;
   for (int i = 0; i < 1000; ++i) {
-    std::string k = "key" + std::to_string(i), v(100, 'a' + i % 26);
+    std::string k = StrCat("key", i), v(100, 'a' + i % 26);
     last = db->Set(k, v);
     if (!last.ok()) break;
     acked[k] = v;
@@ -369,7 +370,7 @@ TEST_F(EngineTest, EverySegmentRollPointsLogHeadAtTheNewSegmentBeforeWritingInto
   ASSERT_TRUE(db);
   uint64_t rolls = 0;
   for (int i = 0; i < 20; ++i) {
-    ASSERT_TRUE(db->Set("k" + std::to_string(i), std::string(40, 'v')).ok());
+    ASSERT_TRUE(db->Set(StrCat("k", i), std::string(40, 'v')).ok());
     std::string newest;
     auto children = env_.GetChildren(kDir);
     ASSERT_TRUE(children.ok());
@@ -403,7 +404,7 @@ TEST_F(EngineTest, FailedLogHeadUpdateOnRollPoisonsWritesAndLosesNothingAcknowle
   env_.FailNthSync(1, EIO, "LOGHEAD");
   Status last;
   for (int i = 0; i < 20 && last.ok(); ++i) {
-    std::string k = "k" + std::to_string(i), v(40, 'a' + i);
+    std::string k = StrCat("k", i), v(40, 'a' + i);
     last = db->Set(k, v);
     if (last.ok()) acked[k] = v;
   }
@@ -447,7 +448,7 @@ TEST_F(EngineTest, NeverModeLosesOnlyATailOnPowerLoss) {
   o.segment_bytes = 200;
   auto db = Open(o);
   ASSERT_TRUE(db);
-  for (int i = 0; i < 100; ++i) ASSERT_TRUE(db->Set("k" + std::to_string(i), "v").ok());
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(db->Set(StrCat("k", i), "v").ok());
   env_.PowerOff();
   db.reset();
   env_.RestartAfterPowerLoss(LossModel::kKeepRandomUnsynced, 3);
@@ -455,7 +456,7 @@ TEST_F(EngineTest, NeverModeLosesOnlyATailOnPowerLoss) {
   ASSERT_TRUE(reopened) << "a crash in never mode must leave a tail, not a hole";
   // Whatever survived is a prefix k0..k(n-1).
   size_t n = reopened->Keys("*").size();
-  for (size_t i = 0; i < n; ++i) EXPECT_TRUE(reopened->Get("k" + std::to_string(i)).has_value());
+  for (size_t i = 0; i < n; ++i) EXPECT_TRUE(reopened->Get(StrCat("k", i)).has_value());
 }
 
 TEST_F(EngineTest, SnapshotIsTakenWhenLogGrowsPastLimit) {
@@ -464,7 +465,7 @@ TEST_F(EngineTest, SnapshotIsTakenWhenLogGrowsPastLimit) {
   auto db = Open(o);
   ASSERT_TRUE(db);
   for (int i = 0; i < 100; ++i) {
-    ASSERT_TRUE(db->Set("k" + std::to_string(i), std::string(64, 'v')).ok());
+    ASSERT_TRUE(db->Set(StrCat("k", i), std::string(64, 'v')).ok());
   }
   EXPECT_TRUE(EventuallyTrue([&] { return db->Stats().last_snapshot.has_value(); }));
 }

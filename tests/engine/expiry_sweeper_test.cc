@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine/store.h"
+#include "engine/str_cat.h"
 #include "tests/util/fault_injection_env.h"
 
 namespace walkv {
@@ -56,9 +57,9 @@ class ExpirySweeperTest : public ::testing::Test {
 
 TEST_F(ExpirySweeperTest, StepsAreBoundedWaitForTheirDeletesAndReachEveryExpiredKey) {
   constexpr int kExpired = 2500;
-  for (int i = 0; i < kExpired; ++i) Put("x" + std::to_string(i), kNowMs - 1);
-  for (int i = 0; i < 400; ++i) Put("future" + std::to_string(i), kNowMs + 1);
-  for (int i = 0; i < 400; ++i) Put("plain" + std::to_string(i), 0);
+  for (int i = 0; i < kExpired; ++i) Put(StrCat("x", i), kNowMs - 1);
+  for (int i = 0; i < 400; ++i) Put(StrCat("future", i), kNowMs + 1);
+  for (int i = 0; i < 400; ++i) Put(StrCat("plain", i), 0);
 
   std::set<std::string> deleted;
   int steps = 0;

@@ -23,6 +23,7 @@
 #include "engine/log_reader.h"
 #include "engine/log_writer.h"
 #include "engine/snapshot_format.h"
+#include "engine/str_cat.h"
 #include "tests/util/engine_options.h"
 #include "tests/util/fault_injection_env.h"
 
@@ -235,7 +236,7 @@ TEST_F(ExpiryTest, KeySetWithPx50IsGoneAfterRestartAtEveryCrashPointOfItsRecord)
   auto log_head = env_.ReadWholeFile(Path(LogHeadFileName()));
   ASSERT_TRUE(log_head.ok());
   for (uint64_t cut = records[1].offset; cut <= original->size(); ++cut) {
-    SCOPED_TRACE("cut at byte " + std::to_string(cut));
+    SCOPED_TRACE(StrCat("cut at byte ", cut));
     env_.SetManualClock(kStartMs * 1000);
     ASSERT_TRUE(env_.WriteWholeFile(wal, original->substr(0, cut)).ok());
     // The segment a previous iteration's open started (wal-2 or wal-3) must not mask the cut.
@@ -268,7 +269,7 @@ TEST_F(ExpiryTest, KeySetWithPx50IsGoneAfterPowerLossAtEveryOperation) {
     ops = probe.mutating_ops();
   }
   for (uint64_t cut = 1; cut <= ops + 1; ++cut) {
-    SCOPED_TRACE("power off after " + std::to_string(cut) + " of " + std::to_string(ops));
+    SCOPED_TRACE(StrCat("power off after ", cut) + StrCat(" of ", ops));
     FaultInjectionEnv env(cut);
     env.SetManualClock(kStartMs * 1000);
     env.PowerOffAfterMutatingOps(cut);
@@ -311,7 +312,7 @@ TEST_F(ExpiryTest, ClockJumpingBackDoesNotResurrectASweptKey) {
 
 TEST_F(ExpiryTest, TheSweepLeavesAKeySetAgainAlone) {
   auto db = Open();
-  for (int i = 0; i < 300; ++i) MustWrite(*db, SetRequest("k" + std::to_string(i), "v", Px(10)));
+  for (int i = 0; i < 300; ++i) MustWrite(*db, SetRequest(StrCat("k", i), "v", Px(10)));
   MustWrite(*db, SetRequest("long", "v", Px(100000)));
   AdvanceMs(10);
   ASSERT_TRUE(db->Set("k7", "again").ok());  // no longer expiring

@@ -19,6 +19,7 @@
 #include "engine/log_reader.h"
 #include "engine/snapshot_format.h"
 #include "engine/snapshot_reader.h"
+#include "engine/str_cat.h"
 #include "engine/verify.h"
 #include "tests/util/engine_options.h"
 #include "tests/util/fault_injection_env.h"
@@ -37,7 +38,7 @@ std::unique_ptr<Engine> MustOpen(FaultInjectionEnv* env) {
 // A history touching every kind of record without a clock-dependent deadline.
 void WriteHistory(Engine* db, int n) {
   for (int i = 0; i < n; ++i) {
-    ASSERT_TRUE(db->Set("k" + std::to_string(i % 7), "v" + std::to_string(i)).ok());
+    ASSERT_TRUE(db->Set(StrCat("k", i % 7), StrCat("v", i)).ok());
     if (i % 5 == 0) {
       ASSERT_TRUE(db->Append("k1", "+").ok());
     }
@@ -115,7 +116,7 @@ TEST(HistoryDigestTest, ConcurrentWritersThenReplayGiveTheLiveDigest) {
   for (int t = 0; t < 4; ++t) {
     writers.emplace_back([&, t] {
       for (int i = 0; i < 50; ++i) {
-        ASSERT_TRUE(db->Set("t" + std::to_string(t), std::to_string(i)).ok());
+        ASSERT_TRUE(db->Set(StrCat("t", t), std::to_string(i)).ok());
       }
     });
   }
@@ -292,7 +293,7 @@ TEST(HistoryDigestTest, VerifyReportsTheDigestServeWouldStartWith) {
   ASSERT_TRUE(report.ok());
   ASSERT_TRUE(report->digest.has_value());
   EXPECT_EQ(*report->digest, closed);
-  EXPECT_EQ(DescribeDigest(closed), "digest at seq " + std::to_string(closed.seq) + ": " +
+  EXPECT_EQ(DescribeDigest(closed), StrCat("digest at seq ", closed.seq) + ": " +
                                         closed.Hex() + " (history since seq 0)");
 }
 
@@ -301,13 +302,13 @@ TEST(HistoryDigestTest, VerifyReportsTheDigestServeWouldStartWith) {
 // every seq from that record on.
 TEST(HistoryDigestTest, AValidButDifferentRecordChangesTheDigest) {
   for (int victim = 1; victim <= 20; ++victim) {
-    SCOPED_TRACE("record " + std::to_string(victim));
+    SCOPED_TRACE(StrCat("record ", victim));
     FaultInjectionEnv env(victim);
     HistoryDigest original;
     {
       auto db = MustOpen(&env);
       for (int i = 1; i <= 20; ++i) {
-        ASSERT_TRUE(db->Set("k" + std::to_string(i), "value" + std::to_string(i)).ok());
+        ASSERT_TRUE(db->Set(StrCat("k", i), StrCat("value", i)).ok());
       }
       original = DigestOf(db.get());
       ASSERT_TRUE(db->Close().ok());

@@ -16,6 +16,7 @@
 #include "engine/file_names.h"
 #include "engine/log_reader.h"
 #include "engine/log_writer.h"
+#include "engine/str_cat.h"
 #include "tests/util/fault_injection_env.h"
 #include "tests/util/temp_dir.h"
 
@@ -64,7 +65,7 @@ std::string MakeSegment(uint64_t first_seq, const std::vector<Mutation>& muts,
 std::vector<Mutation> SomeMutations(int n) {
   std::vector<Mutation> muts;
   for (int i = 0; i < n; ++i) {
-    muts.push_back(Set("key" + std::to_string(i), "value-" + std::string(i % 7, 'x')));
+    muts.push_back(Set(StrCat("key", i), "value-" + std::string(i % 7, 'x')));
   }
   return muts;
 }
@@ -211,7 +212,7 @@ TEST(LogFormatTest, TornTailAtEveryByteOffsetOfLastRecordKeepsPrefix) {
   const std::string seg = MakeSegment(1, muts, &offsets);
   const uint64_t last = offsets.back();
   for (size_t cut = last; cut < seg.size(); ++cut) {
-    SCOPED_TRACE("cut at " + std::to_string(cut));
+    SCOPED_TRACE(StrCat("cut at ", cut));
     const Parsed p = Parse(std::string_view(seg).substr(0, cut), 1);
     EXPECT_TRUE(p.scan.header_ok);
     if (cut == last) {
@@ -272,7 +273,7 @@ TEST(LogFormatTest, FlippedBitInMiddleRecordIsDamageFollowedByValidRecords) {
   const uint64_t next = offsets[3];
   for (uint64_t byte = mid; byte < next; ++byte) {
     for (int bit = 0; bit < 8; ++bit) {
-      SCOPED_TRACE("byte " + std::to_string(byte) + " bit " + std::to_string(bit));
+      SCOPED_TRACE(StrCat("byte ", byte) + StrCat(" bit ", bit));
       std::string bad = seg;
       bad[byte] = static_cast<char>(bad[byte] ^ (1 << bit));
       const Parsed p = Parse(bad, 50);
@@ -397,11 +398,11 @@ TEST(LogFormatTest, BadMagicVersionOrHeaderCrcIsHeaderDamage) {
   for (size_t byte = 8; byte < kSegmentHeaderSize; ++byte) {
     bad = seg;
     bad[byte] = static_cast<char>(bad[byte] ^ 0x01);
-    expect_header_damage(bad, "flipped header byte " + std::to_string(byte));
+    expect_header_damage(bad, StrCat("flipped header byte ", byte));
   }
   // A segment shorter than its header (a crash while creating it).
   for (size_t len = 0; len < kSegmentHeaderSize; ++len) {
-    expect_header_damage(seg.substr(0, len), "header cut at " + std::to_string(len));
+    expect_header_damage(seg.substr(0, len), StrCat("header cut at ", len));
     EXPECT_FALSE(Parse(seg.substr(0, len), 1).scan.damage->valid_records_follow);
   }
   // Records behind a damaged header are intact, so they are reported as following the damage.
@@ -602,7 +603,7 @@ TEST(LogWriterTest, PowerLossLeavesSyncedRecordsAndATornTailAtMost) {
   // prefix of the unsynced bytes. Every synced record must be read back and whatever follows
   // must parse as (at most) a torn tail.
   for (uint64_t seed = 0; seed < 200; ++seed) {
-    SCOPED_TRACE("seed " + std::to_string(seed));
+    SCOPED_TRACE(StrCat("seed ", seed));
     FaultInjectionEnv env(seed);
     ASSERT_TRUE(env.CreateDirIfMissing("/db").ok());
     auto writer = LogWriter::Create(&env, "/db", 1);
@@ -613,7 +614,7 @@ TEST(LogWriterTest, PowerLossLeavesSyncedRecordsAndATornTailAtMost) {
     for (int b = 0; b < synced_batches; ++b) {
       std::string batch;
       for (int r = 0; r < 3; ++r, ++seq) {
-        EncodeRecord(seq, Set("k" + std::to_string(seq), std::string(rng() % 300, 'v')), &batch);
+        EncodeRecord(seq, Set(StrCat("k", seq), std::string(rng() % 300, 'v')), &batch);
       }
       ASSERT_TRUE((*writer)->AppendBatch(batch).ok());
       ASSERT_TRUE((*writer)->Sync().ok());
@@ -621,7 +622,7 @@ TEST(LogWriterTest, PowerLossLeavesSyncedRecordsAndATornTailAtMost) {
     const uint64_t synced_last = seq - 1;
     std::string batch;
     for (int r = 0; r < 5; ++r, ++seq) {
-      EncodeRecord(seq, Set("u" + std::to_string(seq), std::string(rng() % 300, 'w')), &batch);
+      EncodeRecord(seq, Set(StrCat("u", seq), std::string(rng() % 300, 'w')), &batch);
     }
     ASSERT_TRUE((*writer)->AppendBatch(batch).ok());
     env.RestartAfterPowerLoss(FaultInjectionEnv::kKeepRandomUnsynced, seed);

@@ -22,6 +22,7 @@
 #include "engine/log_reader.h"
 #include "engine/log_writer.h"
 #include "engine/recovery_plan.h"
+#include "engine/str_cat.h"
 #include "engine/verify.h"
 #include "tests/util/engine_options.h"
 #include "tests/util/fault_injection_env.h"
@@ -39,7 +40,7 @@ std::string SegmentWith(uint64_t first_seq, int records,
   for (int i = 0; i < records; ++i) {
     std::string record;
     log::EncodeRecord(first_seq + static_cast<uint64_t>(i),
-                      Mutation{MutationType::kSet, "k" + std::to_string(i), "value"}, &record);
+                      Mutation{MutationType::kSet, StrCat("k", i), "value"}, &record);
     // Version 3: one write frame per record, as one record per group commit writes them.
     if (version >= log::kPrewrittenLogFormatVersion) {
       log::EncodeWriteFrame(record, &bytes);
@@ -118,7 +119,7 @@ TEST(PrewrittenSegmentScanTest, ARecordTornAtTheStartOfTheZeroRegionIsATornTail)
   std::string full = SegmentWith(1, 3);
   const uint64_t end_of_two = SegmentWith(1, 2).size();
   for (uint64_t keep : {end_of_two + 1, end_of_two + 5, end_of_two + 17, full.size() - 1}) {
-    SCOPED_TRACE("record 3 cut after byte " + std::to_string(keep));
+    SCOPED_TRACE(StrCat("record 3 cut after byte ", keep));
     std::string bytes = full.substr(0, keep);
     bytes.append(full.size() - keep + 300, '\0');  // the rest of the pre-written zeros
     log::SegmentScan scan = log::ParseSegment(bytes, 1, nullptr);
@@ -153,7 +154,7 @@ TEST(PrewrittenSegmentScanTest, ALastWriteWithALostSectorIsATornTailEvenIfLaterR
   std::string records;
   for (int i = 0; i < 3; ++i) {
     log::EncodeRecord(static_cast<uint64_t>(i + 1),
-                      Mutation{MutationType::kSet, "k" + std::to_string(i), std::string(500, 'v')},
+                      Mutation{MutationType::kSet, StrCat("k", i), std::string(500, 'v')},
                       &records);
   }
   log::EncodeWriteFrame(records, &bytes);
@@ -213,9 +214,9 @@ TEST(PrewrittenSegmentEngineTest, RestartContinuesAfterTheLastRecordAndVerifyIsC
     auto db = Engine::Open(PrewriteOptions(&env));
     ASSERT_TRUE(db.ok()) << "round " << round << ": " << db.status().ToString();
     for (int i = 0; i < round; ++i) {
-      EXPECT_EQ((*db)->Get("r" + std::to_string(i)), "v" + std::to_string(i));
+      EXPECT_EQ((*db)->Get(StrCat("r", i)), StrCat("v", i));
     }
-    ASSERT_TRUE((*db)->Set("r" + std::to_string(round), "v" + std::to_string(round)).ok());
+    ASSERT_TRUE((*db)->Set(StrCat("r", round), StrCat("v", round)).ok());
     // A power cut right after the acknowledgement: the zero tail stays on disk.
     env.PowerOff();
     (*db)->Close().IgnoreError();
@@ -226,7 +227,7 @@ TEST(PrewrittenSegmentEngineTest, RestartContinuesAfterTheLastRecordAndVerifyIsC
     auto db = Engine::Open(PrewriteOptions(&env));
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     for (int i = 0; i < 200; ++i) {
-      ASSERT_TRUE((*db)->Set("k" + std::to_string(i), std::string(50, 'x')).ok());
+      ASSERT_TRUE((*db)->Set(StrCat("k", i), std::string(50, 'x')).ok());
     }
     env.PowerOff();
     (*db)->Close().IgnoreError();
@@ -259,7 +260,7 @@ TEST(PrewrittenSegmentModelTest, APowerCutAfterUnsyncedOverwritesKeepsEverySynce
   const std::string unsynced(1500, 'u');  // spans sectors 0 to 3
   int new_sectors = 0, old_sectors = 0;
   for (uint64_t seed = 0; seed < 64; ++seed) {
-    SCOPED_TRACE("seed " + std::to_string(seed));
+    SCOPED_TRACE(StrCat("seed ", seed));
     FaultInjectionEnv env;
     ASSERT_TRUE(env.CreateDirIfMissing(kDir).ok());
     {
@@ -316,7 +317,7 @@ TEST(PrewrittenSegmentModelTest, WithDropUnsyncedOnlyTheSyncedOverwriteSurvives)
 // (a random prefix of it is written). Both acknowledged SETs must come back under every seed.
 TEST(PrewrittenSegmentEngineTest, TwoAckedSetsSurviveACutDuringTheThirdAppend) {
   for (uint64_t seed = 0; seed < 64; ++seed) {
-    SCOPED_TRACE("seed " + std::to_string(seed));
+    SCOPED_TRACE(StrCat("seed ", seed));
     FaultInjectionEnv env(seed);
     ASSERT_TRUE(env.CreateDirIfMissing(kDir).ok());
     // As small as power_loss_test's segments, so the records are a large part of the file.
@@ -355,7 +356,7 @@ int CutTornMultiSectorGroupCommits(bool require_tolerate_tail_starts) {
   int crashed = 0, refused = 0;
   for (uint64_t cut = 1; cut <= 60; ++cut) {
     for (uint64_t seed = 0; seed < 6; ++seed) {
-      SCOPED_TRACE("cut after op " + std::to_string(cut) + ", seed " + std::to_string(seed));
+      SCOPED_TRACE(StrCat("cut after op ", cut) + StrCat(", seed ", seed));
       FaultInjectionEnv env(seed);
       EXPECT_TRUE(env.CreateDirIfMissing(kDir).ok());
       EngineOptions options = PrewriteOptions(&env);
@@ -370,7 +371,7 @@ int CutTornMultiSectorGroupCommits(bool require_tolerate_tail_starts) {
         for (int w = 0; w < kWriters; ++w) {
           writers.emplace_back([&, w] {
             for (int i = 0; i < kSetsPerWriter; ++i) {
-              const std::string key = "w" + std::to_string(w) + "k" + std::to_string(i);
+              const std::string key = StrCat("w", w) + StrCat("k", i);
               if (!(*db)->Set(key, value_of(w, i)).ok()) return;
               acked[w] = i + 1;
             }
@@ -396,7 +397,7 @@ int CutTornMultiSectorGroupCommits(bool require_tolerate_tail_starts) {
       if (!db.ok()) return refused;
       for (int w = 0; w < kWriters; ++w) {
         for (int i = 0; i < acked[w]; ++i) {
-          EXPECT_EQ((*db)->Get("w" + std::to_string(w) + "k" + std::to_string(i)), value_of(w, i))
+          EXPECT_EQ((*db)->Get(StrCat("w", w) + StrCat("k", i)), value_of(w, i))
               << "acknowledged SET " << i << " of writer " << w;
         }
       }
@@ -441,7 +442,7 @@ TEST(PrewrittenSegmentEngineTest, TheRealFileSystemAgreesAfterAReopen) {
   {
     auto db = Engine::Open(o);
     ASSERT_TRUE(db.ok()) << db.status().ToString();
-    for (int i = 0; i < 100; ++i) ASSERT_TRUE((*db)->Set("k" + std::to_string(i), "v").ok());
+    for (int i = 0; i < 100; ++i) ASSERT_TRUE((*db)->Set(StrCat("k", i), "v").ok());
     ASSERT_TRUE((*db)->Close().ok());
   }
   {

@@ -14,6 +14,7 @@
 #include "engine/recovery.h"
 #include "engine/recovery_plan.h"
 #include "engine/recovery_words.h"
+#include "engine/str_cat.h"
 #include "tests/util/engine_options.h"
 #include "tests/util/fault_injection_env.h"
 
@@ -106,7 +107,7 @@ class RecoveryPlanTest : public ::testing::Test {
     auto db = Engine::Open(testing::QuietEngineOptions(&env_, kDir, kTail));
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     for (int i = 0; i < n; ++i) {
-      ASSERT_TRUE((*db)->Set("k" + std::to_string(i), "v" + std::to_string(i)).ok());
+      ASSERT_TRUE((*db)->Set(StrCat("k", i), StrCat("v", i)).ok());
     }
     ASSERT_TRUE((*db)->Close().ok());
   }
@@ -164,7 +165,7 @@ TEST_F(RecoveryPlanTest, ARefusingPlanListsNoChangeToTheLogAndCannotBeExecuted) 
   EXPECT_FALSE(ExecuteRecoveryPlan(&env_, kDir, *plan).ok());
   EXPECT_EQ(DirContents(), before);
   const std::string refusal = DescribeRefusal(*plan);
-  EXPECT_NE(refusal.find(LogFileName(1) + " at byte " + std::to_string(offsets[4])),
+  EXPECT_NE(refusal.find(LogFileName(1) + StrCat(" at byte ", offsets[4])),
             std::string::npos)
       << refusal;
   EXPECT_NE(refusal.find("Copy the data directory first"), std::string::npos) << refusal;

@@ -14,6 +14,7 @@
 #include "engine/log_format.h"
 #include "engine/log_head.h"
 #include "engine/log_reader.h"
+#include "engine/str_cat.h"
 
 namespace walkv {
 namespace {
@@ -37,7 +38,7 @@ class RecoveryTest : public ::testing::Test {
     auto db = MustOpen(o);
     ASSERT_TRUE(db);
     for (int i = 0; i < n; ++i) {
-      ASSERT_TRUE(db->Set("k" + std::to_string(i), "v" + std::to_string(i)).ok());
+      ASSERT_TRUE(db->Set(StrCat("k", i), StrCat("v", i)).ok());
     }
     ASSERT_TRUE(db->Close().ok());
   }
@@ -53,7 +54,7 @@ class RecoveryTest : public ::testing::Test {
   }
   static std::map<std::string, std::string> Expected(int n) {
     std::map<std::string, std::string> out;
-    for (int i = 0; i < n; ++i) out["k" + std::to_string(i)] = "v" + std::to_string(i);
+    for (int i = 0; i < n; ++i) out[StrCat("k", i)] = StrCat("v", i);
     return out;
   }
 
@@ -71,7 +72,7 @@ TEST_F(RecoveryTest, TornTailCutAtEveryByteOfLastRecordIsTruncatedAndPrefixKept)
   auto log_head = env_.ReadWholeFile(Path(LogHeadFileName()));  // names wal-1
   ASSERT_TRUE(log_head.ok());
   for (uint64_t cut = last_start + 1; cut < original->size(); ++cut) {
-    SCOPED_TRACE("cut at byte " + std::to_string(cut));
+    SCOPED_TRACE(StrCat("cut at byte ", cut));
     ASSERT_TRUE(env_.WriteWholeFile(wal, original->substr(0, cut)).ok());
     // Put the directory back as WriteRecords left it: the segment an earlier iteration's open
     // started must not mask the tail, and LOGHEAD named wal-1 then.
@@ -88,7 +89,7 @@ TEST_F(RecoveryTest, TornTailCutAtEveryByteOfLastRecordIsTruncatedAndPrefixKept)
     EXPECT_EQ(State(*db), Expected(4));
     EXPECT_EQ(db->recovery_summary().bytes_truncated, cut - last_start);
     ASSERT_FALSE(db->recovery_summary().notes.empty());
-    EXPECT_NE(db->recovery_summary().notes[0].find("at byte " + std::to_string(last_start)),
+    EXPECT_NE(db->recovery_summary().notes[0].find(StrCat("at byte ", last_start)),
               std::string::npos)
         << db->recovery_summary().notes[0];
     ASSERT_TRUE(db->Close().ok());
@@ -106,7 +107,7 @@ TEST_F(RecoveryTest, FlippedBitInMiddleRecordRefusesInTolerateTailAndAbsolute) {
   auto records = Records(*original);
   const log::RecordView& middle = records[2];
   for (uint64_t off = middle.offset; off < middle.offset + middle.size; ++off) {
-    SCOPED_TRACE("flipped byte " + std::to_string(off));
+    SCOPED_TRACE(StrCat("flipped byte ", off));
     ASSERT_TRUE(env_.WriteWholeFile(wal, *original).ok());
     ASSERT_TRUE(env_.CorruptByte(wal, off, 0x10).ok());
     for (RecoveryMode mode : {RecoveryMode::kTolerateTail, RecoveryMode::kAbsolute}) {
@@ -115,7 +116,7 @@ TEST_F(RecoveryTest, FlippedBitInMiddleRecordRefusesInTolerateTailAndAbsolute) {
       EXPECT_EQ(refused.status().code(), StatusCode::kCorruption);
       const std::string msg = refused.status().message();
       EXPECT_NE(msg.find(LogFileName(1)), std::string::npos) << msg;
-      EXPECT_NE(msg.find("at byte " + std::to_string(middle.offset)), std::string::npos) << msg;
+      EXPECT_NE(msg.find(StrCat("at byte ", middle.offset)), std::string::npos) << msg;
       EXPECT_NE(msg.find("walkv verify"), std::string::npos) << msg;
     }
   }
@@ -227,7 +228,7 @@ TEST_F(RecoveryTest, EverySegmentDeletedAfterASnapshotRefusesAndPointInTimeServe
   {
     auto db = MustOpen(Options());
     ASSERT_TRUE(db);
-    for (int i = 0; i < 5; ++i) ASSERT_TRUE(db->Set("k" + std::to_string(i), "v").ok());
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(db->Set(StrCat("k", i), "v").ok());
     ASSERT_TRUE(db->Snapshot().ok());
     ASSERT_TRUE(db->Set("k5", "v").ok());
     ASSERT_TRUE(db->Close().ok());
@@ -357,18 +358,18 @@ TEST_F(RecoveryTest, ReplayOfManySegmentsThatGrowShrinkAndFlushRecoversExactly) 
     auto db = MustOpen(o);
     ASSERT_TRUE(db);
     for (int i = 0; i < 600; ++i) {  // the first segments only create keys
-      const std::string k = "k" + std::to_string(i), v = std::string(40, 'a' + i % 26);
+      const std::string k = StrCat("k", i), v = std::string(40, 'a' + i % 26);
       ASSERT_TRUE(db->Set(k, v).ok());
       model[k] = v;
     }
     for (int i = 0; i < 600; i += 2) {
-      ASSERT_TRUE(db->Delete("k" + std::to_string(i)).ok());
-      model.erase("k" + std::to_string(i));
+      ASSERT_TRUE(db->Delete(StrCat("k", i)).ok());
+      model.erase(StrCat("k", i));
     }
     ASSERT_TRUE(db->FlushAll().ok());
     model.clear();
     for (int i = 0; i < 900; ++i) {  // overwrites of a few keys
-      const std::string k = "k" + std::to_string(i % 7), v = "v" + std::to_string(i);
+      const std::string k = StrCat("k", i % 7), v = StrCat("v", i);
       ASSERT_TRUE(db->Set(k, v).ok());
       model[k] = v;
     }
@@ -411,7 +412,7 @@ class SnapshotRecoveryTest : public RecoveryTest {
     auto db = MustOpen(o);
     ASSERT_TRUE(db);
     for (int i = 0; i < 30; ++i) {
-      ASSERT_TRUE(db->Set("k" + std::to_string(i), "v" + std::to_string(i)).ok());
+      ASSERT_TRUE(db->Set(StrCat("k", i), StrCat("v", i)).ok());
       if (i == 9 || i == 19) {
         ASSERT_TRUE(db->Snapshot().ok());
       }

@@ -17,6 +17,7 @@
 #include "engine/file_names.h"
 #include "engine/history_digest.h"
 #include "engine/log_reader.h"
+#include "engine/str_cat.h"
 #include "tests/util/engine_options.h"
 #include "tests/util/fault_injection_env.h"
 
@@ -44,7 +45,7 @@ class ReplicationFeedTest : public ::testing::Test {
 
   void Write(int from, int to) {
     for (int i = from; i < to; ++i) {
-      ASSERT_TRUE(db_->Set("key" + std::to_string(i % 17), "value" + std::to_string(i)).ok());
+      ASSERT_TRUE(db_->Set(StrCat("key", i % 17), StrCat("value", i)).ok());
     }
   }
 
@@ -118,7 +119,7 @@ TEST_F(ReplicationFeedTest, ConcurrentWritersWhileTheFeedCatchesUp) {
   for (int t = 0; t < 3; ++t) {
     writers.emplace_back([&, t] {
       for (int i = 0; i < 80; ++i) {
-        ASSERT_TRUE(db_->Set("w" + std::to_string(t), std::to_string(i)).ok());
+        ASSERT_TRUE(db_->Set(StrCat("w", t), std::to_string(i)).ok());
       }
     });
   }

@@ -17,6 +17,7 @@
 #include "engine/hash.h"
 #include "engine/snapshot_reader.h"
 #include "engine/snapshot_writer.h"
+#include "engine/str_cat.h"
 #include "tests/engine/snapshot_edit.h"
 #include "tests/util/fault_injection_env.h"
 #include "tests/util/temp_dir.h"
@@ -119,13 +120,13 @@ TEST(SnapshotFormatTest, RoundTripsManyBlocksAndLargeValues) {
   for (int i = 0; i < 20000; ++i) {
     std::string value(rng() % 200, '\0');
     for (char& c : value) c = static_cast<char>(rng());  // incompressible: many blocks
-    kvs.emplace_back("key-" + std::to_string(i), std::move(value));
+    kvs.emplace_back(StrCat("key-", i), std::move(value));
   }
   kvs.emplace_back("one-mib", std::string(1 << 20, 'm'));
   kvs.emplace_back("just-over-target", std::string(kTargetBlockRawBytes + 1, 't'));
   kvs.emplace_back("exactly-target", std::string(kTargetBlockRawBytes, 'e'));
   kvs.emplace_back(std::string(70000, 'K'), "long key");
-  for (int i = 0; i < 100; ++i) kvs.emplace_back("after-" + std::to_string(i), "small");
+  for (int i = 0; i < 100; ++i) kvs.emplace_back(StrCat("after-", i), "small");
 
   walkv::testing::TempDir dir;
   const std::string bytes = WriteSnapshot(dir, 99, kvs);
@@ -155,7 +156,7 @@ TEST(SnapshotFormatTest, FlippedBitAnywhereIsDetected) {
   const uint64_t block_end = bytes.size() - kDigestFooterSize;
   for (size_t byte = 0; byte < bytes.size(); ++byte) {
     for (int bit = 0; bit < 8; ++bit) {
-      SCOPED_TRACE("byte " + std::to_string(byte) + " bit " + std::to_string(bit));
+      SCOPED_TRACE(StrCat("byte ", byte) + StrCat(" bit ", bit));
       std::string bad = bytes;
       bad[byte] = static_cast<char>(bad[byte] ^ (1 << bit));
       const Parsed p = Parse(bad, 5);
@@ -175,7 +176,7 @@ TEST(SnapshotFormatTest, FlippedBitAnywhereIsDetected) {
 
 TEST(SnapshotFormatTest, FlippedBitInSecondBlockNamesThatBlock) {
   KeyValues kvs;
-  for (int i = 0; i < 3; ++i) kvs.emplace_back("k" + std::to_string(i), std::string(200000, 'a'));
+  for (int i = 0; i < 3; ++i) kvs.emplace_back(StrCat("k", i), std::string(200000, 'a'));
   walkv::testing::TempDir dir;
   const std::string bytes = WriteSnapshot(dir, 3, kvs);
   const std::vector<uint64_t> blocks = BlockOffsets(bytes);
@@ -191,7 +192,7 @@ TEST(SnapshotFormatTest, FlippedBitInSecondBlockNamesThatBlock) {
 
 TEST(SnapshotFormatTest, TruncatedFileIsDetected) {
   KeyValues kvs;
-  for (int i = 0; i < 50; ++i) kvs.emplace_back("key" + std::to_string(i), "value");
+  for (int i = 0; i < 50; ++i) kvs.emplace_back(StrCat("key", i), "value");
   walkv::testing::TempDir dir;
   const std::string bytes = WriteSnapshot(dir, 8, kvs);
   for (size_t len = 0; len < bytes.size(); ++len) {
@@ -275,7 +276,7 @@ TEST(SnapshotWriterTest, FinishPublishesAtomically) {
   StatusOr<std::unique_ptr<SnapshotWriter>> writer = SnapshotWriter::Create(env, dir.path(), 31);
   ASSERT_TRUE(writer.ok()) << writer.status().ToString();
   for (int i = 0; i < 1000; ++i) {
-    ASSERT_TRUE((*writer)->Add("k" + std::to_string(i), std::string(1000, 'v')).ok());
+    ASSERT_TRUE((*writer)->Add(StrCat("k", i), std::string(1000, 'v')).ok());
     ASSERT_FALSE(env->FileExists(final_path));
   }
   EXPECT_TRUE(env->FileExists(temp_path));
@@ -308,7 +309,7 @@ TEST(SnapshotWriterTest, AbandonedWriterLeavesNoTempFile) {
     StatusOr<std::unique_ptr<SnapshotWriter>> writer = SnapshotWriter::Create(env, dir.path(), 6);
     ASSERT_TRUE(writer.ok());
     for (int i = 0; i < 500; ++i) {
-      ASSERT_TRUE((*writer)->Add("k" + std::to_string(i), std::string(2000, 'x')).ok());
+      ASSERT_TRUE((*writer)->Add(StrCat("k", i), std::string(2000, 'x')).ok());
     }
     EXPECT_TRUE(env->FileExists(dir.Sub(TempFileName(SnapshotFileName(6)))));
   }
@@ -338,7 +339,7 @@ TEST(SnapshotWriterTest, FailedBlockWriteNeverPublishesASnapshot) {
     StatusOr<std::unique_ptr<SnapshotWriter>> writer = SnapshotWriter::Create(&env, "/db", 3);
     ASSERT_TRUE(writer.ok());
     Status s;
-    for (int i = 0; i < 1000 && s.ok(); ++i) s = (*writer)->Add("k" + std::to_string(i), "v");
+    for (int i = 0; i < 1000 && s.ok(); ++i) s = (*writer)->Add(StrCat("k", i), "v");
     ASSERT_TRUE(s.ok());
     s = (*writer)->Add("big", std::string(kTargetBlockRawBytes, 'x'));  // forces a block out
     ASSERT_FALSE(s.ok());
@@ -371,7 +372,7 @@ TEST(SnapshotWriterTest, FailedSyncNeverPublishesASnapshot) {
 
 TEST(SnapshotWriterTest, PowerLossAtAnyStepLeavesNoSnapshotOrAWholeOne) {
   KeyValues kvs;
-  for (int i = 0; i < 300; ++i) kvs.emplace_back("key" + std::to_string(i), std::string(2000, 'v'));
+  for (int i = 0; i < 300; ++i) kvs.emplace_back(StrCat("key", i), std::string(2000, 'v'));
   // Count the mutating operations of one complete run.
   uint64_t total_ops = 0;
   {
@@ -387,7 +388,7 @@ TEST(SnapshotWriterTest, PowerLossAtAnyStepLeavesNoSnapshotOrAWholeOne) {
   ASSERT_GT(total_ops, 5u);
   for (uint64_t cut = 1; cut <= total_ops + 1; ++cut) {
     for (uint64_t seed = 0; seed < 3; ++seed) {
-      SCOPED_TRACE("power cut at op " + std::to_string(cut) + " seed " + std::to_string(seed));
+      SCOPED_TRACE(StrCat("power cut at op ", cut) + StrCat(" seed ", seed));
       FaultInjectionEnv env(seed);
       ASSERT_TRUE(env.CreateDirIfMissing("/db").ok());
       env.PowerOffAfterMutatingOps(cut);

@@ -16,6 +16,7 @@
 #include "engine/file_names.h"
 #include "engine/snapshot_format.h"
 #include "engine/snapshot_writer.h"
+#include "engine/str_cat.h"
 #include "tests/engine/snapshot_edit.h"
 #include "tests/util/fault_injection_env.h"
 
@@ -168,7 +169,7 @@ class SnapshotReaderTest : public ::testing::Test {
 // Three blocks (each a 200,000-byte value, which compresses to little), then a few small entries.
 KeyValues ThreeBlocks() {
   KeyValues kvs;
-  for (int i = 0; i < 3; ++i) kvs.emplace_back("k" + std::to_string(i), std::string(200000, 'a'));
+  for (int i = 0; i < 3; ++i) kvs.emplace_back(StrCat("k", i), std::string(200000, 'a'));
   kvs.emplace_back("", "empty key");
   kvs.emplace_back(std::string("\0b", 2), "");
   return kvs;
@@ -179,7 +180,7 @@ TEST_F(SnapshotReaderTest, EveryCorruptedByteIsFoundAsInMemory) {
   ASSERT_EQ(BlockOffsets(good).size(), 3u);
   ExpectSameFindings(9, good);
   for (size_t byte = 0; byte < good.size(); ++byte) {
-    SCOPED_TRACE("byte " + std::to_string(byte));
+    SCOPED_TRACE(StrCat("byte ", byte));
     std::string bad = good;
     bad[byte] = static_cast<char>(bad[byte] ^ 0x5a);
     ExpectSameFindings(9, bad);
@@ -194,7 +195,7 @@ TEST_F(SnapshotReaderTest, EveryCorruptedByteIsFoundAsInMemory) {
 TEST_F(SnapshotReaderTest, EveryTruncationIsFoundAsInMemory) {
   const std::string good = Write(9, ThreeBlocks());
   for (size_t len = 0; len <= good.size(); ++len) {
-    SCOPED_TRACE("length " + std::to_string(len));
+    SCOPED_TRACE(StrCat("length ", len));
     ExpectSameFindings(9, std::string_view(good).substr(0, len));
   }
   ExpectSameFindings(9, good + std::string(40, '\0'));
@@ -206,7 +207,7 @@ TEST_F(SnapshotReaderTest, SnapshotManyTimesTheReadBufferRoundTripsInBoundedRead
   for (int i = 0; i < 30000; ++i) {
     std::string value(100, '\0');
     for (char& c : value) c = static_cast<char>(rng());  // incompressible, like real data
-    kvs.emplace_back("key-" + std::to_string(i), std::move(value));
+    kvs.emplace_back(StrCat("key-", i), std::move(value));
   }
   std::string big(3 * ByteSource::kChunkBytes + 17, '\0');  // one block spanning 4+ reads
   for (char& c : big) c = static_cast<char>(rng());
@@ -231,7 +232,7 @@ TEST_F(SnapshotReaderTest, ReadErrorIsAStatusNotDamage) {
     for (uint64_t fail_at : {uint64_t{0}, uint64_t{kHeaderSize + 5}, uint64_t{bytes.size() - 40},
                              uint64_t{bytes.size() - 1}}) {
       if (open == 1 && fail_at >= bytes.size() - kDigestFooterSize) continue;  // never read again
-      SCOPED_TRACE("open " + std::to_string(open) + " fails at " + std::to_string(fail_at));
+      SCOPED_TRACE(StrCat("open ", open) + StrCat(" fails at ", fail_at));
       env_.FailReads(env_.opens_so_far() + open, fail_at);
       const Read r = ReadFile(6);
       EXPECT_EQ(r.status.code(), StatusCode::kIOError) << r.status.ToString();

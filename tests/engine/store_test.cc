@@ -2,6 +2,7 @@
 // mutations compared against a std::map model, table growth and backward-shift deletion across
 // long probe runs, appends that grow in place, and snapshot pre-images.
 #include "engine/store.h"
+#include "engine/str_cat.h"
 
 #include <gtest/gtest.h>
 
@@ -28,7 +29,7 @@ MutationResult Do(Store& store, MutationType type, std::string_view key, std::st
 TEST(EntryTableTest, EveryKeyStaysReachableThroughGrowthAndDeletion) {
   EntryTable table;
   std::vector<std::string> keys;
-  for (int i = 0; i < 5000; ++i) keys.push_back("key-" + std::to_string(i));
+  for (int i = 0; i < 5000; ++i) keys.push_back(StrCat("key-", i));
   for (const std::string& k : keys) {
     auto [slot, inserted] = table.FindOrClaim(k, HashKey(k));
     ASSERT_TRUE(inserted);
@@ -93,7 +94,7 @@ TEST(StoreTest, RandomMutationsMatchAModel) {
   std::map<std::string, std::string> model;
   std::mt19937_64 rng(7);
   for (int i = 0; i < 40000; ++i) {
-    std::string key = "k" + std::to_string(rng() % 3000);
+    std::string key = StrCat("k", rng() % 3000);
     std::string value(rng() % 200, static_cast<char>('A' + rng() % 26));
     switch (rng() % 10) {
       case 0: case 1: {
@@ -130,18 +131,18 @@ TEST(StoreTest, MemoryEstimateFollowsContents) {
   Store store;
   EXPECT_EQ(store.ApproxMemoryBytes(), 0u);
   for (int i = 0; i < 1000; ++i) {
-    Do(store, MutationType::kSet, "key" + std::to_string(i), std::string(100, 'x'));
+    Do(store, MutationType::kSet, StrCat("key", i), std::string(100, 'x'));
   }
   uint64_t full = store.ApproxMemoryBytes();
   EXPECT_GE(full, 1000u * 100);
   EXPECT_LE(full, 1000u * 250);
-  for (int i = 0; i < 1000; ++i) Do(store, MutationType::kDelete, "key" + std::to_string(i), "");
+  for (int i = 0; i < 1000; ++i) Do(store, MutationType::kDelete, StrCat("key", i), "");
   EXPECT_EQ(store.ApproxMemoryBytes(), 0u);
 }
 
 TEST(StoreTest, SnapshotSeesTheStateAtItsCutDespiteLaterChanges) {
   Store store;
-  for (int i = 0; i < 500; ++i) Do(store, MutationType::kSet, "k" + std::to_string(i), "old");
+  for (int i = 0; i < 500; ++i) Do(store, MutationType::kSet, StrCat("k", i), "old");
   std::map<std::string, std::string> at_cut = Contents(store);
   store.BeginSnapshot();
   Do(store, MutationType::kSet, "k1", "new");

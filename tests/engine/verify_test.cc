@@ -13,6 +13,7 @@
 #include "tests/util/engine_options.h"
 #include "engine/file_names.h"
 #include "engine/log_reader.h"
+#include "engine/str_cat.h"
 
 namespace walkv {
 namespace {
@@ -30,7 +31,7 @@ class VerifyTest : public ::testing::Test {
     auto db = Engine::Open(Options());
     ASSERT_TRUE(db.ok());
     for (int i = 0; i < 20; ++i) {
-      ASSERT_TRUE((*db)->Set("k" + std::to_string(i), "v" + std::to_string(i)).ok());
+      ASSERT_TRUE((*db)->Set(StrCat("k", i), StrCat("v", i)).ok());
       if (i == 9) {
         ASSERT_TRUE((*db)->Snapshot().ok());
       }
@@ -140,7 +141,7 @@ TEST_F(VerifyTest, MissingSegmentIsASequenceGap) {
   {
     auto db = Engine::Open(o);
     ASSERT_TRUE(db.ok());
-    for (int i = 0; i < 10; ++i) ASSERT_TRUE((*db)->Set("k" + std::to_string(i), "v").ok());
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE((*db)->Set(StrCat("k", i), "v").ok());
     ASSERT_TRUE((*db)->Close().ok());
   }
   std::vector<std::string> segments;

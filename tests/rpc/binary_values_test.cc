@@ -135,7 +135,7 @@ TEST(BinaryValuesTest, BinaryClientRoundTripsEveryByte) {
   c->set_binary(true);
   const std::string bytes = AllBytes();
   for (size_t i = 0; i < 256; i += 16) {
-    const std::string key = "k" + bytes.substr(i, 16);
+    const std::string key = std::string("k").append(bytes, i, 16);
     auto set = c->Call("set", {key, bytes.substr(255 - i)});
     ASSERT_EQ((*set)["result"], true) << set->dump();
     auto get = c->Call("get", {key});

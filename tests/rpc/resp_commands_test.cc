@@ -14,6 +14,7 @@
 #include "rpc/auth.h"
 #include "rpc/keyspace_methods.h"
 #include "tests/util/temp_dir.h"
+#include "engine/str_cat.h"
 
 namespace walkv::rpc {
 namespace {
@@ -152,7 +153,7 @@ TEST_F(RespCommandsTest, ConnectionCommands) {
   EXPECT_EQ(ReplyTo({"CONFIG", "GET", "appendonly", "nothing-like-this"}, session_),
             "*2\r\n$10\r\nappendonly\r\n$3\r\nyes\r\n");
   EXPECT_EQ(ReplyTo({"COMMAND", "COUNT"}, session_),
-            ":" + std::to_string(RespCommandNames().size()) + "\r\n");
+            StrCat(":", RespCommandNames().size()) + "\r\n");
   EXPECT_THAT(ReplyTo({"COMMAND", "DOCS", "get"}, session_), HasSubstr("summary"));
   Planned quit = PlanFor({"QUIT"}, session_);
   ASSERT_NE(quit.immediate(), nullptr);

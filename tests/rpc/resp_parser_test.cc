@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "rpc/resp_encoder.h"
+#include "engine/str_cat.h"
 
 namespace walkv::rpc {
 namespace {
@@ -150,7 +151,7 @@ TEST(RespParserTest, InlineLineOverTheLimitIsRefusedWithoutWaitingForItsEnd) {
   EXPECT_THAT(Parse(std::string(18, 'a'), 1, &error, limits), ::testing::IsEmpty());
   EXPECT_EQ(error, "Protocol error: too big inline request");
   error.clear();
-  EXPECT_THAT(Parse("*" + std::string(20, '1'), 1, &error, limits), ::testing::IsEmpty());
+  EXPECT_THAT(Parse(std::string("*").append(20, '1'), 1, &error, limits), ::testing::IsEmpty());
   EXPECT_EQ(error, "Protocol error: too big mbulk count string");
   error.clear();
   EXPECT_THAT(Parse("*1\r\n$" + std::string(20, '1'), 1, &error, limits), ::testing::IsEmpty());
@@ -164,7 +165,7 @@ TEST(RespParserTest, InlineLineOverTheLimitIsRefusedWithoutWaitingForItsEnd) {
 TEST(RespParserTest, ByteByByteFeedingOfALargeBulkBuffersOnlyWhatWasSent) {
   const std::string value(256 << 10, 'v');
   RespParser parser;
-  parser.Append("*2\r\n$3\r\nGET\r\n$" + std::to_string(value.size()) + "\r\n");
+  parser.Append(StrCat("*2\r\n$3\r\nGET\r\n$", value.size()) + "\r\n");
   std::vector<std::string> args;
   for (size_t i = 0; i < value.size(); i += 1000) {
     parser.Append(std::string_view(value).substr(i, 1000));
