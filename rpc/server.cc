@@ -96,8 +96,8 @@ class Server::Impl {
   Impl(Engine& engine, ServerOptions options)
       : options_(std::move(options)),
         threads_(options_.threads != 0 ? options_.threads : DefaultIoThreads()),
-        io_(static_cast<int>(threads_)),
-        completions_(io_),
+        loops_(MakeLoops(threads_)),
+        io_(*loops_[0].io),
         accept_strand_(asio::make_strand(io_)),
         acceptor_(accept_strand_),
         resp_acceptor_(accept_strand_),
@@ -122,7 +122,7 @@ class Server::Impl {
     if (options_.replica_of_port != 0) {
       service_.FollowPrimary(options_.replica_of_host, options_.replica_of_port);
     }
-    work_.emplace(io_.get_executor());
+    for (Loop& loop : loops_) loop.work.emplace(loop.io->get_executor());
     started_ = true;
     return Status::Ok();
   }
@@ -137,10 +137,13 @@ class Server::Impl {
     asio::post(accept_strand_, [this] { Accept(); });
     if (resp_acceptor_.is_open()) asio::post(accept_strand_, [this] { AcceptResp(); });
     std::vector<std::thread> threads;
-    for (size_t i = 1; i < threads_; ++i) threads.emplace_back([this] { RunLoop(); });
-    RunLoop();
+    for (size_t i = 1; i < loops_.size(); ++i) {
+      threads.emplace_back([this, i] { RunLoop(*loops_[i].io); });
+    }
+    RunLoop(io_);
     for (std::thread& t : threads) t.join();
-    completions_.WaitForPushes();  // the last engine callback may still be inside asio::post
+    // The last engine callback may still be inside asio::post.
+    for (Loop& loop : loops_) loop.completions->WaitForPushes();
     service_.StopFollowing();  // before the caller closes the engine
   }
 
@@ -185,10 +188,29 @@ class Server::Impl {
     return Status::IOError(std::move(message));
   }
 
-  void RunLoop() {
+  // One event loop per I/O thread: a connection lives on one loop for its whole life, so reading,
+  // calling the engine and answering never hand it to another thread (docs/server.md).
+  struct Loop {
+    std::unique_ptr<asio::io_context> io;
+    std::unique_ptr<CompletionQueue> completions;  // write results for this loop's connections
+    std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  };
+  static std::vector<Loop> MakeLoops(size_t count) {
+    std::vector<Loop> loops(count);
+    for (Loop& loop : loops) {
+      loop.io = std::make_unique<asio::io_context>(1);  // run by exactly one thread
+      loop.completions = std::make_unique<CompletionQueue>(*loop.io);
+    }
+    return loops;
+  }
+
+  // The loop for the next accepted connection: round robin (accept_strand_ only).
+  Loop& NextLoop() { return loops_[next_loop_++ % loops_.size()]; }
+
+  void RunLoop(asio::io_context& io) {
     for (;;) {
       try {
-        io_.run();
+        io.run();
         return;
       } catch (const std::exception& e) {
         spdlog::error("rpc server: unexpected exception on an I/O thread: {}", e.what());
@@ -205,13 +227,15 @@ class Server::Impl {
 
   void Accept() EXCLUDES(mu_) {
     if (ShuttingDown() || !acceptor_.is_open()) return;
-    acceptor_.async_accept(asio::make_strand(io_),
-                           [this](const asio::error_code& ec, tcp::socket socket) {
-                             OnAccept(ec, std::move(socket));
+    Loop& loop = NextLoop();
+    acceptor_.async_accept(asio::make_strand(*loop.io),
+                           [this, &loop](const asio::error_code& ec, tcp::socket socket) {
+                             OnAccept(ec, std::move(socket), *loop.completions);
                            });
   }
 
-  void OnAccept(const asio::error_code& ec, tcp::socket socket) EXCLUDES(mu_) {
+  void OnAccept(const asio::error_code& ec, tcp::socket socket, CompletionQueue& completions)
+      EXCLUDES(mu_) {
     if (ShuttingDown() || ec == asio::error::operation_aborted) return;
     if (ec) {
       // EMFILE/ENFILE/ENOBUFS: back off instead of spinning; anything else: carry on.
@@ -232,7 +256,7 @@ class Server::Impl {
         Refuse(std::move(socket));
       } else {
         const uint64_t id = next_id_++;
-        conn = std::make_shared<Connection>(std::move(socket), service_, completions_, Limits(),
+        conn = std::make_shared<Connection>(std::move(socket), service_, completions, Limits(),
                                             [this, id] { OnReleased(id); });
         connections_.emplace(id, conn);
         metrics.connections_current.fetch_add(1, std::memory_order_relaxed);
@@ -254,13 +278,15 @@ class Server::Impl {
   // The RESP listener's accept loop: the same as Accept()/OnAccept(), with RespConnections.
   void AcceptResp() EXCLUDES(mu_) {
     if (ShuttingDown() || !resp_acceptor_.is_open()) return;
-    resp_acceptor_.async_accept(asio::make_strand(io_),
-                                [this](const asio::error_code& ec, tcp::socket socket) {
-                                  OnAcceptResp(ec, std::move(socket));
+    Loop& loop = NextLoop();
+    resp_acceptor_.async_accept(asio::make_strand(*loop.io),
+                                [this, &loop](const asio::error_code& ec, tcp::socket socket) {
+                                  OnAcceptResp(ec, std::move(socket), *loop.completions);
                                 });
   }
 
-  void OnAcceptResp(const asio::error_code& ec, tcp::socket socket) EXCLUDES(mu_) {
+  void OnAcceptResp(const asio::error_code& ec, tcp::socket socket, CompletionQueue& completions)
+      EXCLUDES(mu_) {
     if (ShuttingDown() || ec == asio::error::operation_aborted) return;
     if (ec) {
       LogRateLimited(last_accept_error_log_, [&] {
@@ -280,7 +306,7 @@ class Server::Impl {
         Refuse(std::move(socket), "-ERR max number of clients reached\r\n");
       } else {
         const uint64_t id = next_id_++;
-        conn = std::make_shared<RespConnection>(std::move(socket), service_, completions_,
+        conn = std::make_shared<RespConnection>(std::move(socket), service_, completions,
                                                 Limits(), options_.resp_limits, id + 1,
                                                 [this, id] { OnReleased(id, /*resp=*/true); });
         resp_connections_.emplace(id, conn);
@@ -380,7 +406,7 @@ class Server::Impl {
       drained_ = true;
     }
     grace_timer_.cancel();
-    work_.reset();  // Run() returns once the last handlers have run
+    for (Loop& loop : loops_) loop.work.reset();  // Run() returns once the last handlers ran
   }
 
   // On the released connection's strand.
@@ -401,16 +427,15 @@ class Server::Impl {
 
   const ServerOptions options_;
   const size_t threads_;
-  asio::io_context io_;
-  CompletionQueue completions_;  // write results from the engine's commit thread (connection.h)
+  std::vector<Loop> loops_;  // one per I/O thread; loops_[0] is run by the thread calling Run()
+  asio::io_context& io_;     // loops_[0]: the acceptors, timers and shutdown live there
   asio::strand<asio::io_context::executor_type> accept_strand_;
   tcp::acceptor acceptor_;          // accept_strand_ (and Start(), before Run())
   tcp::acceptor resp_acceptor_;     // the same; open only with options_.resp_port
   asio::steady_timer retry_timer_;  // accept_strand_
   asio::steady_timer resp_retry_timer_{accept_strand_};
   asio::steady_timer grace_timer_;  // accept_strand_
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
-  Service service_;  // declared after io_: destroyed first, while io_ still exists
+  Service service_;  // declared after loops_: destroyed first, while the loops still exist
 
   uint16_t port_ = 0;
   std::string address_;
@@ -424,6 +449,7 @@ class Server::Impl {
   std::chrono::steady_clock::time_point last_refusal_log_{};
   std::chrono::steady_clock::time_point last_accept_error_log_{};
   uint64_t refused_since_log_ = 0;
+  size_t next_loop_ = 0;
 
   // The connection registry, the only state shared between strands: read and written by the
   // accept strand and by every connection's strand when it is released.

@@ -1,6 +1,7 @@
 // Server: the JSON-lines RPC server (docs/protocol.md) over standalone Asio.
 //
-// Threading (docs/server.md): one asio::io_context run by ServerOptions::threads I/O threads. Each
+// Threading (docs/server.md): ServerOptions::threads event loops, each an asio::io_context run by
+// one I/O thread; a connection is dealt to one loop when accepted and stays there. Each
 // connection owns a strand; everything about a connection (its buffers, response queue, socket)
 // is touched only on that strand. Reads call the engine inline; writes go through
 // Engine::Submit and their results come back in batches through a CompletionQueue
