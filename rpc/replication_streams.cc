@@ -80,7 +80,9 @@ std::string PeerAddress(int fd) {
     const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&addr);
     ::inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
     port = ntohs(in6->sin6_port);
-    return "[" + std::string(host) + "]:" + std::to_string(port);
+    std::string address = "[";  // built by appending: g++ 12 warns -Wrestrict on "[" + string
+    address.append(host).append("]:").append(std::to_string(port));
+    return address;
   }
   return "?";
 }
