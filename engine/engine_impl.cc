@@ -403,14 +403,7 @@ void EngineImpl::CommitBatch(std::vector<PendingWrite>* batch) {
     }
   }
 
-  if (options_.snapshot_wal_bytes > 0 &&
-      total_wal_bytes_.load() - snapshot_wal_base_.load() >= options_.snapshot_wal_bytes) {
-    MutexLock lock(&snap_mu_);
-    if (!wal_trigger_) {
-      wal_trigger_ = true;
-      snap_cv_.SignalAll();
-    }
-  }
+  MaybeTriggerWalSnapshot();
 }
 
 Status EngineImpl::SyncLog() {
@@ -593,6 +586,17 @@ Status EngineImpl::Close() {
   dir_lock_.reset();
   close_status_ = status;
   return status;
+}
+
+void EngineImpl::MaybeTriggerWalSnapshot() {
+  if (options_.snapshot_wal_bytes > 0 &&
+      total_wal_bytes_.load() - snapshot_wal_base_.load() >= options_.snapshot_wal_bytes) {
+    MutexLock lock(&snap_mu_);
+    if (!wal_trigger_) {
+      wal_trigger_ = true;
+      snap_cv_.SignalAll();
+    }
+  }
 }
 
 }  // namespace walkv

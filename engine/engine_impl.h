@@ -121,6 +121,10 @@ class EngineImpl final : public Engine {
   // FsyncMode::kInterval: syncs the log if bytes are unsynced and the interval is up. Token holder.
   void MaybeIntervalSync();
 
+  // Wakes the snapshot thread once the log grew by options_.snapshot_wal_bytes since the last
+  // snapshot (the size trigger). Token holder, after a batch is written.
+  void MaybeTriggerWalSnapshot() EXCLUDES(snap_mu_);
+
   // --- replica (engine/replica_apply.cc) ---
   // The token holder's part of AppendReplicatedRecords: check, append, sync, digest, apply,
   // listeners.

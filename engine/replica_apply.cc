@@ -112,14 +112,7 @@ Status EngineImpl::CommitReplicated(std::string_view records) {
     MutexLock lock(&files_mu_);
     segments_.back().bytes = log_->size();
   }
-  if (options_.snapshot_wal_bytes > 0 &&
-      total_wal_bytes_.load() - snapshot_wal_base_.load() >= options_.snapshot_wal_bytes) {
-    MutexLock lock(&snap_mu_);
-    if (!wal_trigger_) {
-      wal_trigger_ = true;
-      snap_cv_.SignalAll();
-    }
-  }
+  MaybeTriggerWalSnapshot();
   return Status::Ok();
 }
 
