@@ -301,7 +301,8 @@ void AddServeCommand(CLI::App& app, CommandAction* action) {
       ->type_name("N");
   serve
       ->add_option("--threads", flags->threads,
-                   "Threads serving connections (1 to 1024); by default the number of CPUs.")
+                   "I/O threads, each running its own event loop; a connection stays on one (1 to 1024); "
+                   "by default the number of CPUs.")
       ->type_name("N")
       ->check(CLI::Range(size_t{1}, size_t{1024}).description(""));
   serve
