@@ -150,7 +150,7 @@ void EngineImpl::StartExpirySweeper() {
   if (options_.replica) return;  // a replica deletes only what its primary's records delete
   sweeper_ = std::make_unique<ExpirySweeper>(
       &store_, env_, [this](Mutation m, Callback done) { Submit(std::move(m), std::move(done)); });
-  sweeper_->Start();
+  if (options_.active_expiry_sweep) sweeper_->Start();
 }
 
 StatusOr<uint64_t> EngineImpl::SweepExpired() {

@@ -57,6 +57,11 @@ struct EngineOptions {
   // memory is freed when the primary's DELETEs arrive.
   bool replica = false;
 
+  // The active expiry sweep (engine/expiry_sweeper.h): a background thread that deletes expired
+  // keys in bounded steps. false leaves them to SweepExpired() alone (tests that must know when a
+  // sweep happens); reads hide expired keys either way.
+  bool active_expiry_sweep = true;
+
   // Replication backlog (docs/replication.md §5): the snapshot thread's cleanup keeps, beyond
   // what recovery needs, the newest log segments whose total size is at most this, so that a
   // replica that was away catches up from the log instead of a snapshot. 0 = keep only what
