@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "engine/history_digest.h"
+#include "engine/log_format.h"
 #include "engine/coding.h"
 #include "engine/replication_feed.h"
 #include "engine/replication_log.h"
@@ -91,7 +92,10 @@ std::string HexOf(uint64_t value) { return HistoryDigest{0, 0, value}.Hex(); }
 
 uint64_t CountRecords(std::string_view records) {
   uint64_t n = 0;
-  for (size_t at = 0; at < records.size(); at += 17 + DecodeFixed32(records.data() + at + 4)) ++n;
+  for (size_t at = 0; at < records.size();
+       at += log::kRecordHeaderSize + DecodeFixed32(records.data() + at + 4)) {
+    ++n;
+  }
   return n;
 }
 
@@ -125,7 +129,7 @@ StatusOr<std::optional<uint64_t>> PrimaryDigestAt(Engine& engine, const HistoryD
     WALKV_RETURN_IF_ERROR(read);
     if (records.empty()) return std::optional<uint64_t>();  // not shippable yet
     for (size_t at = 0; at < records.size() && digest.seq < seq;) {
-      const size_t size = 17 + DecodeFixed32(records.data() + at + 4);
+      const size_t size = log::kRecordHeaderSize + DecodeFixed32(records.data() + at + 4);
       digest.AdvanceRecord(std::string_view(records).substr(at, size));
       at += size;
     }

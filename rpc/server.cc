@@ -95,8 +95,7 @@ class Server::Impl {
  public:
   Impl(Engine& engine, ServerOptions options)
       : options_(std::move(options)),
-        threads_(options_.threads != 0 ? options_.threads : DefaultIoThreads()),
-        loops_(MakeLoops(threads_)),
+        loops_(MakeLoops(options_.threads != 0 ? options_.threads : DefaultIoThreads())),
         io_(*loops_[0].io),
         accept_strand_(asio::make_strand(io_)),
         acceptor_(accept_strand_),
@@ -426,7 +425,6 @@ class Server::Impl {
   }
 
   const ServerOptions options_;
-  const size_t threads_;
   std::vector<Loop> loops_;  // one per I/O thread; loops_[0] is run by the thread calling Run()
   asio::io_context& io_;     // loops_[0]: the acceptors, timers and shutdown live there
   asio::strand<asio::io_context::executor_type> accept_strand_;
