@@ -8,6 +8,7 @@
 #include "engine/log_head.h"
 #include "engine/log_reader.h"
 #include "engine/recovery_words.h"
+#include "engine/snapshot_install.h"
 #include "engine/snapshot_reader.h"
 #include "engine/str_cat.h"
 
@@ -26,7 +27,12 @@ class Planner {
   StatusOr<RecoveryPlan> Run();
 
  private:
+  // A pending snapshot install (engine/snapshot_install.h): plan the directory as it will be
+  // once it is finished. kCorruption if INSTALL is damaged.
+  Status ReadPendingInstall();
   Status ListFiles();
+  // ListFiles with an install pending: only the snapshot it installs counts.
+  Status ListFilesForPendingInstall(const std::vector<std::string>& children);
   // LOGHEAD must be intact (when the directory needs one) and name a segment that exists.
   void CheckLogHead();
   Status LoadBaseSnapshot();
@@ -67,8 +73,9 @@ StatusOr<RecoveryPlan> Planner::Run() {
   if (!head.ok()) return head.status();
   head_ = *head;
   state().log_head = head_.newest;
+  WALKV_RETURN_IF_ERROR(ReadPendingInstall());
   WALKV_RETURN_IF_ERROR(ListFiles());
-  CheckLogHead();
+  if (!plan_.pending_install) CheckLogHead();  // finishing the install rewrites LOGHEAD
   if (plan_.starts()) WALKV_RETURN_IF_ERROR(LoadBaseSnapshot());
   if (plan_.starts()) WALKV_RETURN_IF_ERROR(ReplayLog());
   if (plan_.starts() && mode() == RecoveryMode::kAbsolute) {
@@ -95,9 +102,45 @@ void Planner::Act(Action a) {
   plan_.actions.push_back(std::move(a));
 }
 
+Status Planner::ReadPendingInstall() {
+  auto install = install::ReadInstall(env_, dir_);
+  if (!install.ok()) return install.status();
+  if (!install->present) return Status::Ok();
+  if (!install->snapshot_seq) {
+    return Status::Corruption(StrCat(install::InstallFileName(), " (a pending snapshot install) ",
+                                     install->problem));
+  }
+  plan_.pending_install = *install->snapshot_seq;
+  return Status::Ok();
+}
+
+Status Planner::ListFilesForPendingInstall(const std::vector<std::string>& children) {
+  const uint64_t seq = *plan_.pending_install;
+  const std::string received = install::ReceivedSnapshotFileName(seq);
+  for (const std::string& name : children) {
+    // Every other segment and snapshot will be moved aside; *.tmp files are removed as always.
+    if (ParseFileName(name).kind == FileKind::kTemp && name != received) {
+      Act({.kind = ActionKind::kRemoveTemp, .file = name});
+    }
+  }
+  std::optional<std::string> file = install::PendingSnapshotFile(env_, dir_, seq);
+  if (seq > 0 && !file) {
+    return Status::Corruption(StrCat(install::InstallFileName(), " names the snapshot at seq ",
+                                     seq, ", but neither ", received, " nor ",
+                                     SnapshotFileName(seq), " exists"));
+  }
+  if (file) {
+    auto size = env_->GetFileSize(Path(*file));
+    if (!size.ok()) return size.status();
+    snapshot_files_.push_back({.file = *file, .seq = seq, .bytes = *size});
+  }
+  return Status::Ok();
+}
+
 Status Planner::ListFiles() {
   auto children = env_->GetChildren(dir_);
   if (!children.ok()) return children.status();
+  if (plan_.pending_install) return ListFilesForPendingInstall(*children);
   for (const std::string& name : *children) {
     ParsedFileName parsed = ParseFileName(name);
     switch (parsed.kind) {
@@ -404,10 +447,22 @@ Status ExecuteRecoveryPlan(Env* env, const std::string& dir, const RecoveryPlan&
 
 StatusOr<RecoveredState> Recover(Env* env, const std::string& dir, RecoveryMode mode,
                                  Store* store, const LogSink& log) {
+  // A snapshot install that was committed (INSTALL is durable) is finished before anything else:
+  // from its commit point on the directory's state is the installed snapshot.
+  auto installed = install::FinishPendingInstall(env, dir);
+  if (!installed.ok()) return installed.status();
+  std::optional<std::string> install_note;
+  if (installed->finished) {
+    install_note = StrCat("finished installing the primary's snapshot at seq ",
+                          installed->snapshot_seq, ": ", installed->moved_aside.size(),
+                          " file(s) of the replica's own history moved aside as *.dropped");
+    if (log) log(LogLevel::kWarn, *install_note);
+  }
   auto plan = PlanRecovery(env, dir, mode, store);
   if (!plan.ok()) return plan.status();
   if (!plan->starts()) return Status::Corruption(DescribeRefusal(*plan));
   RecoveredState& state = plan->state;
+  if (install_note) state.summary.notes.push_back(std::move(*install_note));
   for (std::string& line : DescribeHousekeeping(*plan)) {
     if (log) log(LogLevel::kInfo, line);
   }

@@ -25,7 +25,10 @@ namespace walkv {
 // Plans the recovery of `dir` and loads the state it would start with into `*store` (which must
 // be empty; when the plan refuses, the store's content is unspecified). Reads only: safe beside a
 // live server (walkv verify). Fails only on I/O errors, including a file that vanished between
-// the listing and its read (kNotFound, a live server's cleanup); damage is in the plan.
+// the listing and its read (kNotFound, a live server's cleanup), and with kCorruption for a
+// damaged INSTALL file; other damage is in the plan. With a snapshot install pending
+// (engine/snapshot_install.h) it plans the directory as that install will leave it
+// (plan.pending_install).
 StatusOr<RecoveryPlan> PlanRecovery(Env* env, const std::string& dir, RecoveryMode mode,
                                     Store* store);
 
@@ -35,7 +38,8 @@ StatusOr<RecoveryPlan> PlanRecovery(Env* env, const std::string& dir, RecoveryMo
 // The caller holds the directory lock.
 Status ExecuteRecoveryPlan(Env* env, const std::string& dir, const RecoveryPlan& plan);
 
-// Engine::Open's recovery: plans; refuses with kCorruption and the refusal in words
+// Engine::Open's recovery: first finishes a pending snapshot install (FinishPendingInstall), then
+// plans; refuses with kCorruption and the refusal in words
 // (engine/recovery_words.h); otherwise logs each finding and action through `log`, executes
 // the plan and returns the state, its summary's notes holding the same sentences.
 StatusOr<RecoveredState> Recover(Env* env, const std::string& dir, RecoveryMode mode,

@@ -133,6 +133,11 @@ struct RecoveryPlan {
   // plan starts, with `state`.
   std::optional<size_t> refusal;
   RecoveredState state;  // state.log_head is set even when the plan refuses
+  // A snapshot install from the primary is pending (engine/snapshot_install.h: the INSTALL file
+  // names this seq): the plan is of the directory as it will be once the install is finished,
+  // snap-<seq> and nothing else. Only a read-only plan (walkv verify) sees one: Recover finishes
+  // the install before it plans.
+  std::optional<uint64_t> pending_install;
 
   bool starts() const { return !refusal.has_value(); }
   const Finding& refusing_finding() const { return findings[*refusal]; }

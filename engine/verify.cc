@@ -265,6 +265,16 @@ StatusOr<VerifyReport> VerifyDataDir(Env* env, const std::string& dir,
     report.last_seq = report.tolerate_tail.plan->state.last_seq;
     report.digest = report.tolerate_tail.plan->state.digest;
   }
+  if (report.tolerate_tail.plan && report.tolerate_tail.plan->pending_install) {
+    const uint64_t seq = *report.tolerate_tail.plan->pending_install;
+    report.notes.push_back(StrCat(
+        "INSTALL: an install of the primary's snapshot at seq ", seq, " is pending (the replica "
+        "stopped while installing it); serve finishes it first: ",
+        seq > 0 ? StrCat("the received snapshot becomes ", SnapshotFileName(seq), ", ")
+                : std::string(),
+        "every other log segment and snapshot is moved aside as *.dropped, and it starts from ",
+        seq > 0 ? "that snapshot" : "the empty state"));
+  }
 
   for (const ModeOutcome* outcome : {&report.tolerate_tail, &report.point_in_time}) {
     if (!outcome->plan) continue;
