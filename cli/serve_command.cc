@@ -17,6 +17,7 @@
 #include "cli/shutdown_signals.h"
 #include "engine/engine.h"
 #include "engine/options.h"
+#include "engine/replaceable_engine.h"
 #include "rpc/server.h"
 
 namespace walkv::cli {
@@ -144,6 +145,10 @@ int RunServe(const ServeFlags& flags) {
     return kExitFailure;
   }
   std::unique_ptr<Engine> engine = std::move(opened).value();
+  if (!flags.replica_of.empty()) {
+    // A replica reopens its engine around a snapshot install (docs/replication.md §4).
+    engine = std::make_unique<ReplaceableEngine>(std::move(engine));
+  }
 
   rpc::ServerOptions server_options = ToServerOptions(flags);
   if (!flags.auth_token_file.empty()) {

@@ -115,6 +115,8 @@ void AddReplicaFields(const ReplicaFollower& follower, const EngineStats& stats,
   (*out)["last_heartbeat_unix_ms"] = s.heartbeat_unix_ms;
   (*out)["connects"] = s.connects;
   (*out)["last_error"] = s.last_error;
+  (*out)["snapshots_installed"] = s.snapshots_installed;
+  (*out)["last_install_seq"] = s.last_install_seq;
 }
 
 // docs/replication.md: the role, the history digest, the running `replicate` streams, and on a

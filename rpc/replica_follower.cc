@@ -44,7 +44,8 @@ ReplicaFollower::ReplicaFollower(Engine& engine, std::string host, uint16_t port
     : engine_(engine),
       host_(std::move(host)),
       port_(port),
-      primary_(host_ + ":" + std::to_string(port_)) {
+      primary_(host_ + ":" + std::to_string(port_)),
+      replaceable_(dynamic_cast<ReplaceableEngine*>(&engine)) {
   status_.primary = primary_;
 }
 
@@ -133,8 +134,18 @@ Status ReplicaFollower::FollowOnce() {
     }
   } unregister{this};
 
-  const HistoryDigest applied = engine_.Stats().digest;
-  auto answer = client->Subscribe(applied.seq + 1, applied.value, Clock::now() + kHandshakeTimeout);
+  if (reopen_needed_) {
+    Status reopened = replaceable_->Reopen();
+    if (!reopened.ok()) return reopened;
+    reopen_needed_ = false;
+  }
+  HistoryDigest applied = engine_.Stats().digest;
+  // After divergence, subscribe as a replica that holds nothing (D(0) = 0): the primary answers
+  // with its snapshot or with CONTINUE from seq 1, and the install drops this history.
+  const bool from_scratch = resync_ && replaceable_ != nullptr;
+  auto answer = client->Subscribe(from_scratch ? 1 : applied.seq + 1,
+                                  from_scratch ? 0 : applied.value,
+                                  Clock::now() + kHandshakeTimeout, replaceable_ != nullptr);
   if (!answer.ok()) return answer.status();
   if (answer->contains("error")) {
     const nlohmann::json& error = (*answer)["error"];
@@ -149,12 +160,26 @@ Status ReplicaFollower::FollowOnce() {
             primary_, message);
       }
       diverged_ = true;
+      resync_ = replaceable_ != nullptr;  // an older primary without the SNAPSHOT fallback
     }
     return Status::InvalidArgument(message);
   }
   const nlohmann::json result = answer->value("result", nlohmann::json::object());
-  if (result.value("mode", "") != "CONTINUE") {
-    return Status::NotSupported("the primary answered mode " + result.value("mode", "?"));
+  const std::string mode = result.value("mode", "");
+  if (mode == "SNAPSHOT" && replaceable_ != nullptr) {
+    Status installed = InstallSnapshotFromStream(*client, result);
+    if (!installed.ok()) return installed;
+    applied = engine_.Stats().digest;
+  } else if (mode != "CONTINUE") {
+    return Status::NotSupported("the primary answered mode " + mode);
+  } else if (replaceable_ != nullptr && JsonUint(result, "from_seq") == 1 && applied.seq > 0) {
+    // The primary has no snapshot and streams its whole log: this replica's records go first.
+    Status dropped = InstallEmptyState();
+    if (!dropped.ok()) return dropped;
+    applied = engine_.Stats().digest;
+  } else if (from_scratch && applied.seq == 0) {
+    diverged_ = false;  // nothing to drop: an empty replica follows from seq 1
+    resync_ = false;
   }
   if (diverged_) {
     // Nothing can show a diverged history to be the primary's again; only report the link.
@@ -201,6 +226,16 @@ Status ReplicaFollower::Follow(ReplicationClient& client, HistoryDigest applied)
           char theirs[17];
           std::snprintf(theirs, sizeof(theirs), "%016llx",
                         static_cast<unsigned long long>(hb.digest));
+          if (replaceable_ != nullptr) {
+            resync_ = true;
+            spdlog::error(
+                "replica: DIVERGED at seq {}: this replica's history digest {} differs from the "
+                "primary {}'s {}; reconnecting to replace this history with the primary's "
+                "snapshot (the replica's files are kept as *.dropped)",
+                applied.seq, applied.Hex(), primary_, theirs);
+            return Status::Corruption("history digest differs from the primary's at seq " +
+                                      std::to_string(applied.seq));
+          }
           spdlog::error(
               "replica: DIVERGED at seq {}: this replica's history digest {} differs from the "
               "primary {}'s {}; applying nothing more (the SNAPSHOT fallback is not built: "
@@ -215,9 +250,8 @@ Status ReplicaFollower::Follow(ReplicationClient& client, HistoryDigest applied)
         return Status::Corruption("the primary sent an ACK frame");
       case frames::FrameKind::kSnapshotBegin:
       case frames::FrameKind::kSnapshotData:
-        // Only an `accept_snapshot` subscription gets these, and this follower does not send it
-        // (installing a snapshot is not built yet: replication.md §4).
-        return Status::Corruption("the primary sent snapshot frames the replica did not ask for");
+        // Snapshot frames come only right after a SNAPSHOT answer (InstallSnapshotFromStream).
+        return Status::Corruption("the primary sent snapshot frames in the middle of its records");
     }
   }
 }

@@ -10,10 +10,19 @@
 // Any error (connection refused or lost, no frame for kLinkTimeout, a refused handshake, records
 // the engine refuses) closes the connection; the next attempt waits 100 ms, doubling to 5 s,
 // jittered, and always subscribes again from the engine's own last durable seq: the follower
-// keeps no state about the connection that is not on disk. Divergence (a heartbeat's digest or a
-// DIVERGED answer) is logged as an error and is sticky: the follower applies nothing more until
-// the process restarts (the SNAPSHOT fallback of §4 is not built), and keeps retrying the
-// handshake only to report the link state.
+// keeps no state about the connection that is not on disk.
+//
+// The SNAPSHOT fallback (docs/replication.md §4), when the engine is a ReplaceableEngine (as
+// `walkv serve --replica-of` makes it): the follower subscribes with accept_snapshot. A SNAPSHOT
+// answer's frames are received into the data directory (snapshot_install.h), the install is
+// committed (INSTALL) and the engine reopened (its recovery finishes the install); then RECORDS
+// from S+1 follow on the same connection. A CONTINUE from seq 1 to a replica that holds records
+// (the primary has no snapshot, and this replica's history is not the primary's) installs the
+// empty state the same way first. Divergence found by a heartbeat (`link: diverged` until it is
+// repaired) makes the next subscription start from scratch (seq 1, digest D(0)), which the
+// primary answers with its snapshot or with CONTINUE from 1: either way the replica's own
+// history is moved aside (*.dropped) and replaced. Without a ReplaceableEngine, divergence is
+// sticky as before: nothing more is applied until the process restarts.
 //
 // Thread safety: Start/Stop from one owner thread; status() from any thread (mu_ guards the
 // status and the current client, which Stop() aborts). The engine must outlive Stop().
@@ -21,12 +30,14 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
 
 #include "engine/engine.h"
 #include "engine/mutex.h"
+#include "engine/replaceable_engine.h"
 #include "engine/thread_annotations.h"
 #include "rpc/replication_client.h"
 
@@ -44,8 +55,10 @@ struct ReplicaStatus {
   // The newest heartbeat whose primary_last_seq the replica had applied when it came: the replica
   // then held everything the primary had at that time (for lag_ms). 0: never caught up.
   uint64_t caught_up_unix_ms = 0;
-  uint64_t connects = 0;  // handshakes answered CONTINUE
+  uint64_t connects = 0;  // handshakes answered CONTINUE or SNAPSHOT
   std::string last_error;  // why the last connection ended (empty: none ended yet)
+  uint64_t snapshots_installed = 0;  // installs done (SNAPSHOT, or the empty state)
+  uint64_t last_install_seq = 0;     // the seq the newest of them installed
 };
 
 class ReplicaFollower {
@@ -75,6 +88,19 @@ class ReplicaFollower {
   // The frames after a CONTINUE answer, until an error.
   Status Follow(ReplicationClient& client, HistoryDigest applied);
   void SetLink(ReplicaLink link);
+
+  // --- the SNAPSHOT fallback (docs/replication.md §4); only with replaceable_ ---
+  // After a SNAPSHOT answer: receives the snapshot's frames into the data directory, commits
+  // the install and reopens the engine. OK once the engine holds the snapshot's state, its
+  // digest the one the answer announced.
+  Status InstallSnapshotFromStream(ReplicationClient& client, const nlohmann::json& answer);
+  // Writes SNAPSHOT_BEGIN/SNAPSHOT_DATA frames into the received-snapshot file, synced.
+  Status ReceiveSnapshot(ReplicationClient& client, uint64_t seq, uint64_t bytes);
+  // CONTINUE from seq 1 while this replica holds records: drop them (install the empty state).
+  Status InstallEmptyState();
+  // Commits the install of `seq` (its file already received) and reopens the engine.
+  Status CommitAndReopen(uint64_t seq, std::optional<HistoryDigest> expected);
+  Env* DataEnv() const;
   bool Stopping();
   // Sleeps up to `millis` unless Stop() is called meanwhile.
   void SleepUnlessStopped(uint64_t millis);
@@ -86,6 +112,10 @@ class ReplicaFollower {
   std::thread thread_;
   std::mt19937_64 jitter_{std::random_device{}()};  // the follower thread only
   bool diverged_ = false;                            // the follower thread only
+  // The engine to reopen around an install; nullptr: installing is not possible here.
+  ReplaceableEngine* const replaceable_;
+  bool resync_ = false;        // the follower thread only: subscribe from seq 1 next time
+  bool reopen_needed_ = false;  // the follower thread only: a reopen after an install failed
 
   mutable Mutex mu_;
   CondVar cv_{&mu_};

@@ -1,0 +1,94 @@
+// ReplaceableEngine: an Engine that forwards every call to a current engine which Reopen() can
+// replace by a freshly opened one on the same data directory. It is what lets a replica install
+// a snapshot received from its primary (docs/replication.md §4, engine/snapshot_install.h): the
+// follower commits the install (the INSTALL file) while the current engine still serves reads,
+// then Reopen() closes that engine, opens a new one (whose recovery finishes the install before
+// anything else) and makes it current. `walkv serve --replica-of` wraps its engine in one; a
+// primary does not (its calls pay nothing for it).
+//
+// What callers see across a Reopen():
+//  - Reads keep being answered: by the closed old engine (its last state; closing keeps the
+//    in-memory map) until the new one is current, then by the new one. A call that started on
+//    the old engine finishes on it (it holds a reference: the old engine is destroyed by
+//    whichever thread drops the last one).
+//  - Writes to the closed engine fail with kShuttingDown (on a replica, clients' writes are
+//    refused before they reach the engine anyway).
+//  - Commit listeners registered on the old engine are never called again (it is closed);
+//    RemoveCommitListener for them does nothing. New listeners go to the new engine.
+//  - options() is the options the first engine was opened with (every engine here is opened
+//    with them); recovery_summary() is the first engine's (what `serve` logged at startup).
+//
+// Thread safety: every Engine method from any thread, as for any Engine. Reopen() from one
+// thread at a time (the replica's follower). The current engine is an atomic shared_ptr (no lock
+// is held during a forwarded call); listeners_mu_ is a leaf.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <utility>
+
+#include "engine/engine.h"
+#include "engine/mutex.h"
+#include "engine/thread_annotations.h"
+
+namespace walkv {
+
+class ReplaceableEngine final : public Engine {
+ public:
+  // `first` is open and was opened with first->options().
+  explicit ReplaceableEngine(std::unique_ptr<Engine> first);
+  ~ReplaceableEngine() override;
+
+  // Closes the current engine (a Close failure is logged through options().log, not returned:
+  // the directory on disk is what counts), opens a new engine on the same directory with the
+  // same options and makes it current. If the open fails, the closed engine stays current (reads
+  // keep its state, writes fail) and the open's error is returned; calling Reopen again retries.
+  // When it returns OK, the new engine's recovery is done (a pending install finished).
+  Status Reopen();
+  // Successful Reopen() calls so far.
+  uint64_t reopens() const;
+
+  std::optional<std::string> Get(std::string_view key) override;
+  std::vector<std::string> Keys(std::string_view pattern) override;
+  std::optional<uint64_t> ValueLength(std::string_view key) override;
+  uint64_t Size() override;
+  std::optional<std::vector<std::string>> KeysUpTo(std::string_view pattern,
+                                                   size_t max_keys) override;
+  uint64_t Scan(uint64_t cursor, size_t count, std::string_view pattern,
+                std::vector<std::string>* keys) override;
+  const EngineOptions& options() const override { return options_; }
+  int64_t Pttl(std::string_view key) override;
+  void Submit(Mutation m, Callback done) override;
+  StatusOr<uint64_t> SweepExpired() override;
+  StatusOr<SnapshotInfo> Snapshot() override;
+  StatusOr<SnapshotInfo> SnapshotKeeping(size_t keep_snapshots) override;
+  EngineStats Stats() override;
+  const RecoverySummary& recovery_summary() const override { return first_recovery_; }
+  uint64_t AddCommitListener(CommittedRecordsListener listener) override;
+  void RemoveCommitListener(uint64_t id) override;
+  Status ReadCommittedRecords(uint64_t from_seq, size_t max_bytes, std::string* out) override;
+  Status ReadCommittedRecordsAt(replication::LogCursor* cursor, size_t max_bytes,
+                                std::string* out) override;
+  uint64_t LastShippableSeq() override;
+  Status AppendReplicatedRecords(std::string_view records) override;
+  // Closes the current engine; Reopen() after Close() opens one again.
+  Status Close() override;
+
+ private:
+  const EngineOptions options_;
+  const RecoverySummary first_recovery_;
+
+  std::shared_ptr<Engine> Current() const { return current_.load(); }
+
+  std::atomic<std::shared_ptr<Engine>> current_;
+  std::atomic<uint64_t> reopens_{0};
+  // Listener ids handed out -> (the engine it is on, that engine's id for it).
+  Mutex listeners_mu_;
+  std::map<uint64_t, std::pair<std::weak_ptr<Engine>, uint64_t>> listeners_
+      GUARDED_BY(listeners_mu_);
+  uint64_t next_listener_id_ GUARDED_BY(listeners_mu_) = 1;
+};
+
+}  // namespace walkv
