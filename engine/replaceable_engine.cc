@@ -20,7 +20,16 @@ Status ReplaceableEngine::Reopen() {
   }
   StatusOr<std::unique_ptr<Engine>> opened = Engine::Open(options_);
   if (!opened.ok()) return opened.status();
-  current_.store(std::shared_ptr<Engine>(std::move(opened).value()));
+  std::shared_ptr<Engine> fresh(std::move(opened).value());
+  {
+    MutexLock lock(&listeners_mu_);
+    for (auto& [id, l] : listeners_) {
+      l.engine_id = fresh->AddCommitListener(l.listener);
+      l.engine = fresh;
+    }
+    // Under listeners_mu_: an AddCommitListener is either moved above or registers on `fresh`.
+    current_.store(std::move(fresh));
+  }
   reopens_.fetch_add(1);
   return Status::Ok();
 }
@@ -68,26 +77,28 @@ StatusOr<SnapshotInfo> ReplaceableEngine::SnapshotKeeping(size_t keep_snapshots)
 EngineStats ReplaceableEngine::Stats() { return Current()->Stats(); }
 
 uint64_t ReplaceableEngine::AddCommitListener(CommittedRecordsListener listener) {
-  std::shared_ptr<Engine> engine = Current();
-  const uint64_t inner = engine->AddCommitListener(std::move(listener));
   MutexLock lock(&listeners_mu_);
+  std::shared_ptr<Engine> engine = Current();
   const uint64_t id = next_listener_id_++;
-  listeners_[id] = {engine, inner};
+  Listener& l = listeners_[id];
+  l.listener = std::move(listener);
+  l.engine_id = engine->AddCommitListener(l.listener);
+  l.engine = engine;
   return id;
 }
 
 void ReplaceableEngine::RemoveCommitListener(uint64_t id) {
-  std::pair<std::weak_ptr<Engine>, uint64_t> entry;
+  std::weak_ptr<Engine> on;
+  uint64_t engine_id = 0;
   {
     MutexLock lock(&listeners_mu_);
     auto it = listeners_.find(id);
     if (it == listeners_.end()) return;
-    entry = std::move(it->second);
+    on = it->second.engine;
+    engine_id = it->second.engine_id;
     listeners_.erase(it);
   }
-  if (std::shared_ptr<Engine> engine = entry.first.lock()) {
-    engine->RemoveCommitListener(entry.second);
-  }
+  if (std::shared_ptr<Engine> engine = on.lock()) engine->RemoveCommitListener(engine_id);
 }
 
 Status ReplaceableEngine::ReadCommittedRecords(uint64_t from_seq, size_t max_bytes,

@@ -13,21 +13,24 @@
 //    whichever thread drops the last one).
 //  - Writes to the closed engine fail with kShuttingDown (on a replica, clients' writes are
 //    refused before they reach the engine anyway).
-//  - Commit listeners registered on the old engine are never called again (it is closed);
-//    RemoveCommitListener for them does nothing. New listeners go to the new engine.
+//  - Commit listeners move to the new engine: Reopen registers every listener still registered
+//    on it before the new engine is current (and before anything commits there). A replication
+//    feed of a downstream replica then sees the new engine's commits (from the install's seq + 1)
+//    and, where they do not continue what it handed out, ends its stream ("too far behind") or
+//    shows the downstream replica a digest that differs: either way that replica resubscribes
+//    and is repaired the same way (docs/replication.md §4).
 //  - options() is the options the first engine was opened with (every engine here is opened
 //    with them); recovery_summary() is the first engine's (what `serve` logged at startup).
 //
 // Thread safety: every Engine method from any thread, as for any Engine. Reopen() from one
 // thread at a time (the replica's follower). The current engine is an atomic shared_ptr (no lock
-// is held during a forwarded call); listeners_mu_ is a leaf.
+// is held during a forwarded call).
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <utility>
 
 #include "engine/engine.h"
 #include "engine/mutex.h"
@@ -84,10 +87,14 @@ class ReplaceableEngine final : public Engine {
 
   std::atomic<std::shared_ptr<Engine>> current_;
   std::atomic<uint64_t> reopens_{0};
-  // Listener ids handed out -> (the engine it is on, that engine's id for it).
+  struct Listener {
+    CommittedRecordsListener listener;
+    std::weak_ptr<Engine> engine;  // the engine it is registered on
+    uint64_t engine_id = 0;        // that engine's id for it
+  };
+  // Listener ids handed out -> the listener. Lock order: listeners_mu_ -> an engine's locks.
   Mutex listeners_mu_;
-  std::map<uint64_t, std::pair<std::weak_ptr<Engine>, uint64_t>> listeners_
-      GUARDED_BY(listeners_mu_);
+  std::map<uint64_t, Listener> listeners_ GUARDED_BY(listeners_mu_);
   uint64_t next_listener_id_ GUARDED_BY(listeners_mu_) = 1;
 };
 

@@ -5,7 +5,8 @@
 // is valid but not the primary's (a flipped payload byte with its crc recomputed) is found out at
 // the handshake and repaired by exactly one snapshot, every time, its own segments kept as
 // *.dropped; a replica with a foreign history and a primary that has no snapshot at all drops its
-// history (the empty-state install) and takes the primary's log from seq 1. Observed through
+// history (the empty-state install) and takes the primary's log from seq 1; a replica of a
+// replica that installs a snapshot catches up as well. Observed through
 // `info replication` and reads, polled with a deadline.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -274,6 +275,54 @@ TEST(ReplicaInstallTest, AForeignHistoryIsDroppedForAPrimaryWithoutSnapshot) {
   EXPECT_EQ(info["last_install_seq"], 0);
   EXPECT_EQ(State(r.get()), State(p.get()));
   EXPECT_GE(CountFiles(dir.Sub("replica"), "wal-", ".dropped"), 1);
+}
+
+// A chain primary -> middle -> last: the middle one, killed and brought back beyond the
+// primary's backlog, installs a snapshot while the last one follows it; the last one is then
+// cut off or shown a differing digest and repairs itself the same way. All three end equal.
+TEST(ReplicaInstallTest, AReplicaOfAnInstallingReplicaCatchesUpToo) {
+  testing::TempDir dir;
+  std::vector<std::string> primary_flags = kQuiet;
+  primary_flags.insert(primary_flags.end(), {"--replication-backlog-bytes", "0"});
+  auto primary = ServerProcess::Start(dir.Sub("primary"), primary_flags);
+  ASSERT_NE(primary, nullptr);
+  auto p = ConnectTo(*primary);
+  ASSERT_NE(p, nullptr);
+  int next = 0;
+  auto write = [&](int n) {
+    for (int i = 0; i < n; ++i, ++next) {
+      ASSERT_TRUE(p->Set("k" + std::to_string(next % 30), "v" + std::to_string(next)).ok());
+    }
+  };
+  write(50);
+  auto middle = ServerProcess::Start(dir.Sub("middle"), ReplicaOf(*primary));
+  ASSERT_NE(middle, nullptr);
+  const uint16_t middle_port = middle->port();
+  auto last = ServerProcess::Start(dir.Sub("last"), ReplicaOf(*middle));
+  ASSERT_NE(last, nullptr);
+  auto l = ConnectTo(*last);
+  ASSERT_NE(l, nullptr);
+  ASSERT_TRUE(Eventually([&] { return CaughtUp(p.get(), l.get()); }));
+
+  middle->Kill();
+  write(100);
+  ASSERT_TRUE(p->Call("snapshot", json::array()).ok());
+  write(100);
+  ASSERT_TRUE(p->Call("snapshot", json::array()).ok());
+  write(10);
+  std::vector<std::string> middle_flags = ReplicaOf(*primary);
+  middle_flags.insert(middle_flags.end(), {"--port", std::to_string(middle_port)});
+  middle = ServerProcess::Start(dir.Sub("middle"), middle_flags);
+  ASSERT_NE(middle, nullptr);
+  auto m = ConnectTo(*middle);
+  ASSERT_NE(m, nullptr);
+  ASSERT_TRUE(Eventually([&] { return CaughtUp(p.get(), m.get()); }))
+      << Replication(p.get()).dump() << "\n" << Replication(m.get()).dump();
+  EXPECT_EQ(Replication(m.get())["snapshots_installed"], 1);
+  write(10);
+  ASSERT_TRUE(Eventually([&] { return CaughtUp(p.get(), l.get()); }))
+      << Replication(p.get()).dump() << "\n" << Replication(l.get()).dump();
+  EXPECT_EQ(State(l.get()), State(p.get()));
 }
 
 }  // namespace
