@@ -275,9 +275,11 @@ void AddServeCommand(CLI::App& app, CommandAction* action) {
       ->transform(CLI::AsSizeValue(false).description(""));
 
   serve->add_flag("--prewrite-segments", flags->engine.prewrite_segments,
-                  "Zero-fill and sync each new log segment when it is created, so that a "
-                  "commit's fdatasync flushes no file metadata (off by default; only with --fsync "
-                  "always).");
+                  "Zero-fill and sync each new log segment before records go into it (a "
+                  "background thread keeps the next one ready), so that a commit's fdatasync "
+                  "flushes no file metadata. Off by default; only with --fsync always. Costs: "
+                  "each segment takes its full size on disk from the start, plus one spare "
+                  "segment (docs/performance.md).");
 
   serve
       ->add_option("--recovery-mode", flags->recovery_mode,

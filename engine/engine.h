@@ -63,6 +63,10 @@ struct EngineStats {
   uint64_t approx_memory_bytes = 0;
   uint64_t log_bytes = 0;         // bytes in all live log segments
   uint64_t log_segments = 0;
+  // Pre-written segments (EngineOptions::prewrite_segments): rolls that took the spare segment
+  // prepared in the background, and preparations that failed (the roll then wrote its own).
+  uint64_t log_spares_used = 0;
+  uint64_t log_spare_failures = 0;
   uint64_t last_seq = 0;
   uint64_t fsync_count = 0;
   uint64_t fsync_p50_micros = 0;

@@ -80,18 +80,9 @@ Status EngineImpl::Init() {
   uint64_t first_seq = recovered->last_seq + 1;
   const bool continue_newest =
       !recovered->segments.empty() && recovered->segments.back().first_seq == first_seq;
-  if (continue_newest) {
-    // A pre-written segment continues where its records end, not at its file end: drop its unused
-    // zero tail first (TruncateFile syncs), so the next record is not written after zeros.
-    const std::string path = JoinPath(options_.data_dir, recovered->segments.back().name);
-    auto file_bytes = env_->GetFileSize(path);
-    if (!file_bytes.ok()) return file_bytes.status();
-    if (*file_bytes > recovered->segments.back().bytes) {
-      WALKV_RETURN_IF_ERROR(env_->TruncateFile(path, recovered->segments.back().bytes));
-    }
-  }
-  auto writer = continue_newest ? log::LogWriter::OpenForAppend(env_, options_.data_dir, first_seq)
-                                : log::LogWriter::Create(env_, options_.data_dir, first_seq, PrewriteBytes());
+  auto writer = continue_newest ? log::LogWriter::OpenForAppend(env_, options_.data_dir, first_seq,
+                                                               recovered->segments.back().bytes)
+                                : NewSegment(first_seq);
   if (!writer.ok()) return writer.status();
   log_ = std::move(*writer);
   // The segment is durable; only now may LOGHEAD name it, and no record goes into it before.
@@ -113,6 +104,11 @@ Status EngineImpl::Init() {
   {
     MutexLock lock_queue(&queue_mu_);
     accepting_ = true;
+  }
+  if (PrewriteBytes() > 0) {
+    segment_preparer_ =
+        std::make_unique<SegmentPreparer>(env_, options_.data_dir, PrewriteBytes());
+    segment_preparer_->Start();
   }
   commit_thread_ = std::thread([this] { CommitLoop(); });
   snapshot_thread_ = std::thread([this] { SnapshotLoop(); });
@@ -421,6 +417,17 @@ Status EngineImpl::SyncLog() {
   return s;
 }
 
+StatusOr<std::unique_ptr<log::LogWriter>> EngineImpl::NewSegment(uint64_t first_seq) {
+  if (segment_preparer_ != nullptr) {
+    if (std::optional<std::string> spare = segment_preparer_->Take()) {
+      auto writer = log::LogWriter::CreateFromSpare(env_, options_.data_dir, *spare, first_seq);
+      segment_preparer_->Replenish();
+      return writer;
+    }
+  }
+  return log::LogWriter::Create(env_, options_.data_dir, first_seq, PrewriteBytes());
+}
+
 Status EngineImpl::RollSegment(uint64_t first_seq) {
   // The old segment must be complete on disk before records continue in the new one: otherwise a
   // crash could keep the new segment but lose the old one's tail, leaving a hole in the log.
@@ -428,7 +435,7 @@ Status EngineImpl::RollSegment(uint64_t first_seq) {
     WALKV_RETURN_IF_ERROR(SyncLog());
   }
   WALKV_RETURN_IF_ERROR(log_->Close());
-  auto writer = log::LogWriter::Create(env_, options_.data_dir, first_seq, PrewriteBytes());
+  auto writer = NewSegment(first_seq);
   if (!writer.ok()) return writer.status();
   log_ = std::move(*writer);
   {
@@ -489,6 +496,10 @@ EngineStats EngineImpl::Stats() {
   stats.commit_batches = commit_batches_.load();
   stats.mutations_committed = mutations_committed_.load();
   stats.uptime_micros = env_->MonotonicMicros() - start_micros_;
+  if (segment_preparer_ != nullptr) {  // set in Open, before any caller can see the engine
+    stats.log_spares_used = segment_preparer_->spares_taken();
+    stats.log_spare_failures = segment_preparer_->preparations_failed();
+  }
   {
     MutexLock lock(&files_mu_);
     stats.log_segments = segments_.size();
@@ -567,6 +578,7 @@ Status EngineImpl::Close() {
   }
   queue_cv_.SignalAll();
   if (commit_thread_.joinable()) commit_thread_.join();
+  if (segment_preparer_ != nullptr) segment_preparer_->Stop();
 
   Status status = PoisonStatus();
   if (log_ != nullptr) {

@@ -51,6 +51,7 @@
 #include "engine/log_writer.h"
 #include "engine/mutex.h"
 #include "engine/recovery.h"
+#include "engine/segment_preparer.h"
 #include "engine/store.h"
 #include "engine/thread_annotations.h"
 
@@ -158,6 +159,9 @@ class EngineImpl final : public Engine {
                ? options_.segment_bytes
                : 0;
   }
+  // A new, durable segment for first_seq: from the spare (segment_preparer_) when one is ready,
+  // else created here (log::LogWriter::Create). Commit thread (or Open, before it starts).
+  StatusOr<std::unique_ptr<log::LogWriter>> NewSegment(uint64_t first_seq);
   Status SyncLog();
   void PerformSnapshotCut();
   void Poison(const Status& why);
@@ -272,6 +276,8 @@ class EngineImpl final : public Engine {
   std::thread snapshot_thread_;
   // The active expiry sweep (its own thread); stopped by Close before the commit thread.
   std::unique_ptr<ExpirySweeper> sweeper_;
+  // Keeps a pre-written spare segment ready for the next roll; null unless PrewriteBytes() > 0.
+  std::unique_ptr<SegmentPreparer> segment_preparer_;
   Mutex close_mu_;
   bool closed_ GUARDED_BY(close_mu_) = false;
   Status close_status_ GUARDED_BY(close_mu_);

@@ -104,8 +104,34 @@ StatusOr<std::unique_ptr<LogWriter>> LogWriter::Create(Env* env, const std::stri
       new LogWriter(std::move(*file), name, first_seq, prewrite_bytes > kSegmentHeaderSize));
 }
 
+StatusOr<std::unique_ptr<LogWriter>> LogWriter::CreateFromSpare(Env* env, const std::string& dir,
+                                                                const std::string& spare_path,
+                                                                uint64_t first_seq) {
+  const std::string name = LogFileName(first_seq);
+  StatusOr<std::unique_ptr<WritableFile>> file = env->NewOverwritingFile(spare_path, 0);
+  if (!file.ok()) return file.status();
+  std::string header;
+  EncodeSegmentHeader(first_seq, &header, kPrewrittenLogFormatVersion);
+  Status s = (*file)->Append(header);
+  if (s.ok()) s = (*file)->Sync();
+  bool renamed = false;
+  if (s.ok()) {
+    s = env->RenameFile(spare_path, JoinPath(dir, name));
+    renamed = s.ok();
+  }
+  if (s.ok()) s = env->SyncDir(dir);
+  if (!s.ok()) {
+    // As in Create: no half-made segment is left for recovery to puzzle over.
+    (*file)->Close().IgnoreError();
+    if (renamed) env->RemoveFile(JoinPath(dir, name)).IgnoreError();
+    return s;
+  }
+  return std::unique_ptr<LogWriter>(new LogWriter(std::move(*file), name, first_seq, true));
+}
+
 StatusOr<std::unique_ptr<LogWriter>> LogWriter::OpenForAppend(Env* env, const std::string& dir,
-                                                              uint64_t first_seq) {
+                                                              uint64_t first_seq,
+                                                              uint64_t records_end) {
   const std::string name = LogFileName(first_seq);
   const std::string path = JoinPath(dir, name);
   // The header's version says whether records go on in write frames (version 3).
@@ -118,6 +144,17 @@ StatusOr<std::unique_ptr<LogWriter>> LogWriter::OpenForAppend(Env* env, const st
                               std::to_string(header.size()) + " bytes");
   }
   const bool framed = DecodeFixed32(header.data() + 8) >= kPrewrittenLogFormatVersion;
+  if (framed) {
+    StatusOr<std::unique_ptr<WritableFile>> over = env->NewOverwritingFile(path, records_end);
+    if (over.ok()) {
+      return std::unique_ptr<LogWriter>(new LogWriter(std::move(*over), name, first_seq, true));
+    }
+    if (over.status().code() != StatusCode::kNotSupported) return over.status();
+    // This Env cannot overwrite: drop the zero tail and append after the records.
+  }
+  StatusOr<uint64_t> file_bytes = env->GetFileSize(path);
+  if (!file_bytes.ok()) return file_bytes.status();
+  if (*file_bytes > records_end) WALKV_RETURN_IF_ERROR(env->TruncateFile(path, records_end));
   StatusOr<std::unique_ptr<WritableFile>> file = env->NewAppendableFile(path);
   if (!file.ok()) return file.status();
   return std::unique_ptr<LogWriter>(new LogWriter(std::move(*file), name, first_seq, framed));

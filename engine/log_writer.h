@@ -50,12 +50,23 @@ class LogWriter {
   static StatusOr<std::unique_ptr<LogWriter>> Create(Env* env, const std::string& dir,
                                                      uint64_t first_seq,
                                                      uint64_t prewrite_bytes = 0);
-  // Opens the existing dir/wal-<first_seq>.log to append records after its current end. The
-  // caller (engine startup) has checked that the segment's header is intact and that it ends
-  // where its last intact record ends (recovery truncated anything after that). Reads the
-  // header's version: a version-3 segment goes on with write frames.
+  // Turns a spare (engine/segment_preparer.h: `spare_path`, zeros already synced) into
+  // dir/wal-<first_seq>.log, pre-written like Create's: writes the version-3 header over its first
+  // bytes and syncs it (a data-only fdatasync), renames it into place and syncs the directory.
+  // When it returns OK the segment is durable exactly as after Create. A crash before the rename
+  // leaves only the spare (a .tmp, removed at startup); after it, an empty segment.
+  static StatusOr<std::unique_ptr<LogWriter>> CreateFromSpare(Env* env, const std::string& dir,
+                                                              const std::string& spare_path,
+                                                              uint64_t first_seq);
+  // Opens the existing dir/wal-<first_seq>.log to write records from `records_end` on: where its
+  // last intact record ends, as recovery found it. The caller (engine startup) has checked that
+  // the header is intact and that nothing but a pre-written zero tail follows `records_end`
+  // (recovery truncated anything else). Reads the header's version: a version-3 segment goes on
+  // with write frames over its zeros (no metadata to sync while it has room); a plain one has any
+  // bytes past `records_end` cut off (synced) and is appended to.
   static StatusOr<std::unique_ptr<LogWriter>> OpenForAppend(Env* env, const std::string& dir,
-                                                            uint64_t first_seq);
+                                                            uint64_t first_seq,
+                                                            uint64_t records_end);
 
   // Writes already-encoded records (from EncodeRecord) in one Append (in a version-3 segment as
   // one write frame). Not durable until Sync().

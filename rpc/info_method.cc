@@ -62,6 +62,8 @@ json PersistenceSection(const InfoInputs& in) {
   return {
       {"log_bytes", s.log_bytes},
       {"log_segments", s.log_segments},
+      {"log_spares_used", s.log_spares_used},
+      {"log_spare_failures", s.log_spare_failures},
       {"last_seq", s.last_seq},
       {"fsync_count", s.fsync_count},
       {"fsync_p50_micros", s.fsync_p50_micros},
