@@ -105,7 +105,7 @@ Status EngineImpl::Init() {
     MutexLock lock_queue(&queue_mu_);
     accepting_ = true;
   }
-  if (PrewriteBytes() > 0) {
+  if (PrewriteBytes() > 0 && options_.prepare_spare_segment) {
     segment_preparer_ =
         std::make_unique<SegmentPreparer>(env_, options_.data_dir, PrewriteBytes());
     segment_preparer_->Start();

@@ -47,6 +47,10 @@ struct EngineOptions {
   // overwrite allocated blocks and their fdatasync flushes no metadata (engine/log_writer.h).
   // Off by default until an interleaved benchmark shows it wins (docs/performance.md).
   bool prewrite_segments = false;
+  // With prewrite_segments: a background thread keeps the next segment pre-written
+  // (engine/segment_preparer.h). Off only for tests that count file operations exactly; a roll
+  // then pre-writes its segment itself, on the commit thread.
+  bool prepare_spare_segment = true;
 
   RecoveryMode recovery_mode = RecoveryMode::kTolerateTail;
 
