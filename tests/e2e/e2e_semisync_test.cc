@@ -130,6 +130,56 @@ TEST(SemiSyncTest, AnAcknowledgedWriteIsOnTheReplicaWhenTheReplyArrives) {
   EXPECT_EQ(info["sync_confirmed_seq"], info["digest_seq"]);
 }
 
+// A replica with --fsync interval ACKs only what its interval sync covered (it ACKs again at the
+// next heartbeat): writes are still confirmed, later.
+TEST(SemiSyncTest, AnIntervalSyncReplicaConfirmsOnceItHasSynced) {
+  testing::TempDir dir;
+  auto primary = ServerProcess::Start(dir.Sub("primary"), SyncFlags("30000"));
+  ASSERT_NE(primary, nullptr);
+  std::vector<std::string> flags = ReplicaOf(*primary);
+  flags.insert(flags.end(), {"--fsync", "interval", "--fsync-interval-ms", "50"});
+  auto replica = ServerProcess::Start(dir.Sub("replica"), flags);
+  ASSERT_NE(replica, nullptr);
+  auto p = ConnectTo(*primary);
+  auto r = ConnectTo(*replica);
+  ASSERT_NE(p, nullptr);
+  ASSERT_NE(r, nullptr);
+  ASSERT_TRUE(Eventually([&] { return Replication(p.get())["connected_replicas"] == 1; }));
+  for (int i = 0; i < 5; ++i) {
+    const std::string key = "k" + std::to_string(i);
+    ASSERT_TRUE(p->Set(key, "v").ok()) << i;
+    auto got = r->Get(key);
+    ASSERT_TRUE(got.ok() && got->has_value()) << key;
+  }
+  EXPECT_EQ(Replication(p.get())["sync_timeouts"], 0);
+}
+
+// A replica with --fsync never has applied the write but not synced it: it does not ACK it, so
+// the write is not confirmed (an OK would claim a second durable copy that does not exist).
+TEST(SemiSyncTest, AReplicaThatHasNotSyncedDoesNotConfirm) {
+  testing::TempDir dir;
+  auto primary = ServerProcess::Start(dir.Sub("primary"), SyncFlags("300"));
+  ASSERT_NE(primary, nullptr);
+  std::vector<std::string> flags = ReplicaOf(*primary);
+  flags.insert(flags.end(), {"--fsync", "never"});
+  auto replica = ServerProcess::Start(dir.Sub("replica"), flags);
+  ASSERT_NE(replica, nullptr);
+  auto p = ConnectTo(*primary);
+  auto r = ConnectTo(*replica);
+  ASSERT_NE(p, nullptr);
+  ASSERT_NE(r, nullptr);
+  ASSERT_TRUE(Eventually([&] { return Replication(p.get())["connected_replicas"] == 1; }));
+  auto reply = p->Call("set", json::array({"k", "v"}));
+  ASSERT_TRUE(reply.ok());
+  ASSERT_TRUE(reply->contains("error")) << reply->dump();
+  EXPECT_EQ((*reply)["error"]["code"], "REPLICA_TIMEOUT");
+  ASSERT_TRUE(Eventually([&] {  // applied there all the same
+    auto got = r->Get("k");
+    return got.ok() && got->has_value();
+  }));
+  EXPECT_EQ(Replication(p.get())["replicas"][0]["acked_seq"], 0);
+}
+
 TEST(SemiSyncTest, WithoutAReplicaAWriteIsAnsweredReplicaTimeoutAndStays) {
   testing::TempDir dir;
   auto primary = ServerProcess::Start(dir.Sub("primary"), SyncFlags("200"));
