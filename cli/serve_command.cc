@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 #include <array>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -37,6 +38,8 @@ struct ServeFlags {
   int resp_port = -1;  // -1: no RESP listener
   std::string auth_token_file;
   std::string replica_of;  // HOST:PORT; empty: a primary
+  uint64_t sync_timeout_ms = static_cast<uint64_t>(server.sync_replicas.timeout.count());
+  std::string sync_timeout_action = "error";  // SyncReplicaOptions' default
 };
 
 // "HOST:PORT" (an IPv6 host in brackets: "[::1]:7379") into host and port; false if malformed.
@@ -91,6 +94,10 @@ rpc::ServerOptions ToServerOptions(const ServeFlags& flags) {
   options.port = static_cast<uint16_t>(flags.port);
   options.threads = flags.threads;
   if (flags.resp_port >= 0) options.resp_port = static_cast<uint16_t>(flags.resp_port);
+  options.sync_replicas.timeout = std::chrono::milliseconds(flags.sync_timeout_ms);
+  options.sync_replicas.on_timeout = flags.sync_timeout_action == "downgrade"
+                                         ? rpc::SyncTimeoutAction::kDowngrade
+                                         : rpc::SyncTimeoutAction::kError;
   if (!flags.replica_of.empty()) {
     // Checked by the flag's validator.
     ParseHostPort(flags.replica_of, &options.replica_of_host, &options.replica_of_port);
@@ -119,6 +126,12 @@ void LogStartup(const rpc::Server& server, const ServeFlags& flags,
       resp, flags.auth_token_file.empty() ? "" : ", auth token required");
   if (!flags.replica_of.empty()) {
     spdlog::info("read-only replica of {}: writes answer READONLY", flags.replica_of);
+  }
+  if (flags.server.sync_replicas.replicas > 0) {
+    spdlog::info(
+        "semi-sync: a write is answered once {} replica(s) ACKed it, else after {} ms with {}",
+        flags.server.sync_replicas.replicas, flags.sync_timeout_ms,
+        flags.sync_timeout_action == "downgrade" ? "OK (downgrade)" : "REPLICA_TIMEOUT");
   }
   if (flags.auth_token_file.empty() && !IsLoopbackHost(flags.server.host)) {
     spdlog::warn(
@@ -240,6 +253,25 @@ void AddServeCommand(CLI::App& app, CommandAction* action) {
                                                      : "expected HOST:PORT, got " + text;
           },
           "", ""));
+  serve
+      ->add_option("--sync-replicas", flags->server.sync_replicas.replicas,
+                   "Semi-sync: answer a write only once it is durable here AND this many "
+                   "replicas have ACKed it (a replica ACKs what it has synced). 0 = off.")
+      ->type_name("N")
+      ->check(CLI::Range(size_t{0}, size_t{64}).description(""));
+  serve
+      ->add_option("--sync-timeout-ms", flags->sync_timeout_ms,
+                   "With --sync-replicas: how long a durable write waits for the replicas' ACKs "
+                   "(fewer replicas connected: it waits this long too).")
+      ->type_name("MS")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{3600} * 1000).description(""));
+  serve
+      ->add_option("--sync-timeout-action", flags->sync_timeout_action,
+                   "With --sync-replicas, a write not confirmed in time: 'error' answers "
+                   "REPLICA_TIMEOUT (the write stays: it is durable on this primary), "
+                   "'downgrade' answers OK and logs a warning.")
+      ->type_name("ACTION")
+      ->check(CLI::IsMember({"error", "downgrade"}).description(""));
   serve
       ->add_option("--fsync", flags->fsync,
                    "When a write is acknowledged: 'always' after fdatasync (group commit), "

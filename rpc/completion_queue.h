@@ -47,6 +47,9 @@ struct PendingWrite {
   std::string id;         // JSON text to echo
   std::string exception;  // non-empty: the call threw before reaching the engine
   bool b64_results = false;  // Call::b64_results
+  // Non-empty: durable on the primary but not confirmed by --sync-replicas replicas
+  // (rpc/sync_replica_waiter.h); answered REPLICA_TIMEOUT with this message.
+  std::string replica_failure;
 };
 
 // PendingWrites of one target, oldest first; owns them. Move-only.

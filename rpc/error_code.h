@@ -20,9 +20,11 @@ enum class ErrorCode {
   kTooFarBehind,        // TOO_FAR_BEHIND: replicate: the records asked for are no longer on disk
   kDiverged,            // DIVERGED: replicate: the replica's history is not the primary's
   kReadOnly,            // READONLY: a write sent to a replica (the message names its primary)
+  kReplicaTimeout,      // REPLICA_TIMEOUT: --sync-replicas: durable on the primary, not confirmed
+                        // by N replicas within --sync-timeout-ms (not rolled back)
 };
 
-inline constexpr size_t kNumErrorCodes = 13;
+inline constexpr size_t kNumErrorCodes = 14;
 
 constexpr std::string_view ErrorCodeName(ErrorCode code) {
   switch (code) {
@@ -52,6 +54,8 @@ constexpr std::string_view ErrorCodeName(ErrorCode code) {
       return "DIVERGED";
     case ErrorCode::kReadOnly:
       return "READONLY";
+    case ErrorCode::kReplicaTimeout:
+      return "REPLICA_TIMEOUT";
   }
   return "INTERNAL_ERROR";
 }

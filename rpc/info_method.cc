@@ -9,6 +9,7 @@
 #include "rpc/ascii.h"
 #include "rpc/replica_follower.h"
 #include "rpc/replication_streams.h"
+#include "rpc/sync_replica_waiter.h"
 
 namespace walkv::rpc {
 
@@ -143,6 +144,21 @@ json ReplicationSection(const InfoInputs& in) {
     }
   }
   out["replicas"] = std::move(replicas);
+  // Semi-sync (§6): N, the seq N replicas have confirmed, the writes parked now, timeouts so far.
+  const SyncReplicaWaiter* waiter = in.ctx.sync_waiter;
+  const SyncReplicaWaiter::Stats sync = waiter != nullptr ? waiter->stats()
+                                                          : SyncReplicaWaiter::Stats{};
+  out["sync_replicas"] = sync.sync_replicas;
+  if (waiter != nullptr) {
+    out["sync_timeout_ms"] = waiter->options().timeout.count();
+    out["sync_timeout_action"] =
+        waiter->options().on_timeout == SyncTimeoutAction::kDowngrade ? "downgrade" : "error";
+    out["sync_confirmed_seq"] = sync.confirmed_seq;
+    out["sync_waiting_writes"] = sync.waiting;
+    out["sync_confirmed_writes"] = sync.confirmed;
+    out["sync_timeouts"] = sync.timeouts;
+    out["sync_downgraded"] = sync.downgraded;
+  }
   if (in.ctx.replica_follower != nullptr) {
     AddReplicaFields(*in.ctx.replica_follower, in.stats, &out);
   }

@@ -61,6 +61,7 @@ struct ServerFacts {
 // What handlers may use. All outlive every call.
 class ReplicationStreams;
 class ReplicaFollower;
+class SyncReplicaWaiter;
 
 struct MethodContext {
   Engine& engine;
@@ -70,6 +71,8 @@ struct MethodContext {
   const ReplicationStreams* replication_streams = nullptr;
   // A replica's follower (`info replication`, rpc/replica_follower.h); nullptr on a primary.
   const ReplicaFollower* replica_follower = nullptr;
+  // Semi-sync (`info replication`, rpc/sync_replica_waiter.h); nullptr when it is off.
+  const SyncReplicaWaiter* sync_waiter = nullptr;
 };
 
 // kRead and kBlocking: computes the result; may move from `args`. Failures are returned, and

@@ -196,7 +196,19 @@ Status ReplicaFollower::FollowOnce() {
   return Follow(*client, applied);
 }
 
+Status ReplicaFollower::AckSynced(ReplicationClient& client, uint64_t applied_seq,
+                                  uint64_t* last_ack) {
+  // The primary counts ACKs for --sync-replicas as "durable here": only synced seqs are ACKed.
+  // With --fsync always that is every applied seq; with interval the last synced one; with never
+  // what a segment roll, a snapshot cut or Close synced (docs/replication.md §6).
+  const uint64_t synced = std::min(applied_seq, engine_.LastShippableSeq());
+  if (synced <= *last_ack) return Status::Ok();
+  *last_ack = synced;
+  return client.SendAck(synced, Clock::now() + kAckTimeout);
+}
+
 Status ReplicaFollower::Follow(ReplicationClient& client, HistoryDigest applied) {
+  uint64_t last_ack = 0;  // the newest seq ACKed on this connection
   while (true) {
     auto frame = client.NextFrame(Clock::now() + std::chrono::milliseconds(kLinkTimeoutMillis));
     if (!frame.ok()) return frame.status();
@@ -209,7 +221,7 @@ Status ReplicaFollower::Follow(ReplicationClient& client, HistoryDigest applied)
           return appended;
         }
         applied.AdvanceRecords(frame->body);
-        Status acked = client.SendAck(applied.seq, Clock::now() + kAckTimeout);
+        Status acked = AckSynced(client, applied.seq, &last_ack);
         if (!acked.ok()) return acked;
         break;
       }
@@ -221,6 +233,9 @@ Status ReplicaFollower::Follow(ReplicationClient& client, HistoryDigest applied)
           status_.heartbeat_unix_ms = hb.unix_ms;
           if (hb.primary_last_seq <= applied.seq) status_.caught_up_unix_ms = hb.unix_ms;
         }
+        // With --fsync interval the synced seq moves after the records came: ACK it now.
+        Status acked = AckSynced(client, applied.seq, &last_ack);
+        if (!acked.ok()) return acked;
         if (hb.digest_seq != 0 && hb.digest_seq == applied.seq && hb.digest != applied.value) {
           diverged_ = true;
           char theirs[17];

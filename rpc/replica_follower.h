@@ -4,8 +4,11 @@
 // Loop: connect to the primary's JSON port (rpc::ReplicationClient), subscribe from the engine's
 // last_seq + 1 with its digest, then for each frame:
 //   RECORDS   -> Engine::AppendReplicatedRecords (checked, written verbatim, synced, applied),
-//                then an ACK frame with the new last seq;
-//   HEARTBEAT -> remembered for `info` (primary_last_seq, lag); when its digest_seq equals the
+//                then an ACK frame with the newest *synced* seq (Engine::LastShippableSeq: the
+//                last applied one with --fsync always), so the primary's --sync-replicas counts
+//                only records durable here;
+//   HEARTBEAT -> an ACK if the synced seq moved since the last one (--fsync interval);
+//                remembered for `info` (primary_last_seq, lag); when its digest_seq equals the
 //                replica's last seq, the digests are compared: a mismatch is divergence.
 // Any error (connection refused or lost, no frame for kLinkTimeout, a refused handshake, records
 // the engine refuses) closes the connection; the next attempt waits 100 ms, doubling to 5 s,
@@ -87,6 +90,8 @@ class ReplicaFollower {
   Status FollowOnce();
   // The frames after a CONTINUE answer, until an error.
   Status Follow(ReplicationClient& client, HistoryDigest applied);
+  // ACKs min(applied_seq, the engine's synced seq) if it is newer than *last_ack.
+  Status AckSynced(ReplicationClient& client, uint64_t applied_seq, uint64_t* last_ack);
   void SetLink(ReplicaLink link);
 
   // --- the SNAPSHOT fallback (docs/replication.md §4); only with replaceable_ ---

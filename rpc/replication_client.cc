@@ -1,6 +1,8 @@
 #include "rpc/replication_client.h"
 
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -57,6 +59,10 @@ StatusOr<std::unique_ptr<ReplicationClient>> ReplicationClient::Connect(
   }
   freeaddrinfo(found);
   if (fd < 0) return Status::IOError("could not connect to " + where + ": " + error);
+  // ACK frames are 13 bytes: without this, Nagle holds one back until the primary's TCP ack of
+  // the previous one, and --sync-replicas writes wait for it (up to the delayed-ack timer).
+  const int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   return std::unique_ptr<ReplicationClient>(new ReplicationClient(fd));
 }
 

@@ -8,6 +8,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <functional>
@@ -193,6 +194,10 @@ void ReplicationStreams::Start(int fd, ReplicateRequest request) {
   streams_.push_back(std::move(stream));
   raw->thread = std::thread([this, raw, request = std::move(request)]() mutable {
     Run(raw, std::move(request));
+    if (raw->ack_reader.joinable()) {
+      ::shutdown(raw->fd, SHUT_RDWR);  // unblocks the reader's recv
+      raw->ack_reader.join();
+    }
     MutexLock closing(&mu_);
     ::close(raw->fd);  // the replica sees EOF after whatever was sent
     raw->fd = -1;
@@ -217,29 +222,45 @@ std::vector<ReplicationStreams::ReplicaInfo> ReplicationStreams::replicas() cons
   return out;
 }
 
-bool ReplicationStreams::DrainAcks(Stream* stream, int fd) {
+void ReplicationStreams::ReadAcks(Stream* stream, int fd) {
+  SyncReplicaWaiter* waiter = service_.sync_waiter();
+  const uint64_t waiter_id = waiter != nullptr ? waiter->AddReplica() : 0;
+  std::string buffer;  // bytes of an ACK frame not complete yet
   char chunk[4096];
   while (true) {
-    const ssize_t n = ::recv(fd, chunk, sizeof(chunk), MSG_DONTWAIT);
+    const ssize_t n = ::recv(fd, chunk, sizeof(chunk), 0);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK;
-    if (n == 0) return false;  // the replica closed its end
-    stream->ack_buffer.append(chunk, static_cast<size_t>(n));
+    if (n <= 0) break;  // EOF, an error, or shutdown(2) by the stream's thread
+    buffer.append(chunk, static_cast<size_t>(n));
     frames::Frame frame;
     size_t used = 0;
     size_t consumed = 0;
+    bool bad = false;
+    uint64_t newest = 0;
     while (true) {
-      const std::string_view rest = std::string_view(stream->ack_buffer).substr(consumed);
+      const std::string_view rest = std::string_view(buffer).substr(consumed);
       const frames::DecodeResult r = frames::DecodeFrame(rest, &frame, &used);
       if (r == frames::DecodeResult::kNeedMore) break;
       if (r == frames::DecodeResult::kMalformed || frame.kind != frames::FrameKind::kAck) {
-        return false;
+        bad = true;
+        break;
       }
-      stream->acked_seq.store(frames::DecodeAck(frame.body));
+      newest = std::max(newest, frames::DecodeAck(frame.body));
       consumed += used;
     }
-    stream->ack_buffer.erase(0, consumed);
+    if (newest > 0) {
+      if (newest > stream->acked_seq.load()) stream->acked_seq.store(newest);
+      if (waiter != nullptr) waiter->ReplicaAcked(waiter_id, newest);
+    }
+    if (bad) {
+      spdlog::warn("replication: the replica at {} sent something other than an ACK frame",
+                   stream->address);
+      break;
+    }
+    buffer.erase(0, consumed);
   }
+  if (waiter != nullptr) waiter->RemoveReplica(waiter_id);
+  stream->reader_ended.store(true);
 }
 
 void ReplicationStreams::ReapDone() {
@@ -376,6 +397,7 @@ void ReplicationStreams::Run(Stream* stream, ReplicateRequest request) {
     service_.CountAnswered();
     spdlog::info("replication: streaming to a replica from seq {}", first_seq);
   }
+  stream->ack_reader = std::thread([this, stream, fd] { ReadAcks(stream, fd); });
   auto last_heartbeat = std::chrono::steady_clock::now();
   while (!stopping_.load()) {
     const bool idle = records.empty();
@@ -399,7 +421,7 @@ void ReplicationStreams::Run(Stream* stream, ReplicateRequest request) {
       frames::AppendHeartbeatFrame(&out, hb);
       last_heartbeat = now;
     }
-    if (!DrainAcks(stream, fd)) {
+    if (stream->reader_ended.load()) {
       spdlog::info("replication: the replica at seq {} went away", feed->next_seq() - 1);
       return;
     }

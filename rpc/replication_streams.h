@@ -10,9 +10,13 @@
 //   2. then binary frames (rpc/replication_frames.h): RECORDS from a replication::ReplicationFeed
 //      (about 1 MiB each, records byte for byte) and a HEARTBEAT after each RECORDS frame that
 //      drains the feed and after every 500 ms without records.
-// Between frames the stream reads, without waiting, what the replica sent: ACK frames (kind 3,
-// u64 durable_seq), kept per stream for `info replication` (replicas()); anything else, or EOF,
-// ends the stream. Its thread closes the socket when it ends. It ends when a send fails (the replica went away, or
+// Once streaming (after the handshake answer and any snapshot) a second thread per stream, the
+// ACK reader, blocks on the socket for what the replica sends: ACK frames (kind 3, u64
+// durable_seq) are kept per stream for `info replication` (replicas()) and, with semi-sync
+// (`--sync-replicas`), reported at once to the Service's SyncReplicaWaiter, which releases the
+// writes they confirm on this thread; anything else, or EOF, ends the stream (the sender notices
+// within one heartbeat interval). The stream's thread shuts the socket down, joins the reader and
+// closes the socket when it ends. It ends when a send fails (the replica went away, or
 // it did not read for kSendTimeout), when its feed is cut off (a replica too slow for the live
 // buffer: it must reconnect), or at destruction.
 //
@@ -78,13 +82,15 @@ class ReplicationStreams {
     std::string address;  // the peer, set by Start()
     std::atomic<uint64_t> acked_seq{0};
     std::atomic<uint64_t> sent_seq{0};
-    std::string ack_buffer;  // the stream's thread only: bytes of an ACK frame not complete yet
+    std::thread ack_reader;  // started by Run once streaming; joined by the stream's thread
+    std::atomic<bool> reader_ended{false};
   };
   void Run(Stream* stream, ReplicateRequest request);
   void ReapDone() REQUIRES(mu_);
-  // Reads (without blocking) the replica's ACK frames into stream->acked_seq; false once the
-  // replica closed the connection, the socket failed or it sent something other than ACKs.
-  static bool DrainAcks(Stream* stream, int fd);
+  // The ACK reader's loop: blocking reads of the replica's ACK frames into stream->acked_seq
+  // (and the SyncReplicaWaiter, if any) until EOF, a socket error or shutdown(2), or a frame
+  // other than ACK; then sets reader_ended.
+  void ReadAcks(Stream* stream, int fd);
 
   Engine& engine_;
   Service& service_;

@@ -118,6 +118,7 @@ class Server::Impl {
       }
     }
     service_.SetServerFacts({options_.host, port_, options_.max_keys_reply, resp_port_});
+    service_.EnableSyncReplicas(options_.sync_replicas);
     if (options_.replica_of_port != 0) {
       service_.FollowPrimary(options_.replica_of_host, options_.replica_of_port);
     }

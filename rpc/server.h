@@ -25,6 +25,7 @@
 #include "rpc/auth.h"
 #include "rpc/methods.h"
 #include "rpc/resp_parser.h"
+#include "rpc/sync_replica_waiter.h"
 
 namespace walkv::rpc {
 
@@ -69,6 +70,10 @@ struct ServerOptions {
   // write is answered READONLY; Run() stops the follower before it returns.
   std::string replica_of_host;
   uint16_t replica_of_port = 0;  // 0: this server is a primary
+
+  // --sync-replicas N, --sync-timeout-ms, --sync-timeout-action (docs/replication.md §6):
+  // replicas > 0 makes every write wait for N replicas' ACKs (rpc/sync_replica_waiter.h).
+  SyncReplicaOptions sync_replicas;
 };
 
 class Server {

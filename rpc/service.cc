@@ -19,6 +19,14 @@ std::vector<std::string_view> MethodNames() {
   return names;
 }
 
+// REPLICA_TIMEOUT's message: what the client may rely on (the write is durable here).
+std::string ReplicaFailureMessage(const SyncReplicaOptions& options, SyncOutcome outcome) {
+  std::string message = "durable on the primary, not confirmed by " +
+                        std::to_string(options.replicas) + " replica(s)";
+  if (outcome == SyncOutcome::kShutDown) return message + ": the server is shutting down";
+  return message + " within " + std::to_string(options.timeout.count()) + " ms";
+}
+
 }  // namespace
 
 Service::Service(Engine& engine, AuthToken auth)
@@ -40,6 +48,12 @@ void Service::FollowPrimary(const std::string& host, uint16_t port) {
   follower_ = std::make_unique<ReplicaFollower>(engine_, host, port);
   context_.replica_follower = follower_.get();
   follower_->Start();
+}
+
+void Service::EnableSyncReplicas(SyncReplicaOptions options) {
+  if (options.replicas == 0) return;
+  sync_waiter_ = std::make_unique<SyncReplicaWaiter>(options);
+  context_.sync_waiter = sync_waiter_.get();
 }
 
 void Service::StopFollowing() {
@@ -124,6 +138,8 @@ MethodResult Service::WriteOutcome(const PendingWrite& w) {
     result = Failure{ErrorCode::kInternalError, w.exception};
   } else if (!w.status.ok()) {
     result = FailureFromStatus(w.status);
+  } else if (!w.replica_failure.empty()) {
+    result = Failure{ErrorCode::kReplicaTimeout, w.replica_failure};
   } else {
     result = w.method->write_result(w.result);
   }
@@ -155,6 +171,25 @@ void Service::SubmitWrite(Call& call, std::unique_ptr<PendingWrite> w, Completio
   PendingWrite* raw = w.release();  // owned by the callback below until it pushes it
   try {
     Mutation m = call.method->mutation(call.args);
+    if (sync_waiter_ != nullptr) {
+      engine_.Submit(std::move(m), [raw, &queue, waiter = sync_waiter_.get()](
+                                       StatusOr<MutationResult> r) {
+        if (!r.ok() || r->seq == 0) {  // nothing was logged: nothing to confirm
+          if (r.ok()) raw->result = *r;
+          if (!r.ok()) raw->status = r.status();
+          queue.Push(std::unique_ptr<PendingWrite>(raw));
+          return;
+        }
+        raw->result = *r;
+        waiter->Park(r->seq, [raw, &queue, waiter](SyncOutcome outcome) {
+          if (outcome == SyncOutcome::kTimedOut || outcome == SyncOutcome::kShutDown) {
+            raw->replica_failure = ReplicaFailureMessage(waiter->options(), outcome);
+          }
+          queue.Push(std::unique_ptr<PendingWrite>(raw));
+        });
+      });
+      return;
+    }
     // Two pointers: fits std::function's small buffer, so no allocation per write here.
     engine_.Submit(std::move(m), [raw, &queue](StatusOr<MutationResult> r) {
       if (r.ok()) {
@@ -176,6 +211,8 @@ void Service::AppendWriteResponse(const PendingWrite& w, std::string& out) {
     AppendOutcome(out, w.id, Failure{ErrorCode::kInternalError, w.exception});
   } else if (!w.status.ok()) {
     AppendOutcome(out, w.id, FailureFromStatus(w.status));
+  } else if (!w.replica_failure.empty()) {
+    AppendOutcome(out, w.id, Failure{ErrorCode::kReplicaTimeout, w.replica_failure});
   } else {
     AppendOutcome(out, w.id, w.method->write_result(w.result), w.b64_results);
   }

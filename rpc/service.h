@@ -28,6 +28,7 @@
 #include "rpc/metrics.h"
 #include "rpc/replica_follower.h"
 #include "rpc/replication_streams.h"
+#include "rpc/sync_replica_waiter.h"
 
 namespace asio {
 class thread_pool;
@@ -83,6 +84,14 @@ class Service {
   // The primary's replication streams (`replicate`, rpc/replication_streams.h).
   ReplicationStreams& replication_streams() { return *replication_streams_; }
 
+  // Semi-sync (`--sync-replicas N`, docs/replication.md §6): from now on a write whose record
+  // got a seq is answered only once N replicas ACKed it, or with REPLICA_TIMEOUT (or OK with
+  // SyncTimeoutAction::kDowngrade) after options.timeout (rpc/sync_replica_waiter.h). Call at
+  // most once, before any request is executed (Server::Start does); replicas == 0 does nothing.
+  void EnableSyncReplicas(SyncReplicaOptions options);
+  // The waiter, or nullptr when semi-sync is off. The replication streams report ACKs to it.
+  SyncReplicaWaiter* sync_waiter() { return sync_waiter_.get(); }
+
   // Call before any request is executed (Server::Start does, once the port is bound).
   void SetServerFacts(ServerFacts facts) { facts_ = std::move(facts); }
 
@@ -114,6 +123,8 @@ class Service {
   MethodContext context_;
   std::unique_ptr<asio::thread_pool> blocking_pool_;
   std::unique_ptr<ReplicaFollower> follower_;  // set once, before requests (FollowPrimary)
+  // Set once, before requests (EnableSyncReplicas); outlives the streams, which report to it.
+  std::unique_ptr<SyncReplicaWaiter> sync_waiter_;
   // Last: destroyed first, so every stream has stopped before anything it uses goes away.
   std::unique_ptr<ReplicationStreams> replication_streams_;
 };

@@ -122,5 +122,17 @@ TEST_F(ServeFlagsTest, ReplicaOfTakesHostColonPort) {
   }
 }
 
+TEST_F(ServeFlagsTest, SyncReplicaFlags) {
+  EXPECT_EQ(ServeDefault("--sync-replicas"), std::to_string(server_.sync_replicas.replicas));
+  EXPECT_EQ(ServeDefault("--sync-timeout-ms"),
+            std::to_string(server_.sync_replicas.timeout.count()));
+  EXPECT_EQ(ServeDefault("--sync-timeout-action"), "error");
+  EXPECT_TRUE(ServeAccepts({"--sync-replicas", "1", "--sync-timeout-ms", "250"}));
+  EXPECT_TRUE(ServeAccepts({"--sync-replicas", "2", "--sync-timeout-action", "downgrade"}));
+  EXPECT_FALSE(ServeAccepts({"--sync-replicas", "-1"}));
+  EXPECT_FALSE(ServeAccepts({"--sync-timeout-ms", "0"}));
+  EXPECT_FALSE(ServeAccepts({"--sync-timeout-action", "ignore"}));
+}
+
 }  // namespace
 }  // namespace walkv::cli
