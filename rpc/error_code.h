@@ -20,9 +20,11 @@ enum class ErrorCode {
   kTooFarBehind,        // TOO_FAR_BEHIND: replicate: the records asked for are no longer on disk
   kDiverged,            // DIVERGED: replicate: the replica's history is not the primary's
   kReadOnly,            // READONLY: a write sent to a replica (the message names its primary)
+  kStaleEpoch,          // STALE_EPOCH: replicate: the replica has seen a newer epoch (§7)
+  kAlreadyPrimary,      // ALREADY_PRIMARY: promote sent to a server that is a primary
 };
 
-inline constexpr size_t kNumErrorCodes = 13;
+inline constexpr size_t kNumErrorCodes = 15;
 
 constexpr std::string_view ErrorCodeName(ErrorCode code) {
   switch (code) {
@@ -52,6 +54,10 @@ constexpr std::string_view ErrorCodeName(ErrorCode code) {
       return "DIVERGED";
     case ErrorCode::kReadOnly:
       return "READONLY";
+    case ErrorCode::kStaleEpoch:
+      return "STALE_EPOCH";
+    case ErrorCode::kAlreadyPrimary:
+      return "ALREADY_PRIMARY";
   }
   return "INTERNAL_ERROR";
 }

@@ -115,6 +115,7 @@ void AddReplicaFields(const ReplicaFollower& follower, const EngineStats& stats,
   (*out)["last_heartbeat_unix_ms"] = s.heartbeat_unix_ms;
   (*out)["connects"] = s.connects;
   (*out)["last_error"] = s.last_error;
+  (*out)["primary_epoch"] = s.primary_epoch;  // §7: the newest epoch heard from the primary
 }
 
 // docs/replication.md: the role, the history digest, the running `replicate` streams, and on a
@@ -139,7 +140,9 @@ json ReplicationSection(const InfoInputs& in) {
     }
   }
   out["replicas"] = std::move(replicas);
-  if (in.ctx.replica_follower != nullptr) {
+  out["epoch"] = in.ctx.engine.replication_state().epoch;  // §7
+  // A promoted replica keeps its (stopped) follower but is a primary (§7).
+  if (in.ctx.replica_follower != nullptr && in.ctx.engine.IsReplica()) {
     AddReplicaFields(*in.ctx.replica_follower, in.stats, &out);
   }
   return out;

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <cstddef>
 #include <nlohmann/json.hpp>
 #include <span>
@@ -70,6 +71,8 @@ struct MethodContext {
   const ReplicationStreams* replication_streams = nullptr;
   // A replica's follower (`info replication`, rpc/replica_follower.h); nullptr on a primary.
   const ReplicaFollower* replica_follower = nullptr;
+  // `promote` (docs/replication.md §7): Service::Promote; empty in contexts without a Service.
+  std::function<MethodResult()> promote;
 };
 
 // kRead and kBlocking: computes the result; may move from `args`. Failures are returned, and

@@ -36,6 +36,8 @@ std::string_view ReplicaLinkName(ReplicaLink link) {
       return "up";
     case ReplicaLink::kDiverged:
       return "diverged";
+    case ReplicaLink::kStalePrimary:
+      return "stale_primary";
   }
   return "connecting";
 }
@@ -100,12 +102,14 @@ void ReplicaFollower::Loop() {
     {
       MutexLock lock(&mu_);
       status_.last_error = ended.ToString();
-      status_.link = diverged_ ? ReplicaLink::kDiverged : ReplicaLink::kConnecting;
+      status_.link = diverged_        ? ReplicaLink::kDiverged
+                     : stale_primary_ ? ReplicaLink::kStalePrimary
+                                      : ReplicaLink::kConnecting;
       if (status_.connects != connects_before) backoff = kFirstBackoffMillis;  // it was up
     }
     // Jittered: between half the backoff and all of it.
     const uint64_t wait = backoff / 2 + jitter_() % (backoff / 2 + 1);
-    if (!diverged_) {
+    if (!diverged_ && !stale_primary_) {
       spdlog::warn("replica: link to {} down ({}); reconnecting in {} ms", primary_,
                    ended.ToString(), wait);
     }
@@ -134,7 +138,10 @@ Status ReplicaFollower::FollowOnce() {
   } unregister{this};
 
   const HistoryDigest applied = engine_.Stats().digest;
-  auto answer = client->Subscribe(applied.seq + 1, applied.value, Clock::now() + kHandshakeTimeout);
+  const bool was_stale = stale_primary_;
+  stale_primary_ = false;
+  auto answer = client->Subscribe(applied.seq + 1, applied.value, Clock::now() + kHandshakeTimeout,
+                                  /*accept_snapshot=*/false, engine_.replication_state().epoch);
   if (!answer.ok()) return answer.status();
   if (answer->contains("error")) {
     const nlohmann::json& error = (*answer)["error"];
@@ -150,6 +157,10 @@ Status ReplicaFollower::FollowOnce() {
       }
       diverged_ = true;
     }
+    if (code == "STALE_EPOCH") {
+      stale_primary_ = was_stale;  // logged once per run of refusals
+      NoteStalePrimary(message);
+    }
     return Status::InvalidArgument(message);
   }
   const nlohmann::json result = answer->value("result", nlohmann::json::object());
@@ -160,6 +171,8 @@ Status ReplicaFollower::FollowOnce() {
     // Nothing can show a diverged history to be the primary's again; only report the link.
     return Status::InvalidArgument("this replica diverged from the primary; not applying");
   }
+  stale_primary_ = was_stale;
+  WALKV_RETURN_IF_ERROR(CheckPrimaryEpoch(JsonUint(result, "epoch")));
   {
     MutexLock lock(&mu_);
     ++status_.connects;
@@ -190,6 +203,7 @@ Status ReplicaFollower::Follow(ReplicationClient& client, HistoryDigest applied)
       }
       case frames::FrameKind::kHeartbeat: {
         const frames::Heartbeat hb = frames::DecodeHeartbeat(frame->body);
+        if (hb.epoch) WALKV_RETURN_IF_ERROR(CheckPrimaryEpoch(*hb.epoch));
         {
           MutexLock lock(&mu_);
           status_.primary_last_seq = hb.primary_last_seq;
@@ -220,6 +234,37 @@ Status ReplicaFollower::Follow(ReplicationClient& client, HistoryDigest applied)
         return Status::Corruption("the primary sent snapshot frames the replica did not ask for");
     }
   }
+}
+
+Status ReplicaFollower::CheckPrimaryEpoch(uint64_t primary_epoch) {
+  const uint64_t own = engine_.replication_state().epoch;
+  if (primary_epoch < own) {
+    NoteStalePrimary("the primary is at replication epoch " + std::to_string(primary_epoch) +
+                     ", older than this replica's " + std::to_string(own));
+    return Status::InvalidArgument("stale primary: epoch " + std::to_string(primary_epoch) +
+                                   " < " + std::to_string(own));
+  }
+  stale_primary_ = false;
+  {
+    MutexLock lock(&mu_);
+    status_.primary_epoch = primary_epoch;
+  }
+  Status recorded = engine_.ObservePrimary(primary_, primary_epoch);
+  if (!recorded.ok()) {
+    spdlog::error("replica: could not record the primary's epoch {}: {}", primary_epoch,
+                  recorded.ToString());
+  }
+  return recorded;
+}
+
+void ReplicaFollower::NoteStalePrimary(const std::string& message) {
+  if (!stale_primary_) {
+    spdlog::error(
+        "replica: stale primary {}: {}; it was replaced by a promoted server, so this replica "
+        "applies nothing from it (point --replica-of at the current primary)",
+        primary_, message);
+  }
+  stale_primary_ = true;
 }
 
 }  // namespace walkv::rpc

@@ -32,8 +32,12 @@
 
 namespace walkv::rpc {
 
-enum class ReplicaLink { kConnecting, kUp, kDiverged };
-std::string_view ReplicaLinkName(ReplicaLink link);  // "connecting", "up", "diverged"
+// kStalePrimary (§7): the primary is at a lower replication epoch than this replica has seen
+// (it answered STALE_EPOCH, or its answer or a heartbeat named a lower epoch): it was replaced
+// by a promoted server, and this replica applies nothing from it; it keeps retrying.
+enum class ReplicaLink { kConnecting, kUp, kDiverged, kStalePrimary };
+// "connecting", "up", "diverged", "stale_primary"
+std::string_view ReplicaLinkName(ReplicaLink link);
 
 // What `info replication` shows on a replica.
 struct ReplicaStatus {
@@ -45,6 +49,7 @@ struct ReplicaStatus {
   // then held everything the primary had at that time (for lag_ms). 0: never caught up.
   uint64_t caught_up_unix_ms = 0;
   uint64_t connects = 0;  // handshakes answered CONTINUE
+  uint64_t primary_epoch = 0;  // the primary's replication epoch, from its answer and heartbeats
   std::string last_error;  // why the last connection ended (empty: none ended yet)
 };
 
@@ -75,6 +80,12 @@ class ReplicaFollower {
   // The frames after a CONTINUE answer, until an error.
   Status Follow(ReplicationClient& client, HistoryDigest applied);
   void SetLink(ReplicaLink link);
+  // §7, from the handshake answer and each heartbeat: refuses (kInvalidArgument, link
+  // stale_primary) a primary whose epoch is lower than the engine's, else records it
+  // (Engine::ObservePrimary persists a higher one before anything more is applied).
+  Status CheckPrimaryEpoch(uint64_t primary_epoch);
+  // §7: a STALE_EPOCH answer: the primary was superseded; logged once per run of them.
+  void NoteStalePrimary(const std::string& message);
   bool Stopping();
   // Sleeps up to `millis` unless Stop() is called meanwhile.
   void SleepUnlessStopped(uint64_t millis);
@@ -86,6 +97,7 @@ class ReplicaFollower {
   std::thread thread_;
   std::mt19937_64 jitter_{std::random_device{}()};  // the follower thread only
   bool diverged_ = false;                            // the follower thread only
+  bool stale_primary_ = false;  // the follower thread only: the last connection ended so (§7)
 
   mutable Mutex mu_;
   CondVar cv_{&mu_};

@@ -47,6 +47,9 @@ struct ReplicateRequest {
   uint64_t from_seq = 1;         // the first record the replica lacks (>= 1)
   std::optional<uint64_t> digest;  // the replica's D(from_seq - 1), when it sent one
   bool accept_snapshot = false;    // the replica takes a SNAPSHOT answer (§4)
+  // The replica's replication epoch (§7), when it sent one: a higher one than this server's is
+  // refused (STALE_EPOCH), and only then do heartbeats carry this server's epoch.
+  std::optional<uint64_t> epoch;
 };
 
 class ReplicationStreams {
@@ -81,6 +84,9 @@ class ReplicationStreams {
     std::string ack_buffer;  // the stream's thread only: bytes of an ACK frame not complete yet
   };
   void Run(Stream* stream, ReplicateRequest request);
+  // §7: the error to refuse `request` with when the replica has seen a newer epoch than this
+  // server's (logged as an error: this server has been superseded); nullopt otherwise.
+  std::optional<std::string> StaleEpochRefusal(const ReplicateRequest& request);
   void ReapDone() REQUIRES(mu_);
   // Reads (without blocking) the replica's ACK frames into stream->acked_seq; false once the
   // replica closed the connection, the socket failed or it sent something other than ACKs.
