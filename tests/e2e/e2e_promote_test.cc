@@ -1,0 +1,362 @@
+// Manual failover through the real binary (docs/replication.md §7): `walkv cli promote` on a
+// caught-up replica of a primary killed with -9 (every write the primary acknowledged is on the
+// promoted server, which is writable at epoch 1 and keeps that epoch across a restart); promote
+// twice and promote on a primary answer ALREADY_PRIMARY with the same epoch; fencing in both
+// directions: a replica that has seen epoch 1 pointed at the restarted old primary is refused
+// with STALE_EPOCH by it (link stale_primary, nothing applied), and a replica refuses on its own
+// a primary that answers with an older epoch (a stand-in primary in the test that does not check
+// epochs); the old primary restarted as a replica of the new one follows it if it has nothing
+// the new one lacks, and is reported diverged if it took writes after the failover; `walkv
+// verify` shows the epoch and rejects a damaged REPLICATION file, which serve refuses to start on.
+#include <arpa/inet.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/env.h"
+#include "engine/file_names.h"
+#include "engine/replication_state.h"
+#include "rpc/client.h"
+#include "rpc/replication_frames.h"
+#include "tests/e2e/server_process.h"
+#include "tests/e2e/subprocess.h"
+#include "tests/util/temp_dir.h"
+
+namespace walkv::e2e {
+namespace {
+
+using nlohmann::json;
+using ::testing::HasSubstr;
+using Clock = std::chrono::steady_clock;
+
+const std::vector<std::string> kQuiet = {"--snapshot-interval", "0", "--fsync", "always"};
+
+std::unique_ptr<rpc::Client> ConnectTo(const ServerProcess& server) {
+  auto client = rpc::Client::Connect(server.host(), server.port());
+  EXPECT_TRUE(client.ok()) << client.status().ToString();
+  return client.ok() ? std::move(*client) : nullptr;
+}
+
+json Replication(rpc::Client* client) {
+  auto info = client->Call("info", json::array({"replication"}));
+  if (!info.ok() || !info->contains("result")) return json::object();
+  return (*info)["result"]["replication"];
+}
+
+template <typename Pred>
+bool Eventually(Pred done) {
+  const auto deadline = Clock::now() + std::chrono::seconds(60);
+  while (Clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return done();
+}
+
+bool CaughtUp(rpc::Client* primary, rpc::Client* replica) {
+  const json p = Replication(primary);
+  const json r = Replication(replica);
+  return p.contains("digest_seq") && r.contains("digest_seq") &&
+         p["digest_seq"] == r["digest_seq"] && p["digest"] == r["digest"] &&
+         r.value("link", "") == "up";
+}
+
+std::string Address(const ServerProcess& server) {
+  return server.host() + ":" + std::to_string(server.port());
+}
+
+std::vector<std::string> ReplicaOf(const std::string& address) {
+  std::vector<std::string> flags = kQuiet;
+  flags.insert(flags.end(), {"--replica-of", address});
+  return flags;
+}
+
+std::string ErrorCode(const StatusOr<json>& answer) {
+  if (!answer.ok() || !answer->contains("error")) return "";
+  return (*answer)["error"].value("code", "");
+}
+
+ProcessResult Verify(const std::string& data_dir) {
+  return RunProcess({WALKV_BINARY, "verify", "--data-dir", data_dir});
+}
+
+TEST(PromoteTest, FailoverToACaughtUpReplicaKeepsEveryAcknowledgedWriteAndFencesTheOldPrimary) {
+  testing::TempDir dir;
+  auto old_primary = ServerProcess::Start(dir.Sub("a"), kQuiet);
+  ASSERT_NE(old_primary, nullptr);
+  const std::string old_address = Address(*old_primary);
+  auto a = ConnectTo(*old_primary);
+  ASSERT_NE(a, nullptr);
+  auto replica_b = ServerProcess::Start(dir.Sub("b"), ReplicaOf(old_address));
+  ASSERT_NE(replica_b, nullptr);
+  auto b = ConnectTo(*replica_b);
+  ASSERT_NE(b, nullptr);
+
+  constexpr int kWrites = 300;
+  for (int i = 0; i < kWrites; ++i) {
+    ASSERT_TRUE(a->Set("k" + std::to_string(i), "v" + std::to_string(i)).ok()) << i;
+  }
+  ASSERT_TRUE(Eventually([&] { return CaughtUp(a.get(), b.get()); }))
+      << Replication(a.get()).dump() << "\n" << Replication(b.get()).dump();
+  EXPECT_EQ(Replication(a.get())["epoch"], 0);
+  EXPECT_EQ(Replication(b.get())["epoch"], 0);
+  EXPECT_EQ(Replication(b.get())["primary_epoch"], 0);
+
+  // Promote on a primary is refused, naming its epoch.
+  auto on_primary = a->Call("promote", json::array());
+  ASSERT_TRUE(on_primary.ok());
+  EXPECT_EQ(ErrorCode(on_primary), "ALREADY_PRIMARY") << on_primary->dump();
+
+  a.reset();
+  ASSERT_TRUE(old_primary->Kill().has_value());  // kill -9: the primary is lost
+  old_primary.reset();
+
+  const ProcessResult promoted = RunProcess(
+      {WALKV_BINARY, "cli", "-p", std::to_string(replica_b->port()), "--json", "promote"});
+  ASSERT_TRUE(promoted.exit.has_value());
+  EXPECT_EQ(*promoted.exit, 0) << promoted.out << promoted.err;
+  const json answer = json::parse(promoted.out, nullptr, false);
+  ASSERT_TRUE(answer.is_object()) << promoted.out;
+  EXPECT_EQ(answer["epoch"], 1) << promoted.out;
+  EXPECT_EQ(answer["last_seq"], kWrites);
+  EXPECT_EQ(answer["role"], "primary");
+  EXPECT_EQ(answer["promoted_from"], old_address);
+
+  // Writable at epoch 1, with every acknowledged write of the old primary.
+  EXPECT_EQ(Replication(b.get())["role"], "primary");
+  EXPECT_EQ(Replication(b.get())["epoch"], 1);
+  for (int i = 0; i < kWrites; ++i) {
+    auto v = b->Get("k" + std::to_string(i));
+    ASSERT_TRUE(v.ok() && v->has_value()) << i;
+    EXPECT_EQ(**v, "v" + std::to_string(i));
+  }
+  ASSERT_TRUE(b->Set("after", "failover").ok());
+  auto again = b->Call("promote", json::array());
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(ErrorCode(again), "ALREADY_PRIMARY");
+  EXPECT_THAT((*again)["error"].value("message", ""), HasSubstr("epoch 1 "));
+
+  // A replica of the new primary learns epoch 1 ...
+  auto replica_c = ServerProcess::Start(dir.Sub("c"), ReplicaOf(Address(*replica_b)));
+  ASSERT_NE(replica_c, nullptr);
+  auto c = ConnectTo(*replica_c);
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(Eventually([&] { return CaughtUp(b.get(), c.get()); }));
+  EXPECT_EQ(Replication(c.get())["epoch"], 1);
+  c.reset();
+  ASSERT_TRUE(replica_c->Terminate().has_value());
+
+  // ... and, pointed at the old primary restarted with its old data (epoch 0), is refused by it
+  // with STALE_EPOCH: it applies nothing the old primary has.
+  old_primary = ServerProcess::Start(dir.Sub("a"), kQuiet);
+  ASSERT_NE(old_primary, nullptr);
+  a = ConnectTo(*old_primary);
+  ASSERT_NE(a, nullptr);
+  ASSERT_TRUE(a->Set("lost", "written to the old primary after the failover").ok());
+  replica_c = ServerProcess::Start(dir.Sub("c"), ReplicaOf(Address(*old_primary)));
+  ASSERT_NE(replica_c, nullptr);
+  c = ConnectTo(*replica_c);
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(Eventually([&] { return Replication(c.get()).value("link", "") == "stale_primary"; }))
+      << Replication(c.get()).dump();
+  EXPECT_THAT(Replication(c.get()).value("last_error", ""), HasSubstr("STALE_EPOCH"));
+  auto lost = c->Get("lost");
+  ASSERT_TRUE(lost.ok());
+  EXPECT_FALSE(lost->has_value());
+  EXPECT_EQ(Replication(c.get())["epoch"], 1);
+  EXPECT_THAT(old_primary->stderr_text(), HasSubstr("STALE_EPOCH"));
+
+  // The old primary, which took a write after the failover, restarted as a replica of the new
+  // one: its history differs, and it is reported diverged rather than silently merged.
+  a.reset();
+  ASSERT_TRUE(old_primary->Terminate().has_value());
+  old_primary = ServerProcess::Start(dir.Sub("a"), ReplicaOf(Address(*replica_b)));
+  ASSERT_NE(old_primary, nullptr);
+  a = ConnectTo(*old_primary);
+  ASSERT_NE(a, nullptr);
+  ASSERT_TRUE(Eventually([&] { return Replication(a.get()).value("link", "") == "diverged"; }))
+      << Replication(a.get()).dump();
+
+  // The promoted server restarted without --replica-of is a primary at epoch 1.
+  b.reset();
+  ASSERT_TRUE(replica_b->Terminate().has_value());
+  replica_b = ServerProcess::Start(dir.Sub("b"), kQuiet);
+  ASSERT_NE(replica_b, nullptr);
+  b = ConnectTo(*replica_b);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(Replication(b.get())["role"], "primary");
+  EXPECT_EQ(Replication(b.get())["epoch"], 1);
+  auto after = b->Get("after");
+  ASSERT_TRUE(after.ok() && after->has_value());
+  b.reset();
+  ASSERT_TRUE(replica_b->Terminate().has_value());
+  const ProcessResult verified = Verify(dir.Sub("b"));
+  EXPECT_THAT(verified.out, HasSubstr("replication: epoch 1, primary\n")) << verified.out;
+  EXPECT_THAT(verified.out, HasSubstr("result: clean"));
+}
+
+TEST(PromoteTest, AnUntouchedOldPrimaryRejoinsAsAReplicaOfTheNewOneAndLearnsItsEpoch) {
+  testing::TempDir dir;
+  auto old_primary = ServerProcess::Start(dir.Sub("a"), kQuiet);
+  ASSERT_NE(old_primary, nullptr);
+  auto a = ConnectTo(*old_primary);
+  ASSERT_NE(a, nullptr);
+  ASSERT_TRUE(a->Set("k", "1").ok());
+  auto replica_b = ServerProcess::Start(dir.Sub("b"), ReplicaOf(Address(*old_primary)));
+  ASSERT_NE(replica_b, nullptr);
+  auto b = ConnectTo(*replica_b);
+  ASSERT_NE(b, nullptr);
+  ASSERT_TRUE(Eventually([&] { return CaughtUp(a.get(), b.get()); }));
+  a.reset();
+  ASSERT_TRUE(old_primary->Terminate().has_value());
+
+  // REPLICAOF NO ONE is not needed here: the JSON method.
+  auto promoted = b->Call("promote", json::array());
+  ASSERT_TRUE(promoted.ok() && promoted->contains("result")) << promoted->dump();
+  EXPECT_EQ((*promoted)["result"]["epoch"], 1);
+  ASSERT_TRUE(b->Set("k", "2").ok());
+
+  old_primary = ServerProcess::Start(dir.Sub("a"), ReplicaOf(Address(*replica_b)));
+  ASSERT_NE(old_primary, nullptr);
+  a = ConnectTo(*old_primary);
+  ASSERT_NE(a, nullptr);
+  ASSERT_TRUE(Eventually([&] { return CaughtUp(b.get(), a.get()); }))
+      << Replication(a.get()).dump();
+  EXPECT_EQ(Replication(a.get())["epoch"], 1);
+  EXPECT_EQ(Replication(a.get())["primary_epoch"], 1);
+  auto k = a->Get("k");
+  ASSERT_TRUE(k.ok() && k->has_value());
+  EXPECT_EQ(**k, "2");
+  a.reset();
+  ASSERT_TRUE(old_primary->Terminate().has_value());
+  const ProcessResult verified = Verify(dir.Sub("a"));
+  EXPECT_THAT(verified.out, HasSubstr("replication: epoch 1, replica of " + Address(*replica_b)))
+      << verified.out;
+}
+
+// A stand-in primary that does not check epochs: it answers every `replicate` with CONTINUE at
+// epoch 0 and then heartbeats, so the replica's own check is what must refuse it.
+class EpochZeroPrimary {
+ public:
+  EpochZeroPrimary() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    EXPECT_EQ(::listen(fd_, 8), 0);
+    socklen_t len = sizeof(addr);
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~EpochZeroPrimary() {
+    stop_ = true;
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+  }
+  uint16_t port() const { return port_; }
+  int handshakes() const { return handshakes_.load(); }
+
+ private:
+  void Serve() {
+    while (!stop_) {
+      const int conn = ::accept(fd_, nullptr, nullptr);
+      if (conn < 0) return;
+      std::string line;
+      char ch;
+      while (::recv(conn, &ch, 1, 0) == 1 && ch != '\n') line += ch;
+      const std::string answer =
+          R"({"id":1,"result":{"mode":"CONTINUE","from_seq":1,"primary_seq":0,)"
+          R"("digest":"0000000000000000","digest_seq":0,"digest_base_seq":0,"epoch":0}})"
+          "\n";
+      std::string out = answer;
+      rpc::replication_frames::AppendHeartbeatFrame(&out, {0, 0, 0, 1, uint64_t{0}});
+      ::send(conn, out.data(), out.size(), MSG_NOSIGNAL);
+      ++handshakes_;
+      ::shutdown(conn, SHUT_RDWR);
+      ::close(conn);
+    }
+  }
+  int fd_ = -1;
+  uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> handshakes_{0};
+  std::thread thread_;
+};
+
+TEST(PromoteTest, AReplicaRefusesOnItsOwnAPrimaryOfAnOlderEpoch) {
+  testing::TempDir dir;
+  ASSERT_TRUE(Env::Posix()->CreateDirIfMissing(dir.Sub("r")).ok());
+  ASSERT_TRUE(
+      WriteReplicationState(Env::Posix(), dir.Sub("r"), {2, ReplicationRole::kPrimary, ""}).ok());
+  EpochZeroPrimary stand_in;
+  auto replica = ServerProcess::Start(dir.Sub("r"),
+                                      ReplicaOf("127.0.0.1:" + std::to_string(stand_in.port())));
+  ASSERT_NE(replica, nullptr);
+  auto r = ConnectTo(*replica);
+  ASSERT_NE(r, nullptr);
+  ASSERT_TRUE(Eventually([&] {
+    return stand_in.handshakes() >= 2 && Replication(r.get()).value("link", "") == "stale_primary";
+  })) << Replication(r.get()).dump();
+  EXPECT_EQ(Replication(r.get())["epoch"], 2);
+  EXPECT_THAT(Replication(r.get()).value("last_error", ""), HasSubstr("stale primary"));
+  EXPECT_EQ(Replication(r.get())["connects"], 0);
+}
+
+TEST(PromoteTest, ADamagedReplicationFileFailsVerifyAndKeepsServeFromStarting) {
+  testing::TempDir dir;
+  auto server = ServerProcess::Start(dir.Sub("d"), kQuiet);
+  ASSERT_NE(server, nullptr);
+  auto c = ConnectTo(*server);
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(c->Set("k", "v").ok());
+  c.reset();
+  ASSERT_TRUE(server->Terminate().has_value());
+  ProcessResult verified = Verify(dir.Sub("d"));
+  EXPECT_THAT(verified.out, HasSubstr("replication: epoch 0 (no REPLICATION file)"));
+
+  ASSERT_TRUE(WriteReplicationState(Env::Posix(), dir.Sub("d"), {3, {}, ""}).ok());
+  verified = Verify(dir.Sub("d"));
+  EXPECT_THAT(verified.out, HasSubstr("replication: epoch 3, primary"));
+  ASSERT_TRUE(verified.exit.has_value());
+  EXPECT_EQ(*verified.exit, 0);
+
+  std::string bytes;
+  ASSERT_TRUE(ReadFileToString(Env::Posix(), JoinPath(dir.Sub("d"), "REPLICATION"), &bytes).ok());
+  bytes[14] ^= 0x01;  // the epoch
+  ASSERT_TRUE(WriteFileAtomically(Env::Posix(), dir.Sub("d"), "REPLICATION", bytes).ok());
+  verified = Verify(dir.Sub("d"));
+  ASSERT_TRUE(verified.exit.has_value());
+  EXPECT_EQ(*verified.exit, 1) << verified.out;
+  EXPECT_THAT(verified.out,
+              HasSubstr("replication: REPLICATION is DAMAGED at byte 0: checksum mismatch"));
+  EXPECT_THAT(verified.out, HasSubstr("result: DAMAGE FOUND"));
+  const ProcessResult json_verified =
+      RunProcess({WALKV_BINARY, "verify", "--json", "--data-dir", dir.Sub("d")});
+  const json report = json::parse(json_verified.out, nullptr, false);
+  ASSERT_TRUE(report.is_object()) << json_verified.out;
+  EXPECT_EQ(report["clean"], false);
+  EXPECT_EQ(report["replication"]["problem"], "checksum mismatch");
+
+  const ProcessResult serve = RunProcess(
+      {WALKV_BINARY, "serve", "--data-dir", dir.Sub("d"), "--port", "0"}, "",
+      std::chrono::seconds(30));
+  ASSERT_TRUE(serve.exit.has_value());
+  EXPECT_NE(*serve.exit, 0);
+  EXPECT_THAT(serve.err, HasSubstr("REPLICATION is damaged at byte 0: checksum mismatch"));
+}
+
+}  // namespace
+}  // namespace walkv::e2e
