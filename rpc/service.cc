@@ -74,9 +74,6 @@ MethodResult Service::Promote() {
   }
   if (promoted->already_primary) return already_primary(promoted->epoch, promoted->last_seq);
   const std::string from = follower_ != nullptr ? follower_->primary() : std::string();
-  spdlog::warn("promoted to primary at replication epoch {} with last seq {} (was a replica of "
-               "{}); writes are accepted",
-               promoted->epoch, promoted->last_seq, from);
   return nlohmann::json{{"role", "primary"},
                         {"epoch", promoted->epoch},
                         {"last_seq", promoted->last_seq},

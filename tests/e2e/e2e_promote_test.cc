@@ -5,7 +5,8 @@
 // directions: a replica that has seen epoch 1 pointed at the restarted old primary is refused
 // with STALE_EPOCH by it (link stale_primary, nothing applied), and a replica refuses on its own
 // a primary that answers with an older epoch (a stand-in primary in the test that does not check
-// epochs); the old primary restarted as a replica of the new one follows it if it has nothing
+// epochs); a replica of the promoted replica keeps following it and learns the new epoch; the old
+// primary restarted as a replica of the new one follows it if it has nothing
 // the new one lacks, and is reported diverged if it took writes after the failover; `walkv
 // verify` shows the epoch and rejects a damaged REPLICATION file, which serve refuses to start on.
 #include <arpa/inet.h>
@@ -205,7 +206,7 @@ TEST(PromoteTest, FailoverToACaughtUpReplicaKeepsEveryAcknowledgedWriteAndFences
   EXPECT_THAT(verified.out, HasSubstr("result: clean"));
 }
 
-TEST(PromoteTest, AnUntouchedOldPrimaryRejoinsAsAReplicaOfTheNewOneAndLearnsItsEpoch) {
+TEST(PromoteTest, AChainedReplicaFollowsThroughThePromotionAndAnUntouchedOldPrimaryRejoins) {
   testing::TempDir dir;
   auto old_primary = ServerProcess::Start(dir.Sub("a"), kQuiet);
   ASSERT_NE(old_primary, nullptr);
@@ -216,15 +217,24 @@ TEST(PromoteTest, AnUntouchedOldPrimaryRejoinsAsAReplicaOfTheNewOneAndLearnsItsE
   ASSERT_NE(replica_b, nullptr);
   auto b = ConnectTo(*replica_b);
   ASSERT_NE(b, nullptr);
-  ASSERT_TRUE(Eventually([&] { return CaughtUp(a.get(), b.get()); }));
+  // A replica of the replica (a chain): it keeps following B through the promotion.
+  auto chained = ServerProcess::Start(dir.Sub("c"), ReplicaOf(Address(*replica_b)));
+  ASSERT_NE(chained, nullptr);
+  auto c = ConnectTo(*chained);
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(Eventually([&] { return CaughtUp(a.get(), b.get()) && CaughtUp(b.get(), c.get()); }));
   a.reset();
   ASSERT_TRUE(old_primary->Terminate().has_value());
 
-  // REPLICAOF NO ONE is not needed here: the JSON method.
   auto promoted = b->Call("promote", json::array());
   ASSERT_TRUE(promoted.ok() && promoted->contains("result")) << promoted->dump();
   EXPECT_EQ((*promoted)["result"]["epoch"], 1);
   ASSERT_TRUE(b->Set("k", "2").ok());
+  // The chained replica learns the new epoch from B's heartbeats and gets B's new writes.
+  ASSERT_TRUE(Eventually([&] {
+    return CaughtUp(b.get(), c.get()) && Replication(c.get()).value("epoch", 0) == 1;
+  })) << Replication(c.get()).dump();
+  EXPECT_EQ(Replication(c.get())["connects"], 1) << "it never had to reconnect";
 
   old_primary = ServerProcess::Start(dir.Sub("a"), ReplicaOf(Address(*replica_b)));
   ASSERT_NE(old_primary, nullptr);
