@@ -72,7 +72,7 @@ struct MethodContext {
   // A replica's follower (`info replication`, rpc/replica_follower.h); nullptr on a primary.
   const ReplicaFollower* replica_follower = nullptr;
   // `promote` (docs/replication.md §7): Service::Promote; empty in contexts without a Service.
-  std::function<MethodResult()> promote;
+  std::function<MethodResult()> promote = nullptr;
 };
 
 // kRead and kBlocking: computes the result; may move from `args`. Failures are returned, and
