@@ -7,7 +7,8 @@
 // a primary that answers with an older epoch (a stand-in primary in the test that does not check
 // epochs); a replica of the promoted replica keeps following it and learns the new epoch; the old
 // primary restarted as a replica of the new one follows it if it has nothing
-// the new one lacks, and is reported diverged if it took writes after the failover; `walkv
+// the new one lacks, and is reported diverged if it took writes after the failover; a promote in
+// the middle of a stream stops applying at the seq it answers; `walkv
 // verify` shows the epoch and rejects a damaged REPLICATION file, which serve refuses to start on.
 #include <arpa/inet.h>
 #include <gmock/gmock.h>
@@ -252,6 +253,59 @@ TEST(PromoteTest, AChainedReplicaFollowsThroughThePromotionAndAnUntouchedOldPrim
   const ProcessResult verified = Verify(dir.Sub("a"));
   EXPECT_THAT(verified.out, HasSubstr("replication: epoch 1, replica of " + Address(*replica_b)))
       << verified.out;
+}
+
+// Promote while the primary keeps writing and the replica keeps applying: the promote answers a
+// last_seq S that is exactly the replica's history then; nothing of the primary's is applied after
+// the answer (its history goes on past S while the promoted server's stays at S until its own
+// first write, which is S + 1).
+TEST(PromoteTest, PromoteInTheMiddleOfAStreamStopsApplyingAtTheAnsweredSeq) {
+  testing::TempDir dir;
+  auto primary = ServerProcess::Start(dir.Sub("a"), kQuiet);
+  ASSERT_NE(primary, nullptr);
+  auto a = ConnectTo(*primary);
+  ASSERT_NE(a, nullptr);
+  auto replica = ServerProcess::Start(dir.Sub("b"), ReplicaOf(Address(*primary)));
+  ASSERT_NE(replica, nullptr);
+  auto b = ConnectTo(*replica);
+  ASSERT_NE(b, nullptr);
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> written{0};
+  std::thread writer([&] {
+    auto w = ConnectTo(*primary);
+    if (w == nullptr) return;
+    while (!stop.load()) {
+      if (!w->Set("w" + std::to_string(written.load()), "x").ok()) return;
+      ++written;
+    }
+  });
+  ASSERT_TRUE(Eventually([&] { return Replication(b.get()).value("applied_seq", 0) >= 200; }))
+      << Replication(b.get()).dump();
+  auto promoted = b->Call("promote", json::array());
+  ASSERT_TRUE(promoted.ok() && promoted->contains("result")) << promoted->dump();
+  const uint64_t at = (*promoted)["result"]["last_seq"].get<uint64_t>();
+  EXPECT_GE(at, 200u);
+  const json after = Replication(b.get());
+  EXPECT_EQ(after["role"], "primary");
+  EXPECT_EQ(after["digest_seq"], at);
+  // The primary moves on well past S ...
+  ASSERT_TRUE(Eventually([&] {
+    return Replication(a.get()).value("digest_seq", uint64_t{0}) >= at + 200;
+  }));
+  stop = true;
+  writer.join();
+  // ... the promoted server does not.
+  EXPECT_EQ(Replication(b.get())["digest_seq"], at);
+  ASSERT_TRUE(b->Set("mine", "1").ok());
+  EXPECT_EQ(Replication(b.get())["digest_seq"], at + 1);
+  for (uint64_t i = 0; i < at; ++i) {  // the primary's seqs 1..S are its writes w0 .. w(S-1)
+    auto v = b->Get("w" + std::to_string(i));
+    ASSERT_TRUE(v.ok() && v->has_value()) << i;
+  }
+  auto next = b->Get("w" + std::to_string(at));
+  ASSERT_TRUE(next.ok());
+  EXPECT_FALSE(next->has_value()) << "record S + 1 of the old primary was applied after promote";
 }
 
 // A stand-in primary that does not check epochs: it answers every `replicate` with CONTINUE at
