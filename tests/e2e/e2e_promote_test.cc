@@ -30,6 +30,7 @@
 #include "engine/replication_state.h"
 #include "rpc/client.h"
 #include "rpc/replication_frames.h"
+#include "tests/e2e/resp_helpers.h"
 #include "tests/e2e/server_process.h"
 #include "tests/e2e/subprocess.h"
 #include "tests/util/temp_dir.h"
@@ -306,6 +307,28 @@ TEST(PromoteTest, PromoteInTheMiddleOfAStreamStopsApplyingAtTheAnsweredSeq) {
   auto next = b->Get("w" + std::to_string(at));
   ASSERT_TRUE(next.ok());
   EXPECT_FALSE(next->has_value()) << "record S + 1 of the old primary was applied after promote";
+}
+
+// RESP: redis-cli's REPLICAOF NO ONE is `promote`; INFO replication then says role:master.
+TEST(PromoteTest, RedisCliReplicaOfNoOnePromotes) {
+  if (!RequireTool("/usr/bin/redis-cli", "redis-tools")) return;
+  testing::TempDir dir;
+  auto primary = ServerProcess::Start(dir.Sub("a"), kQuiet);
+  ASSERT_NE(primary, nullptr);
+  auto a = ConnectTo(*primary);
+  ASSERT_NE(a, nullptr);
+  ASSERT_TRUE(a->Set("k", "v").ok());
+  RespServer replica = StartRespServer(dir.Sub("b"), ReplicaOf(Address(*primary)));
+  ASSERT_NE(replica.server, nullptr);
+  auto b = ConnectTo(*replica.server);
+  ASSERT_NE(b, nullptr);
+  ASSERT_TRUE(Eventually([&] { return CaughtUp(a.get(), b.get()); }));
+  EXPECT_THAT(RedisCli(replica.resp_port, {"set", "x", "1"}).out, HasSubstr("READONLY"));
+  EXPECT_EQ(RedisCli(replica.resp_port, {"REPLICAOF", "NO", "ONE"}).out, "OK\n");
+  EXPECT_THAT(RedisCli(replica.resp_port, {"REPLICAOF", "NO", "ONE"}).out,
+              HasSubstr("ALREADY_PRIMARY this server is already a primary at replication epoch 1"));
+  EXPECT_EQ(RedisCli(replica.resp_port, {"set", "x", "1"}).out, "OK\n");
+  EXPECT_THAT(RedisCli(replica.resp_port, {"info", "replication"}).out, HasSubstr("role:master"));
 }
 
 // A stand-in primary that does not check epochs: it answers every `replicate` with CONTINUE at
