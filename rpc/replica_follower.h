@@ -14,6 +14,11 @@
 // DIVERGED answer) is logged as an error and is sticky: the follower applies nothing more until
 // the process restarts (the SNAPSHOT fallback of §4 is not built), and keeps retrying the
 // handshake only to report the link state.
+// Epochs (§7): it subscribes with the engine's replication epoch; a STALE_EPOCH answer, or a
+// primary announcing a lower epoch than the engine's (in its answer or any heartbeat), ends the
+// connection with link stale_primary (retried with the backoff); a higher one is recorded with
+// Engine::ObservePrimary (durable) before anything more is applied. Stop() is also how promote
+// ends following (Service::Promote).
 //
 // Thread safety: Start/Stop from one owner thread; status() from any thread (mu_ guards the
 // status and the current client, which Stop() aborts). The engine must outlive Stop().

@@ -4,12 +4,14 @@
 // A JSON connection that receives `replicate` answers nothing itself: once every earlier response
 // is flushed it hands its socket (a dup of the descriptor; the connection then closes its own) to
 // Start(), and the stream's thread does the rest, so an I/O thread never waits for the disk:
-//   1. the handshake answer line: CONTINUE with the primary's seq and digest, or an error
-//      (TOO_FAR_BEHIND: the records from from_seq are no longer on disk; DIVERGED: the replica
+//   1. the handshake answer line: CONTINUE with the primary's seq, digest and replication epoch,
+//      or an error (STALE_EPOCH: the replica sent a higher epoch than this server's, §7;
+//      TOO_FAR_BEHIND: the records from from_seq are no longer on disk; DIVERGED: the replica
 //      claims a seq past the primary's end or a digest that differs at the primary's last seq);
 //   2. then binary frames (rpc/replication_frames.h): RECORDS from a replication::ReplicationFeed
 //      (about 1 MiB each, records byte for byte) and a HEARTBEAT after each RECORDS frame that
-//      drains the feed and after every 500 ms without records.
+//      drains the feed and after every 500 ms without records (with this server's epoch
+//      appended when the request carried one).
 // Between frames the stream reads, without waiting, what the replica sent: ACK frames (kind 3,
 // u64 durable_seq), kept per stream for `info replication` (replicas()); anything else, or EOF,
 // ends the stream. Its thread closes the socket when it ends. It ends when a send fails (the replica went away, or

@@ -8,7 +8,7 @@
 // epochs); a replica of the promoted replica keeps following it and learns the new epoch; the old
 // primary restarted as a replica of the new one follows it if it has nothing
 // the new one lacks, and is reported diverged if it took writes after the failover; a promote in
-// the middle of a stream stops applying at the seq it answers; `walkv
+// the middle of a stream stops applying at the seq it answers; redis-cli REPLICAOF NO ONE; `walkv
 // verify` shows the epoch and rejects a damaged REPLICATION file, which serve refuses to start on.
 #include <arpa/inet.h>
 #include <gmock/gmock.h>
