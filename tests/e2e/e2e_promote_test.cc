@@ -4,12 +4,13 @@
 // twice and promote on a primary answer ALREADY_PRIMARY with the same epoch; fencing in both
 // directions: a replica that has seen epoch 1 pointed at the restarted old primary is refused
 // with STALE_EPOCH by it (link stale_primary, nothing applied), and a replica refuses on its own
-// a primary that answers with an older epoch (a stand-in primary in the test that does not check
-// epochs); a replica of the promoted replica keeps following it and learns the new epoch; the old
-// primary restarted as a replica of the new one follows it if it has nothing
-// the new one lacks, and is reported diverged if it took writes after the failover; a promote in
-// the middle of a stream stops applying at the seq it answers; redis-cli REPLICAOF NO ONE; `walkv
-// verify` shows the epoch and rejects a damaged REPLICATION file, which serve refuses to start on.
+// a primary that answers or heartbeats an older epoch and records a newer one (stand-in
+// primaries in the test that do not check epochs); a replica of the promoted replica keeps
+// following it and learns the new epoch; the old primary restarted as a replica of the new one
+// follows it if it has nothing the new one lacks, and is reported diverged if it took writes
+// after the failover; a promote in the middle of a stream stops applying at the seq it answers;
+// redis-cli REPLICAOF NO ONE; `walkv verify` shows the epoch and rejects a damaged REPLICATION
+// file, which serve refuses to start on.
 #include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -332,10 +333,12 @@ TEST(PromoteTest, RedisCliReplicaOfNoOnePromotes) {
 }
 
 // A stand-in primary that does not check epochs: it answers every `replicate` with CONTINUE at
-// epoch 0 and then heartbeats, so the replica's own check is what must refuse it.
-class EpochZeroPrimary {
+// `answer_epoch`, sends one heartbeat announcing `heartbeat_epoch` and closes, so the replica's
+// own checks are what decide.
+class StandInPrimary {
  public:
-  EpochZeroPrimary() {
+  StandInPrimary(uint64_t answer_epoch, uint64_t heartbeat_epoch)
+      : answer_epoch_(answer_epoch), heartbeat_epoch_(heartbeat_epoch) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -347,13 +350,13 @@ class EpochZeroPrimary {
     port_ = ntohs(addr.sin_port);
     thread_ = std::thread([this] { Serve(); });
   }
-  ~EpochZeroPrimary() {
+  ~StandInPrimary() {
     stop_ = true;
     ::shutdown(fd_, SHUT_RDWR);
     ::close(fd_);
     thread_.join();
   }
-  uint16_t port() const { return port_; }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   int handshakes() const { return handshakes_.load(); }
 
  private:
@@ -364,18 +367,26 @@ class EpochZeroPrimary {
       std::string line;
       char ch;
       while (::recv(conn, &ch, 1, 0) == 1 && ch != '\n') line += ch;
-      const std::string answer =
-          R"({"id":1,"result":{"mode":"CONTINUE","from_seq":1,"primary_seq":0,)"
-          R"("digest":"0000000000000000","digest_seq":0,"digest_base_seq":0,"epoch":0}})"
-          "\n";
-      std::string out = answer;
-      rpc::replication_frames::AppendHeartbeatFrame(&out, {0, 0, 0, 1, uint64_t{0}});
+      std::string out = json{{"id", 1},
+                             {"result",
+                              {{"mode", "CONTINUE"},
+                               {"from_seq", 1},
+                               {"primary_seq", 0},
+                               {"digest", "0000000000000000"},
+                               {"digest_seq", 0},
+                               {"digest_base_seq", 0},
+                               {"epoch", answer_epoch_}}}}
+                            .dump() +
+                        "\n";
+      rpc::replication_frames::AppendHeartbeatFrame(&out, {0, 0, 0, 1, heartbeat_epoch_});
       ::send(conn, out.data(), out.size(), MSG_NOSIGNAL);
       ++handshakes_;
       ::shutdown(conn, SHUT_RDWR);
       ::close(conn);
     }
   }
+  const uint64_t answer_epoch_;
+  const uint64_t heartbeat_epoch_;
   int fd_ = -1;
   uint16_t port_ = 0;
   std::atomic<bool> stop_{false};
@@ -383,23 +394,59 @@ class EpochZeroPrimary {
   std::thread thread_;
 };
 
+// A replica at epoch 2 (its REPLICATION file) started against stand-in primaries.
+std::unique_ptr<ServerProcess> StartReplicaAtEpoch2(const testing::TempDir& dir,
+                                                    const std::string& name,
+                                                    const std::string& primary) {
+  EXPECT_TRUE(Env::Posix()->CreateDirIfMissing(dir.Sub(name)).ok());
+  EXPECT_TRUE(
+      WriteReplicationState(Env::Posix(), dir.Sub(name), {2, ReplicationRole::kPrimary, ""}).ok());
+  return ServerProcess::Start(dir.Sub(name), ReplicaOf(primary));
+}
+
 TEST(PromoteTest, AReplicaRefusesOnItsOwnAPrimaryOfAnOlderEpoch) {
   testing::TempDir dir;
-  ASSERT_TRUE(Env::Posix()->CreateDirIfMissing(dir.Sub("r")).ok());
-  ASSERT_TRUE(
-      WriteReplicationState(Env::Posix(), dir.Sub("r"), {2, ReplicationRole::kPrimary, ""}).ok());
-  EpochZeroPrimary stand_in;
-  auto replica = ServerProcess::Start(dir.Sub("r"),
-                                      ReplicaOf("127.0.0.1:" + std::to_string(stand_in.port())));
+  StandInPrimary at_handshake(/*answer_epoch=*/0, /*heartbeat_epoch=*/0);
+  auto replica = StartReplicaAtEpoch2(dir, "r", at_handshake.address());
   ASSERT_NE(replica, nullptr);
   auto r = ConnectTo(*replica);
   ASSERT_NE(r, nullptr);
   ASSERT_TRUE(Eventually([&] {
-    return stand_in.handshakes() >= 2 && Replication(r.get()).value("link", "") == "stale_primary";
+    return at_handshake.handshakes() >= 2 &&
+           Replication(r.get()).value("link", "") == "stale_primary";
   })) << Replication(r.get()).dump();
   EXPECT_EQ(Replication(r.get())["epoch"], 2);
   EXPECT_THAT(Replication(r.get()).value("last_error", ""), HasSubstr("stale primary"));
   EXPECT_EQ(Replication(r.get())["connects"], 0);
+
+  // The answer is at the replica's epoch but a heartbeat announces an older one.
+  StandInPrimary at_heartbeat(/*answer_epoch=*/2, /*heartbeat_epoch=*/1);
+  auto second = StartReplicaAtEpoch2(dir, "s", at_heartbeat.address());
+  ASSERT_NE(second, nullptr);
+  auto s = ConnectTo(*second);
+  ASSERT_NE(s, nullptr);
+  ASSERT_TRUE(Eventually([&] {
+    return at_heartbeat.handshakes() >= 2 &&
+           Replication(s.get()).value("link", "") == "stale_primary";
+  })) << Replication(s.get()).dump();
+  EXPECT_EQ(Replication(s.get())["epoch"], 2);
+}
+
+TEST(PromoteTest, AReplicaRecordsAHigherEpochFromAHeartbeat) {
+  testing::TempDir dir;
+  StandInPrimary newer(/*answer_epoch=*/2, /*heartbeat_epoch=*/3);
+  auto replica = StartReplicaAtEpoch2(dir, "r", newer.address());
+  ASSERT_NE(replica, nullptr);
+  auto r = ConnectTo(*replica);
+  ASSERT_NE(r, nullptr);
+  ASSERT_TRUE(Eventually([&] { return Replication(r.get()).value("epoch", 0) == 3; }))
+      << Replication(r.get()).dump();
+  EXPECT_EQ(Replication(r.get())["primary_epoch"], 3);
+  r.reset();
+  ASSERT_TRUE(replica->Terminate().has_value());
+  const ProcessResult verified = Verify(dir.Sub("r"));
+  EXPECT_THAT(verified.out, HasSubstr("replication: epoch 3, replica of " + newer.address()))
+      << verified.out;
 }
 
 TEST(PromoteTest, ADamagedReplicationFileFailsVerifyAndKeepsServeFromStarting) {
