@@ -243,7 +243,8 @@ void AddServeCommand(CLI::App& app, CommandAction* action) {
                    "Run as a read-only replica of the walkv primary at HOST:PORT (its JSON "
                    "port): follow its log from this directory's last sequence number, write its "
                    "records verbatim to this log (synced per --fsync), reconnect with backoff. "
-                   "Writes answer READONLY; reads serve the replicated state.")
+                   "Writes answer READONLY; reads serve the replicated state. `walkv cli "
+                   "promote` turns it into the primary at a new replication epoch.")
       ->type_name("HOST:PORT")
       ->check(CLI::Validator(
           [](std::string& text) {

@@ -87,8 +87,20 @@ nlohmann::json ReportJson(const std::string& dir, const VerifyReport& r) {
   if (r.digest) {
     digest = {{"seq", r.digest->seq}, {"base_seq", r.digest->base_seq}, {"value", r.digest->Hex()}};
   }
+  nlohmann::json replication = {{"present", r.replication.present}};
+  if (r.replication.state) {
+    replication["epoch"] = r.replication.state->epoch;
+    replication["role"] = ReplicationRoleName(r.replication.state->role);
+    replication["primary"] = r.replication.state->primary;
+  } else if (r.replication.present) {
+    replication["damage_offset"] = r.replication.damage_offset;
+    replication["problem"] = r.replication.problem;
+  } else {
+    replication["epoch"] = 0;  // no file: a fresh directory's epoch
+  }
   return {{"data_dir", dir},
           {"clean", r.clean()},
+          {"replication", replication},
           {"digest", digest},
           {"torn_tail_only", r.only_crash_tail()},
           {"server_running", r.server_running},
@@ -143,6 +155,18 @@ void PrintHuman(const std::string& dir, const VerifyReport& r) {
       static_cast<unsigned long long>(r.records), static_cast<unsigned long long>(r.bytes),
       r.tolerate_tail.summary.c_str());
   if (r.digest) std::printf("%s\n", DescribeDigest(*r.digest).c_str());
+  // docs/replication.md §7: the epoch, or why serve would refuse to start.
+  if (r.replication_damaged()) {
+    std::printf("replication: %s is DAMAGED at byte %llu: %s; serve refuses to start until it "
+                "is restored (it holds the replication epoch)\n",
+                ReplicationStateFileName().c_str(),
+                static_cast<unsigned long long>(r.replication.damage_offset),
+                r.replication.problem.c_str());
+  } else if (r.replication.state) {
+    std::printf("replication: %s\n", DescribeReplicationState(*r.replication.state).c_str());
+  } else {
+    std::printf("replication: epoch 0 (no %s file)\n", ReplicationStateFileName().c_str());
+  }
   if (r.clean()) {
     std::printf("result: clean\n");
   } else if (r.only_crash_tail()) {

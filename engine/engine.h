@@ -26,6 +26,7 @@
 #include "engine/history_digest.h"
 #include "engine/mutation.h"
 #include "engine/options.h"
+#include "engine/replication_state.h"
 #include "engine/status.h"
 
 namespace walkv {
@@ -209,6 +210,40 @@ class Engine {
   // failure poisons the engine as for any commit. The default: engines without a log.
   virtual Status AppendReplicatedRecords(std::string_view /*records*/) {
     return Status::NotSupported("this engine keeps no log");
+  }
+
+  // --- replication role and epoch (docs/replication.md §7; engine/replication_state.h) ---
+  // True while the engine is a replica: Submit fails (kNotSupported), no expiry sweeper runs and
+  // the log grows only by AppendReplicatedRecords. Starts as options().replica; only Promote()
+  // changes it, once, to false.
+  virtual bool IsReplica() { return options().replica; }
+  // The replication state as persisted in the data directory's REPLICATION file (epoch 0, primary
+  // for a directory without one). Loaded by Open (a damaged file fails Open with kCorruption).
+  virtual ReplicationState replication_state() { return {}; }
+  // A replica heard from its primary `primary` (HOST:PORT) that the primary is at `epoch`. If
+  // that is higher than the engine's epoch, or the file does not name this primary yet, the
+  // REPLICATION file is rewritten ({max(epoch, own), replica, primary}); OK once it is durable.
+  // Lower epochs never lower the engine's. A no-op (OK) when the engine is not a replica.
+  // Any thread; serialised with Promote.
+  virtual Status ObservePrimary(const std::string& /*primary*/, uint64_t /*epoch*/) {
+    return Status::Ok();
+  }
+  struct PromoteResult {
+    uint64_t epoch = 0;     // the epoch the engine is at now
+    uint64_t last_seq = 0;  // the last record of its history when it turned writable
+    bool already_primary = false;  // it was not a replica: nothing changed
+  };
+  // Turns a replica into a primary. Holding the commit token (no replicated append or commit
+  // runs meanwhile): epoch := own epoch + 1 (the own epoch is already the highest one heard from
+  // a primary, ObservePrimary), REPLICATION := {epoch, primary}, durable; only then IsReplica()
+  // becomes false, so Submit accepts mutations, and the expiry sweeper starts. If the file cannot
+  // be written the engine stays a replica at its old epoch and the error is returned. On a
+  // primary: already_primary with the current epoch and last seq. The caller stops feeding
+  // AppendReplicatedRecords first (the follower), or a later append would mix histories: after
+  // Promote, AppendReplicatedRecords still works but a primary has no business calling it.
+  // kShuttingDown once Close has started.
+  virtual StatusOr<PromoteResult> Promote() {
+    return Status::NotSupported("this engine has no replication state");
   }
 
   // Stops accepting mutations (new ones fail with kShuttingDown), commits and syncs everything

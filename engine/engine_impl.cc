@@ -61,6 +61,7 @@ Status EngineImpl::Init() {
   auto lock = env_->LockFile(JoinPath(options_.data_dir, LockFileName()));
   if (!lock.ok()) return lock.status();
   dir_lock_ = std::move(*lock);
+  WALKV_RETURN_IF_ERROR(LoadReplicationRole());
 
   auto recovered = Recover(env_, options_.data_dir, options_.recovery_mode, &store_, options_.log);
   if (!recovered.ok()) return recovered.status();
@@ -143,19 +144,19 @@ int64_t EngineImpl::Pttl(std::string_view key) {
 }
 
 void EngineImpl::StartExpirySweeper() {
-  if (options_.replica) return;  // a replica deletes only what its primary's records delete
   sweeper_ = std::make_unique<ExpirySweeper>(
       &store_, env_, [this](Mutation m, Callback done) { Submit(std::move(m), std::move(done)); });
-  if (options_.active_expiry_sweep) sweeper_->Start();
+  // A replica deletes only what its primary's records delete; Promote starts the sweep.
+  if (options_.active_expiry_sweep && !IsReplica()) sweeper_->Start();
 }
 
 StatusOr<uint64_t> EngineImpl::SweepExpired() {
-  if (sweeper_ == nullptr) return uint64_t{0};  // a replica (options_.replica)
+  if (IsReplica() || sweeper_ == nullptr) return uint64_t{0};
   return sweeper_->SweepAll();
 }
 
 void EngineImpl::Submit(Mutation m, Callback done) {
-  if (options_.replica) {
+  if (IsReplica()) {
     done(Status::NotSupported("a replica's log grows only through its primary's records"));
     return;
   }

@@ -28,8 +28,8 @@
 //    Snapshot (waits), SnapshotKeeping (waits, then RemoveObsoleteFiles on the caller's thread).
 //
 // Lock order (never acquire a lock listed earlier while holding a later one):
-//   cleanup_mu_ -> snap_mu_ -> queue_mu_ -> files_mu_ ; store shard locks, digest_mu_,
-//   listeners_mu_ and the fsync latency window's lock are leaves. The commit token is not a lock: it is never waited for while a lock
+//   close_mu_ -> cleanup_mu_ -> snap_mu_ -> queue_mu_ -> files_mu_ ; store shard locks,
+//   digest_mu_, replication_mu_, listeners_mu_ and the fsync latency window's lock are leaves. The commit token is not a lock: it is never waited for while a lock
 //   is held, and its holder takes locks only in this order.
 #pragma once
 
@@ -91,6 +91,12 @@ class EngineImpl final : public Engine {
   Status ReadCommittedRecordsAt(replication::LogCursor* cursor, size_t max_bytes,
                                 std::string* out) override;
   uint64_t LastShippableSeq() override;
+  // engine/engine_promote.cc (docs/replication.md §7).
+  bool IsReplica() override { return replica_mode_.load(std::memory_order_acquire); }
+  ReplicationState replication_state() override EXCLUDES(replication_mu_);
+  Status ObservePrimary(const std::string& primary, uint64_t epoch) override
+      EXCLUDES(replication_mu_);
+  StatusOr<PromoteResult> Promote() override EXCLUDES(close_mu_, queue_mu_, replication_mu_);
   Status Close() override;
 
  private:
@@ -110,6 +116,10 @@ class EngineImpl final : public Engine {
   };
 
   void StartExpirySweeper();
+  // Init's part of engine_promote.cc: loads REPLICATION (a damaged one fails Init); a directory
+  // that was last a replica and is opened as a primary (no --replica-of, no promote) records
+  // that, keeping its epoch.
+  Status LoadReplicationRole() EXCLUDES(replication_mu_);
   // --- commit token holders (see the header comment) ---
   // True if a Submit arriving now may take the commit token and commit its mutation alone.
   bool MayCommitAlone() REQUIRES(queue_mu_);
@@ -274,6 +284,12 @@ class EngineImpl final : public Engine {
 
   std::thread commit_thread_;
   std::thread snapshot_thread_;
+  // Replication (engine_promote.cc). replica_mode_: IsReplica(); set by Init, cleared once by
+  // Promote while it holds the commit token, after REPLICATION is durable. replication_mu_ (a
+  // leaf lock) guards replication_ and serialises writes of the REPLICATION file.
+  std::atomic<bool> replica_mode_{false};
+  Mutex replication_mu_;
+  ReplicationState replication_ GUARDED_BY(replication_mu_);
   // The active expiry sweep (its own thread); stopped by Close before the commit thread.
   std::unique_ptr<ExpirySweeper> sweeper_;
   // Keeps a pre-written spare segment ready for the next roll; null unless PrewriteBytes() > 0.

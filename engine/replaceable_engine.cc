@@ -117,6 +117,16 @@ Status ReplaceableEngine::AppendReplicatedRecords(std::string_view records) {
   return Current()->AppendReplicatedRecords(records);
 }
 
+bool ReplaceableEngine::IsReplica() { return Current()->IsReplica(); }
+
+ReplicationState ReplaceableEngine::replication_state() { return Current()->replication_state(); }
+
+Status ReplaceableEngine::ObservePrimary(const std::string& primary, uint64_t epoch) {
+  return Current()->ObservePrimary(primary, epoch);
+}
+
+StatusOr<Engine::PromoteResult> ReplaceableEngine::Promote() { return Current()->Promote(); }
+
 Status ReplaceableEngine::Close() { return Current()->Close(); }
 
 }  // namespace walkv

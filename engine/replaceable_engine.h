@@ -76,6 +76,10 @@ class ReplaceableEngine final : public Engine {
                                 std::string* out) override;
   uint64_t LastShippableSeq() override;
   Status AppendReplicatedRecords(std::string_view records) override;
+  bool IsReplica() override;
+  ReplicationState replication_state() override;
+  Status ObservePrimary(const std::string& primary, uint64_t epoch) override;
+  StatusOr<PromoteResult> Promote() override;
   // Closes the current engine; Reopen() after Close() opens one again.
   Status Close() override;
 

@@ -257,6 +257,10 @@ StatusOr<VerifyReport> VerifyDataDir(Env* env, const std::string& dir,
   }
   if (head_file.bytes > 0 || !head_file.ok) report.files.push_back(head_file);
 
+  auto replication = ReadReplicationState(env, dir);
+  if (!replication.ok()) return replication.status();
+  report.replication = std::move(*replication);
+
   report.tolerate_tail = PlanFor(env, dir, RecoveryMode::kTolerateTail);
   report.absolute = PlanFor(env, dir, RecoveryMode::kAbsolute);
   report.point_in_time = PlanFor(env, dir, RecoveryMode::kPointInTime);

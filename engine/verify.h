@@ -17,6 +17,7 @@
 
 #include "engine/env.h"
 #include "engine/recovery_plan.h"
+#include "engine/replication_state.h"
 #include "engine/status.h"
 
 namespace walkv {
@@ -64,7 +65,11 @@ struct VerifyReport {
   // The history digest of the state serve would start with (tolerate-tail), if it would start.
   std::optional<HistoryDigest> digest;
   ModeOutcome tolerate_tail, absolute, point_in_time;
-  bool clean() const { return problems.empty(); }
+  // The REPLICATION file (docs/replication.md §7): absent (epoch 0), intact, or damaged — then
+  // serve refuses to start and the report is not clean.
+  ReplicationStateCheck replication;
+  bool replication_damaged() const { return replication.present && !replication.state; }
+  bool clean() const { return problems.empty() && !replication_damaged(); }
   // True if there are problems and every one is the torn tail a crash leaves (IsCrashTail):
   // serve drops it without being asked, and a nightly check may treat it as normal.
   bool only_crash_tail() const;

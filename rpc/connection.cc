@@ -166,6 +166,14 @@ void Connection::StartReplication(uint64_t seq, Call& call) {
     }
     request.accept_snapshot = call.args[2] == "true";
   }
+  if (call.args.size() > 3) {  // the replica's replication epoch (docs/replication.md §7)
+    uint64_t epoch = 0;
+    if (!ParseUint64(call.args[3], &epoch)) {
+      Reject(seq, call.id, ErrorCode::kInvalidArgument, "epoch must be an integer >= 0");
+      return;
+    }
+    request.epoch = epoch;
+  }
   Complete(seq, [](std::string&) {});  // the stream's thread sends the answer line
   ReplicationStreams& streams = service_.replication_streams();
   HandOffSocket([&streams, request = std::move(request)](int fd) mutable {

@@ -22,9 +22,11 @@ enum class ErrorCode {
   kReadOnly,            // READONLY: a write sent to a replica (the message names its primary)
   kReplicaTimeout,      // REPLICA_TIMEOUT: --sync-replicas: durable on the primary, not confirmed
                         // by N replicas within --sync-timeout-ms (not rolled back)
+  kStaleEpoch,          // STALE_EPOCH: replicate: the replica has seen a newer epoch (§7)
+  kAlreadyPrimary,      // ALREADY_PRIMARY: promote sent to a server that is a primary
 };
 
-inline constexpr size_t kNumErrorCodes = 14;
+inline constexpr size_t kNumErrorCodes = 16;
 
 constexpr std::string_view ErrorCodeName(ErrorCode code) {
   switch (code) {
@@ -56,6 +58,10 @@ constexpr std::string_view ErrorCodeName(ErrorCode code) {
       return "READONLY";
     case ErrorCode::kReplicaTimeout:
       return "REPLICA_TIMEOUT";
+    case ErrorCode::kStaleEpoch:
+      return "STALE_EPOCH";
+    case ErrorCode::kAlreadyPrimary:
+      return "ALREADY_PRIMARY";
   }
   return "INTERNAL_ERROR";
 }

@@ -120,6 +120,7 @@ void AddReplicaFields(const ReplicaFollower& follower, const EngineStats& stats,
   (*out)["last_error"] = s.last_error;
   (*out)["snapshots_installed"] = s.snapshots_installed;
   (*out)["last_install_seq"] = s.last_install_seq;
+  (*out)["primary_epoch"] = s.primary_epoch;  // §7: the newest epoch heard from the primary
 }
 
 // docs/replication.md: the role, the history digest, the running `replicate` streams, and on a
@@ -159,7 +160,9 @@ json ReplicationSection(const InfoInputs& in) {
     out["sync_timeouts"] = sync.timeouts;
     out["sync_downgraded"] = sync.downgraded;
   }
-  if (in.ctx.replica_follower != nullptr) {
+  out["epoch"] = in.ctx.engine.replication_state().epoch;  // §7
+  // A promoted replica keeps its (stopped) follower but is a primary (§7).
+  if (in.ctx.replica_follower != nullptr && in.ctx.engine.IsReplica()) {
     AddReplicaFields(*in.ctx.replica_follower, in.stats, &out);
   }
   return out;

@@ -34,6 +34,13 @@ MethodResult ReplicateAtConnection(MethodContext&, std::vector<std::string>&) {
   return Failure{ErrorCode::kInvalidRequest, "replicate is only served on the JSON port"};
 }
 
+// promote: a replica stops following and becomes a writable primary at a new epoch
+// (Service::Promote, docs/replication.md §7).
+MethodResult RunPromote(MethodContext& ctx, std::vector<std::string>&) {
+  if (!ctx.promote) return Failure{ErrorCode::kInternalError, "promote is not served here"};
+  return ctx.promote();
+}
+
 MethodResult Get(MethodContext& ctx, std::vector<std::string>& args) {
   std::optional<std::string> value = ctx.engine.Get(args[0]);
   return value.has_value() ? json(std::move(*value)) : json(nullptr);
@@ -235,11 +242,15 @@ constexpr MethodSpec kMethods[] = {
      &PExpireAtMutation, &OneIfExisted,
      "Key expires at a unix time in milliseconds (past: deletes it); 1 if key exists, else 0."},
     {"ping", 0, 0, {}, false, MethodKind::kRead, &Ping, nullptr, nullptr, "Answers \"PONG\"."},
+    {"promote", 0, 0, {}, false, MethodKind::kBlocking, &RunPromote, nullptr, nullptr,
+     "On a replica: stops following, bumps the replication epoch (persisted first) and turns "
+     "writable; {epoch, last_seq}. ALREADY_PRIMARY on a primary."},
     {"pttl", 1, 1, {kKey}, true, MethodKind::kRead, &Pttl, nullptr, nullptr,
      "Milliseconds until key expires; -1 if it does not expire, -2 if it does not exist."},
-    {"replicate", 1, 3,
-     {ParamSpec{"from_seq", 20}, ParamSpec{"digest", 16}, ParamSpec{"accept_snapshot", 5}}, true,
-     MethodKind::kRead, &ReplicateAtConnection, nullptr, nullptr,
+    {"replicate", 1, 4,
+     {ParamSpec{"from_seq", 20}, ParamSpec{"digest", 16}, ParamSpec{"accept_snapshot", 5},
+      ParamSpec{"epoch", 20}},
+     true, MethodKind::kRead, &ReplicateAtConnection, nullptr, nullptr,
      "For replicas: streams the log from from_seq (docs/replication.md); the connection then "
      "carries binary frames only."},
     {"scan", 1, 3, {kCursor, kMatch, kCount}, true, MethodKind::kRead, &RunScan, nullptr, nullptr,

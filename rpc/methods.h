@@ -12,6 +12,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <cstddef>
 #include <nlohmann/json.hpp>
 #include <span>
@@ -73,6 +74,8 @@ struct MethodContext {
   const ReplicaFollower* replica_follower = nullptr;
   // Semi-sync (`info replication`, rpc/sync_replica_waiter.h); nullptr when it is off.
   const SyncReplicaWaiter* sync_waiter = nullptr;
+  // `promote` (docs/replication.md §7): Service::Promote; empty in contexts without a Service.
+  std::function<MethodResult()> promote = nullptr;
 };
 
 // kRead and kBlocking: computes the result; may move from `args`. Failures are returned, and

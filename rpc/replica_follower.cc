@@ -36,6 +36,8 @@ std::string_view ReplicaLinkName(ReplicaLink link) {
       return "up";
     case ReplicaLink::kDiverged:
       return "diverged";
+    case ReplicaLink::kStalePrimary:
+      return "stale_primary";
   }
   return "connecting";
 }
@@ -101,12 +103,14 @@ void ReplicaFollower::Loop() {
     {
       MutexLock lock(&mu_);
       status_.last_error = ended.ToString();
-      status_.link = diverged_ ? ReplicaLink::kDiverged : ReplicaLink::kConnecting;
+      status_.link = diverged_        ? ReplicaLink::kDiverged
+                     : stale_primary_ ? ReplicaLink::kStalePrimary
+                                      : ReplicaLink::kConnecting;
       if (status_.connects != connects_before) backoff = kFirstBackoffMillis;  // it was up
     }
     // Jittered: between half the backoff and all of it.
     const uint64_t wait = backoff / 2 + jitter_() % (backoff / 2 + 1);
-    if (!diverged_) {
+    if (!diverged_ && !stale_primary_) {
       spdlog::warn("replica: link to {} down ({}); reconnecting in {} ms", primary_,
                    ended.ToString(), wait);
     }
@@ -140,12 +144,15 @@ Status ReplicaFollower::FollowOnce() {
     reopen_needed_ = false;
   }
   HistoryDigest applied = engine_.Stats().digest;
+  const bool was_stale = stale_primary_;
+  stale_primary_ = false;
   // After divergence, subscribe as a replica that holds nothing (D(0) = 0): the primary answers
   // with its snapshot or with CONTINUE from seq 1, and the install drops this history.
   const bool from_scratch = resync_ && replaceable_ != nullptr;
   auto answer = client->Subscribe(from_scratch ? 1 : applied.seq + 1,
                                   from_scratch ? 0 : applied.value,
-                                  Clock::now() + kHandshakeTimeout, replaceable_ != nullptr);
+                                  Clock::now() + kHandshakeTimeout, replaceable_ != nullptr,
+                                  engine_.replication_state().epoch);
   if (!answer.ok()) return answer.status();
   if (answer->contains("error")) {
     const nlohmann::json& error = (*answer)["error"];
@@ -155,17 +162,26 @@ Status ReplicaFollower::FollowOnce() {
       if (!diverged_) {
         spdlog::error(
             "replica: DIVERGED: the primary {} says this replica's history differs from its "
-            "own ({}); applying nothing more (the SNAPSHOT fallback is not built: restore "
-            "this data directory from the primary)",
-            primary_, message);
+            "own ({}); {}",
+            primary_, message,
+            replaceable_ != nullptr
+                ? "subscribing again from scratch, to be repaired by the primary's snapshot"
+                : "applying nothing more (restore this data directory from the primary)");
       }
       diverged_ = true;
       resync_ = replaceable_ != nullptr;  // an older primary without the SNAPSHOT fallback
+    }
+    if (code == "STALE_EPOCH") {
+      stale_primary_ = was_stale;  // logged once per run of refusals
+      NoteStalePrimary(message);
     }
     return Status::InvalidArgument(message);
   }
   const nlohmann::json result = answer->value("result", nlohmann::json::object());
   const std::string mode = result.value("mode", "");
+  // A superseded primary feeds nothing, not even a snapshot (§7).
+  stale_primary_ = was_stale;
+  WALKV_RETURN_IF_ERROR(CheckPrimaryEpoch(JsonUint(result, "epoch")));
   if (mode == "SNAPSHOT" && replaceable_ != nullptr) {
     Status installed = InstallSnapshotFromStream(*client, result);
     if (!installed.ok()) return installed;
@@ -227,6 +243,7 @@ Status ReplicaFollower::Follow(ReplicationClient& client, HistoryDigest applied)
       }
       case frames::FrameKind::kHeartbeat: {
         const frames::Heartbeat hb = frames::DecodeHeartbeat(frame->body);
+        if (hb.epoch) WALKV_RETURN_IF_ERROR(CheckPrimaryEpoch(*hb.epoch));
         {
           MutexLock lock(&mu_);
           status_.primary_last_seq = hb.primary_last_seq;
@@ -269,6 +286,37 @@ Status ReplicaFollower::Follow(ReplicationClient& client, HistoryDigest applied)
         return Status::Corruption("the primary sent snapshot frames in the middle of its records");
     }
   }
+}
+
+Status ReplicaFollower::CheckPrimaryEpoch(uint64_t primary_epoch) {
+  const uint64_t own = engine_.replication_state().epoch;
+  if (primary_epoch < own) {
+    NoteStalePrimary("the primary is at replication epoch " + std::to_string(primary_epoch) +
+                     ", older than this replica's " + std::to_string(own));
+    return Status::InvalidArgument("stale primary: epoch " + std::to_string(primary_epoch) +
+                                   " < " + std::to_string(own));
+  }
+  stale_primary_ = false;
+  {
+    MutexLock lock(&mu_);
+    status_.primary_epoch = primary_epoch;
+  }
+  Status recorded = engine_.ObservePrimary(primary_, primary_epoch);
+  if (!recorded.ok()) {
+    spdlog::error("replica: could not record the primary's epoch {}: {}", primary_epoch,
+                  recorded.ToString());
+  }
+  return recorded;
+}
+
+void ReplicaFollower::NoteStalePrimary(const std::string& message) {
+  if (!stale_primary_) {
+    spdlog::error(
+        "replica: stale primary {}: {}; it was replaced by a promoted server, so this replica "
+        "applies nothing from it (point --replica-of at the current primary)",
+        primary_, message);
+  }
+  stale_primary_ = true;
 }
 
 }  // namespace walkv::rpc

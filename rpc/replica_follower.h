@@ -26,6 +26,11 @@
 // primary answers with its snapshot or with CONTINUE from 1: either way the replica's own
 // history is moved aside (*.dropped) and replaced. Without a ReplaceableEngine, divergence is
 // sticky as before: nothing more is applied until the process restarts.
+// Epochs (§7): it subscribes with the engine's replication epoch; a STALE_EPOCH answer, or a
+// primary announcing a lower epoch than the engine's (in its answer or any heartbeat), ends the
+// connection with link stale_primary (retried with the backoff); a higher one is recorded with
+// Engine::ObservePrimary (durable) before anything more is applied. Stop() is also how promote
+// ends following (Service::Promote).
 //
 // Thread safety: Start/Stop from one owner thread; status() from any thread (mu_ guards the
 // status and the current client, which Stop() aborts). The engine must outlive Stop().
@@ -46,8 +51,12 @@
 
 namespace walkv::rpc {
 
-enum class ReplicaLink { kConnecting, kUp, kDiverged };
-std::string_view ReplicaLinkName(ReplicaLink link);  // "connecting", "up", "diverged"
+// kStalePrimary (§7): the primary is at a lower replication epoch than this replica has seen
+// (it answered STALE_EPOCH, or its answer or a heartbeat named a lower epoch): it was replaced
+// by a promoted server, and this replica applies nothing from it; it keeps retrying.
+enum class ReplicaLink { kConnecting, kUp, kDiverged, kStalePrimary };
+// "connecting", "up", "diverged", "stale_primary"
+std::string_view ReplicaLinkName(ReplicaLink link);
 
 // What `info replication` shows on a replica.
 struct ReplicaStatus {
@@ -59,6 +68,7 @@ struct ReplicaStatus {
   // then held everything the primary had at that time (for lag_ms). 0: never caught up.
   uint64_t caught_up_unix_ms = 0;
   uint64_t connects = 0;  // handshakes answered CONTINUE or SNAPSHOT
+  uint64_t primary_epoch = 0;  // the primary's replication epoch, from its answer and heartbeats
   std::string last_error;  // why the last connection ended (empty: none ended yet)
   uint64_t snapshots_installed = 0;  // installs done (SNAPSHOT, or the empty state)
   uint64_t last_install_seq = 0;     // the seq the newest of them installed
@@ -106,6 +116,12 @@ class ReplicaFollower {
   // Commits the install of `seq` (its file already received) and reopens the engine.
   Status CommitAndReopen(uint64_t seq, std::optional<HistoryDigest> expected);
   Env* DataEnv() const;
+  // §7, from the handshake answer and each heartbeat: refuses (kInvalidArgument, link
+  // stale_primary) a primary whose epoch is lower than the engine's, else records it
+  // (Engine::ObservePrimary persists a higher one before anything more is applied).
+  Status CheckPrimaryEpoch(uint64_t primary_epoch);
+  // §7: a STALE_EPOCH answer: the primary was superseded; logged once per run of them.
+  void NoteStalePrimary(const std::string& message);
   bool Stopping();
   // Sleeps up to `millis` unless Stop() is called meanwhile.
   void SleepUnlessStopped(uint64_t millis);
@@ -121,6 +137,7 @@ class ReplicaFollower {
   ReplaceableEngine* const replaceable_;
   bool resync_ = false;        // the follower thread only: subscribe from seq 1 next time
   bool reopen_needed_ = false;  // the follower thread only: a reopen after an install failed
+  bool stale_primary_ = false;  // the follower thread only: the last connection ended so (§7)
 
   mutable Mutex mu_;
   CondVar cv_{&mu_};

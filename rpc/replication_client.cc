@@ -112,7 +112,8 @@ Status ReplicationClient::SendAck(uint64_t durable_seq, Clock::time_point deadli
 StatusOr<nlohmann::json> ReplicationClient::Subscribe(uint64_t from_seq,
                                                       std::optional<uint64_t> digest,
                                                       Clock::time_point deadline,
-                                                      bool accept_snapshot) {
+                                                      bool accept_snapshot,
+                                                      std::optional<uint64_t> epoch) {
   nlohmann::json args{{"from_seq", std::to_string(from_seq)}};
   if (digest.has_value()) {
     char hex[17];
@@ -120,6 +121,11 @@ StatusOr<nlohmann::json> ReplicationClient::Subscribe(uint64_t from_seq,
     args["digest"] = hex;
   }
   if (accept_snapshot) args["accept_snapshot"] = "true";
+  if (epoch.has_value() && digest.has_value()) {
+    // Parameters bind in order: an epoch needs accept_snapshot (rpc/bind.h).
+    args["accept_snapshot"] = accept_snapshot ? "true" : "false";
+    args["epoch"] = std::to_string(*epoch);
+  }
   const std::string line =
       nlohmann::json{{"id", 1}, {"method", "replicate"}, {"kwargs", args}}.dump() + "\n";
   if (Status sent = SendAll(line, deadline); !sent.ok()) return sent;

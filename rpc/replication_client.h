@@ -34,8 +34,11 @@ class ReplicationClient {
   // Sends `replicate` and returns the whole answer object ({"id","result"} or {"id","error"}).
   // accept_snapshot (sent only when true; needs a digest): the primary may answer SNAPSHOT
   // (docs/replication.md §4): SNAPSHOT_BEGIN and SNAPSHOT_DATA frames come first.
+  // epoch (docs/replication.md §7; sent only with a digest): the replica's replication epoch; a
+  // primary at a lower one answers STALE_EPOCH, and heartbeats then carry the primary's epoch.
   StatusOr<nlohmann::json> Subscribe(uint64_t from_seq, std::optional<uint64_t> digest,
-                                     Clock::time_point deadline, bool accept_snapshot = false);
+                                     Clock::time_point deadline, bool accept_snapshot = false,
+                                     std::optional<uint64_t> epoch = std::nullopt);
 
   // The next frame; its body stays valid until the next call. kIOError at EOF, on a socket error
   // or at the deadline (message "timed out"); kCorruption for a malformed frame.

@@ -19,11 +19,13 @@ void AppendRecordsFrame(std::string* out, std::string_view records) {
 }
 
 void AppendHeartbeatFrame(std::string* out, const Heartbeat& heartbeat) {
-  AppendHeader(out, FrameKind::kHeartbeat, kHeartbeatBodyBytes);
+  AppendHeader(out, FrameKind::kHeartbeat,
+               heartbeat.epoch ? kHeartbeatWithEpochBodyBytes : kHeartbeatBodyBytes);
   PutFixed64(out, heartbeat.primary_last_seq);
   PutFixed64(out, heartbeat.digest_seq);
   PutFixed64(out, heartbeat.digest);
   PutFixed64(out, heartbeat.unix_ms);
+  if (heartbeat.epoch) PutFixed64(out, *heartbeat.epoch);
 }
 
 void AppendAckFrame(std::string* out, uint64_t durable_seq) {
@@ -63,7 +65,8 @@ DecodeResult DecodeFrame(std::string_view buffer, Frame* frame, size_t* consumed
     return DecodeResult::kMalformed;
   }
   if (length > kMaxFrameBodyBytes) return DecodeResult::kMalformed;
-  if (kind == static_cast<uint8_t>(FrameKind::kHeartbeat) && length != kHeartbeatBodyBytes) {
+  if (kind == static_cast<uint8_t>(FrameKind::kHeartbeat) && length != kHeartbeatBodyBytes &&
+      length != kHeartbeatWithEpochBodyBytes) {
     return DecodeResult::kMalformed;
   }
   if (kind == static_cast<uint8_t>(FrameKind::kAck) && length != kAckBodyBytes) {
@@ -78,8 +81,10 @@ DecodeResult DecodeFrame(std::string_view buffer, Frame* frame, size_t* consumed
 
 Heartbeat DecodeHeartbeat(std::string_view body) {
   const char* p = body.data();
-  return Heartbeat{DecodeFixed64(p), DecodeFixed64(p + 8), DecodeFixed64(p + 16),
-                   DecodeFixed64(p + 24)};
+  Heartbeat hb{DecodeFixed64(p), DecodeFixed64(p + 8), DecodeFixed64(p + 16),
+               DecodeFixed64(p + 24), std::nullopt};
+  if (body.size() >= kHeartbeatWithEpochBodyBytes) hb.epoch = DecodeFixed64(p + 32);
+  return hb;
 }
 
 uint64_t DecodeAck(std::string_view body) { return DecodeFixed64(body.data()); }

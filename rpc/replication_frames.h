@@ -5,6 +5,9 @@
 //   kind 1 RECORDS    body: one or more log records byte for byte as in a segment (format.md §3.2)
 //   kind 2 HEARTBEAT  body: u64 primary_last_seq, u64 digest_seq, u64 digest, u64 unix_ms
 //                     (digest_seq 0: the primary does not know a digest to offer yet)
+//                     [, u64 epoch] — the primary's replication epoch (§7), appended (40 bytes)
+//                     only for a replica whose `replicate` carried an epoch, so a replica
+//                     built before epochs still reads 32-byte heartbeats
 //   kind 3 ACK        body: u64 durable_seq — the only frame a replica sends: every record up to
 //                     durable_seq is in its log (synced per its --fsync) and applied
 //   kind 4 SNAPSHOT_BEGIN  body: u64 snapshot_seq, u64 total_bytes (SNAPSHOT mode, §4)
@@ -16,6 +19,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -31,6 +35,7 @@ enum class FrameKind : uint8_t {
 
 inline constexpr size_t kFrameHeaderBytes = 5;
 inline constexpr size_t kHeartbeatBodyBytes = 32;
+inline constexpr size_t kHeartbeatWithEpochBodyBytes = 40;
 inline constexpr size_t kAckBodyBytes = 8;
 inline constexpr size_t kSnapshotBeginBodyBytes = 16;
 inline constexpr size_t kMaxSnapshotDataBytes = 1u << 20;
@@ -42,6 +47,7 @@ struct Heartbeat {
   uint64_t digest_seq = 0;
   uint64_t digest = 0;
   uint64_t unix_ms = 0;
+  std::optional<uint64_t> epoch;  // the primary's replication epoch, when the frame carries it
 };
 
 // Appends one frame.
@@ -70,7 +76,8 @@ enum class DecodeResult { kFrame, kNeedMore, kMalformed };
 // SNAPSHOT_BEGIN of the wrong size or SNAPSHOT_DATA over kMaxSnapshotDataBytes.
 DecodeResult DecodeFrame(std::string_view buffer, Frame* frame, size_t* consumed);
 
-// A heartbeat frame's body (kHeartbeatBodyBytes long: DecodeFrame checked).
+// A heartbeat frame's body (kHeartbeatBodyBytes or kHeartbeatWithEpochBodyBytes long:
+// DecodeFrame checked).
 Heartbeat DecodeHeartbeat(std::string_view body);
 // An ACK frame's body (kAckBodyBytes long: DecodeFrame checked): the replica's durable seq.
 uint64_t DecodeAck(std::string_view body);

@@ -274,6 +274,21 @@ void ReplicationStreams::ReapDone() {
   }
 }
 
+std::optional<std::string> ReplicationStreams::StaleEpochRefusal(
+    const ReplicateRequest& request) {
+  const uint64_t own = engine_.replication_state().epoch;
+  if (!request.epoch || *request.epoch <= own) return std::nullopt;
+  std::string message = "this primary has been superseded by epoch " +
+                        std::to_string(*request.epoch) + " (its own epoch is " +
+                        std::to_string(own) + "); it does not feed its history to a replica "
+                        "of a newer epoch";
+  spdlog::error("replication: STALE_EPOCH: a replica at epoch {} asked to follow this server "
+                "at epoch {}: another server has been promoted since; this server's history "
+                "after the failover is not the new primary's (docs/replication.md §7)",
+                *request.epoch, own);
+  return message;
+}
+
 void ReplicationStreams::Run(Stream* stream, ReplicateRequest request) {
   const int fd = stream->fd;
   MakeBlocking(fd);
@@ -285,6 +300,11 @@ void ReplicationStreams::Run(Stream* stream, ReplicateRequest request) {
     spdlog::warn("replication: refused a replica at seq {}: {}", replica_seq, message);
   };
   auto send = [fd](std::string_view bytes) { return SendAll(fd, bytes); };
+  if (auto stale = StaleEpochRefusal(request)) {
+    refuse(ErrorCode::kStaleEpoch, *stale);
+    return;
+  }
+  const uint64_t epoch = engine_.replication_state().epoch;
 
   // The digest this stream can keep over what it sends: known when the replica starts at the
   // primary's chain base or at its last seq, or where the handshake computed D(replica_seq);
@@ -352,6 +372,7 @@ void ReplicationStreams::Run(Stream* stream, ReplicateRequest request) {
                                   {"digest", snap.digest().Hex()},
                                   {"digest_seq", snap.digest().seq},
                                   {"digest_base_seq", snap.digest().base_seq},
+                                  {"epoch", epoch},
                                   {"reason", cannot_continue->second}});
       service_.CountAnswered();
       spdlog::info("replication: sending snapshot at seq {} ({} bytes) to a replica at seq {}: {}",
@@ -393,7 +414,8 @@ void ReplicationStreams::Run(Stream* stream, ReplicateRequest request) {
                                 {"primary_seq", stats.last_seq},
                                 {"digest", primary.Hex()},
                                 {"digest_seq", primary.seq},
-                                {"digest_base_seq", primary.base_seq}});
+                                {"digest_base_seq", primary.base_seq},
+                                {"epoch", epoch}});
     service_.CountAnswered();
     spdlog::info("replication: streaming to a replica from seq {}", first_seq);
   }
@@ -410,7 +432,8 @@ void ReplicationStreams::Run(Stream* stream, ReplicateRequest request) {
     if (drained || now - last_heartbeat >= std::chrono::microseconds(kHeartbeatMicros)) {
       const EngineStats current = engine_.Stats();
       const uint64_t sent_seq = feed->next_seq() - 1;
-      frames::Heartbeat hb{current.last_seq, 0, 0, UnixMillis()};
+      frames::Heartbeat hb{current.last_seq, 0, 0, UnixMillis(), std::nullopt};
+      if (request.epoch) hb.epoch = engine_.replication_state().epoch;  // §7
       if (current.digest.seq == sent_seq) {
         hb.digest_seq = current.digest.seq;
         hb.digest = current.digest.value;

@@ -4,12 +4,14 @@
 // A JSON connection that receives `replicate` answers nothing itself: once every earlier response
 // is flushed it hands its socket (a dup of the descriptor; the connection then closes its own) to
 // Start(), and the stream's thread does the rest, so an I/O thread never waits for the disk:
-//   1. the handshake answer line: CONTINUE with the primary's seq and digest, or an error
-//      (TOO_FAR_BEHIND: the records from from_seq are no longer on disk; DIVERGED: the replica
+//   1. the handshake answer line: CONTINUE with the primary's seq, digest and replication epoch,
+//      or an error (STALE_EPOCH: the replica sent a higher epoch than this server's, §7;
+//      TOO_FAR_BEHIND: the records from from_seq are no longer on disk; DIVERGED: the replica
 //      claims a seq past the primary's end or a digest that differs at the primary's last seq);
 //   2. then binary frames (rpc/replication_frames.h): RECORDS from a replication::ReplicationFeed
 //      (about 1 MiB each, records byte for byte) and a HEARTBEAT after each RECORDS frame that
-//      drains the feed and after every 500 ms without records.
+//      drains the feed and after every 500 ms without records (with this server's epoch
+//      appended when the request carried one).
 // Once streaming (after the handshake answer and any snapshot) a second thread per stream, the
 // ACK reader, blocks on the socket for what the replica sends: ACK frames (kind 3, u64
 // durable_seq) are kept per stream for `info replication` (replicas()) and, with semi-sync
@@ -51,6 +53,9 @@ struct ReplicateRequest {
   uint64_t from_seq = 1;         // the first record the replica lacks (>= 1)
   std::optional<uint64_t> digest;  // the replica's D(from_seq - 1), when it sent one
   bool accept_snapshot = false;    // the replica takes a SNAPSHOT answer (§4)
+  // The replica's replication epoch (§7), when it sent one: a higher one than this server's is
+  // refused (STALE_EPOCH), and only then do heartbeats carry this server's epoch.
+  std::optional<uint64_t> epoch;
 };
 
 class ReplicationStreams {
@@ -86,6 +91,9 @@ class ReplicationStreams {
     std::atomic<bool> reader_ended{false};
   };
   void Run(Stream* stream, ReplicateRequest request);
+  // §7: the error to refuse `request` with when the replica has seen a newer epoch than this
+  // server's (logged as an error: this server has been superseded); nullopt otherwise.
+  std::optional<std::string> StaleEpochRefusal(const ReplicateRequest& request);
   void ReapDone() REQUIRES(mu_);
   // The ACK reader's loop: blocking reads of the replica's ACK frames into stream->acked_seq
   // (and the SyncReplicaWaiter, if any) until EOF, a socket error or shutdown(2), or a frame

@@ -369,6 +369,17 @@ RespPlan FlushAll(Args& args, Env&) {
 // SAVE: a snapshot, answered +OK once it is durable (the `snapshot` method, on the blocking pool).
 RespPlan Save(Args& args, Env&) { return Method("snapshot", args, RespReply::kOk, args.size()); }
 
+// REPLICAOF NO ONE (and SLAVEOF NO ONE): `promote` (docs/replication.md §7), +OK once the
+// replica is a primary at its new epoch. Following another primary needs a restart with
+// --replica-of.
+RespPlan ReplicaOf(Args& args, Env&) {
+  if (Upper(args[1]) != "NO" || Upper(args[2]) != "ONE") {
+    return Error("ERR walkv starts following a primary only at startup (walkv serve "
+                 "--replica-of HOST:PORT); REPLICAOF NO ONE promotes a replica");
+  }
+  return Method("promote", args, RespReply::kOk, args.size());
+}
+
 // INFO [section ...]: the `info` method's JSON sections rendered as Redis's text
 // (rpc/resp_info_text.h). Sections with nothing from the engine are answered here.
 RespPlan Info(Args& args, Env&) {
@@ -582,12 +593,14 @@ constexpr RespCommand kCommands[] = {
     {"psetex", 4, true, false, &PSetEx, 1, 1, 1, "set", "string"},
     {"pttl", 2, false, false, &Pttl, 1, 1, 1, "pttl", "generic"},
     {"quit", -1, false, true, &Quit, 0, 0, 0, "", "connection"},
+    {"replicaof", 3, false, false, &ReplicaOf, 0, 0, 0, "promote", "server"},
     {"save", 1, false, false, &Save, 0, 0, 0, "snapshot", "server"},
     {"scan", -2, false, false, &Scan, 0, 0, 0, "scan", "generic"},
     {"select", 2, false, false, &Select, 0, 0, 0, "", "connection"},
     {"set", -3, true, false, &Set, 1, 1, 1, "set", "string"},
     {"setex", 4, true, false, &SetEx, 1, 1, 1, "set", "string"},
     {"setnx", 3, true, false, &SetNx, 1, 1, 1, "set", "string"},
+    {"slaveof", 3, false, false, &ReplicaOf, 0, 0, 0, "promote", "server"},
     {"strlen", 2, false, false, &StrLen, 1, 1, 1, "strlen", "string"},
     {"ttl", 2, false, false, &Ttl, 1, 1, 1, "ttl", "generic"},
 };

@@ -2,6 +2,7 @@
 
 #include <asio/post.hpp>
 #include <asio/thread_pool.hpp>
+#include <spdlog/spdlog.h>
 #include <exception>
 #include <utility>
 #include <vector>
@@ -37,6 +38,7 @@ Service::Service(Engine& engine, AuthToken auth)
       blocking_pool_(std::make_unique<asio::thread_pool>(kBlockingThreads)),
       replication_streams_(std::make_unique<ReplicationStreams>(engine_, *this)) {
   context_.replication_streams = replication_streams_.get();
+  context_.promote = [this] { return Promote(); };
 }
 
 Service::~Service() {
@@ -61,8 +63,35 @@ void Service::StopFollowing() {
 }
 
 std::optional<std::string> Service::ReadOnlyReason() const {
-  if (follower_ == nullptr) return std::nullopt;
+  if (follower_ == nullptr || !engine_.IsReplica()) return std::nullopt;  // promoted: writable
   return "this server is a replica of " + follower_->primary() + "; write there";
+}
+
+MethodResult Service::Promote() {
+  MutexLock lock(&promote_mu_);
+  auto already_primary = [&](uint64_t epoch, uint64_t last_seq) {
+    return Failure{ErrorCode::kAlreadyPrimary,
+                   "this server is already a primary at replication epoch " +
+                       std::to_string(epoch) + " (last seq " + std::to_string(last_seq) + ")"};
+  };
+  if (!engine_.IsReplica()) {
+    return already_primary(engine_.replication_state().epoch, engine_.Stats().last_seq);
+  }
+  // The follower first: once it has stopped, no more of the old primary's records are applied.
+  if (follower_ != nullptr) follower_->Stop();
+  auto promoted = engine_.Promote();
+  if (!promoted.ok()) {
+    spdlog::error("promote failed: {}; this server stays a read-only replica and no longer "
+                  "follows its primary: restart it",
+                  promoted.status().ToString());
+    return FailureFromStatus(promoted.status());
+  }
+  if (promoted->already_primary) return already_primary(promoted->epoch, promoted->last_seq);
+  const std::string from = follower_ != nullptr ? follower_->primary() : std::string();
+  return nlohmann::json{{"role", "primary"},
+                        {"epoch", promoted->epoch},
+                        {"last_seq", promoted->last_seq},
+                        {"promoted_from", from}};
 }
 
 void Service::AppendReject(std::string& out, std::string_view id_json, ErrorCode code,

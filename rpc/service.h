@@ -21,6 +21,7 @@
 #include <utility>
 
 #include "engine/engine.h"
+#include "engine/mutex.h"
 #include "rpc/auth.h"
 #include "rpc/bind.h"
 #include "rpc/completion_queue.h"
@@ -106,6 +107,12 @@ class Service {
   // On a replica, the message a write is refused with (error code READONLY): "this server is a
   // replica of HOST:PORT; write there". nullopt on a primary.
   std::optional<std::string> ReadOnlyReason() const;
+  // `promote` (docs/replication.md §7): on a replica, stops the follower (it applies nothing
+  // after this returns), then Engine::Promote (the new epoch is durable before the engine takes
+  // a write) and answers {role, epoch, last_seq, promoted_from}; from then on ReadOnlyReason()
+  // is nullopt. On a primary (or a second time): ALREADY_PRIMARY naming its epoch. Serialised by
+  // promote_mu_; may block (the follower's current append): call on the blocking pool.
+  MethodResult Promote();
 
  private:
   // Runs a kRead/kBlocking method, turning exceptions into INTERNAL_ERROR, and appends the line.
@@ -125,6 +132,7 @@ class Service {
   std::unique_ptr<ReplicaFollower> follower_;  // set once, before requests (FollowPrimary)
   // Set once, before requests (EnableSyncReplicas); outlives the streams, which report to it.
   std::unique_ptr<SyncReplicaWaiter> sync_waiter_;
+  Mutex promote_mu_;                            // serialises Promote()
   // Last: destroyed first, so every stream has stopped before anything it uses goes away.
   std::unique_ptr<ReplicationStreams> replication_streams_;
 };

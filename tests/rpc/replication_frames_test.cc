@@ -130,5 +130,42 @@ TEST(ReplicationFramesTest, SnapshotFramesRoundTripAndAreSizeChecked) {
   EXPECT_EQ(DecodeFrame(Header(5, 0), &frame, &used), DecodeResult::kFrame);
 }
 
+// docs/replication.md §7, format.md §9: the epoch is appended (40 bytes); a 32-byte heartbeat
+// (a primary that sent none) still decodes, with no epoch; sizes in between are malformed.
+TEST(ReplicationFramesTest, AHeartbeatCarriesAnAppendedEpochOnlyWhenGiven) {
+  std::string with;
+  AppendHeartbeatFrame(&with, Heartbeat{9, 8, 0x0123456789abcdefull, 1700000000999ull, 5});
+  ASSERT_EQ(with.size(), kFrameHeaderBytes + kHeartbeatWithEpochBodyBytes);
+  std::string without;
+  AppendHeartbeatFrame(&without, Heartbeat{9, 8, 0x0123456789abcdefull, 1700000000999ull, {}});
+  ASSERT_EQ(without.size(), kFrameHeaderBytes + kHeartbeatBodyBytes);
+  EXPECT_EQ(with.substr(kFrameHeaderBytes, kHeartbeatBodyBytes),
+            without.substr(kFrameHeaderBytes)) << "the first 32 bytes are unchanged";
+
+  Frame frame;
+  size_t used = 0;
+  ASSERT_EQ(DecodeFrame(with, &frame, &used), DecodeResult::kFrame);
+  Heartbeat hb = DecodeHeartbeat(frame.body);
+  EXPECT_EQ(hb.primary_last_seq, 9u);
+  EXPECT_EQ(hb.unix_ms, 1700000000999ull);
+  EXPECT_EQ(hb.epoch, 5u);
+  for (size_t n = 0; n < with.size(); ++n) {
+    EXPECT_EQ(DecodeFrame(std::string_view(with).substr(0, n), &frame, &used),
+              DecodeResult::kNeedMore)
+        << n;
+  }
+  ASSERT_EQ(DecodeFrame(without, &frame, &used), DecodeResult::kFrame);
+  hb = DecodeHeartbeat(frame.body);
+  EXPECT_EQ(hb.digest, 0x0123456789abcdefull);
+  EXPECT_FALSE(hb.epoch.has_value());
+
+  for (size_t size = kHeartbeatBodyBytes + 1; size < kHeartbeatWithEpochBodyBytes + 2; ++size) {
+    if (size == kHeartbeatWithEpochBodyBytes) continue;
+    std::string header(1, static_cast<char>(FrameKind::kHeartbeat));
+    PutFixed32(&header, static_cast<uint32_t>(size));
+    EXPECT_EQ(DecodeFrame(header, &frame, &used), DecodeResult::kMalformed) << size;
+  }
+}
+
 }  // namespace
 }  // namespace walkv::rpc::replication_frames

@@ -82,6 +82,8 @@ TEST_F(RespCommandsTest, DataCommandsAreCallsOfTheMethodTable) {
        {"k", "1700000000000"},
        RespReply::kInteger},
       {{"SAVE"}, "snapshot", {}, RespReply::kOk},
+      {{"REPLICAOF", "no", "one"}, "promote", {}, RespReply::kOk},
+      {{"SLAVEOF", "NO", "ONE"}, "promote", {}, RespReply::kOk},
   };
   for (const Case& c : cases) {
     Planned p = PlanFor(c.args, session_);
@@ -441,7 +443,14 @@ TEST_F(RespCommandsTest, CommandDocsNamesEveryNewCommandWithItsMethodsSummary) {
               RespCommandNames().end())
         << name;
   }
-  EXPECT_EQ(ReplyTo({"COMMAND", "COUNT"}, session_), ":40\r\n");
+  EXPECT_EQ(ReplyTo({"COMMAND", "COUNT"}, session_), ":42\r\n");
+}
+
+TEST_F(RespCommandsTest, ReplicaOfAHostIsRefusedOnlyNoOnePromotes) {
+  EXPECT_THAT(ReplyTo({"REPLICAOF", "10.0.0.1", "7379"}, session_),
+              ::testing::StartsWith("-ERR walkv starts following a primary only at startup"));
+  EXPECT_EQ(ReplyTo({"REPLICAOF", "NO"}, session_),
+            "-ERR wrong number of arguments for 'replicaof' command\r\n");
 }
 
 TEST_F(RespCommandsTest, WithATokenOnlyPingAuthHelloAndQuitBeforeAuth) {
