@@ -7,11 +7,13 @@
 // a primary that answers or heartbeats an older epoch and records a newer one (stand-in
 // primaries in the test that do not check epochs); a replica of the promoted replica keeps
 // following it and learns the new epoch; the old primary restarted as a replica of the new one
-// follows it if it has nothing the new one lacks, and is reported diverged if it took writes
-// after the failover; a promote in the middle of a stream stops applying at the seq it answers;
+// follows it if it has nothing the new one lacks, and if it took writes after the failover is
+// repaired by exactly one install (its files kept as *.dropped, the write gone); a promote in the middle of a stream stops applying at the seq it answers;
 // redis-cli REPLICAOF NO ONE; `walkv verify` shows the epoch and rejects a damaged REPLICATION
 // file, which serve refuses to start on.
 #include <arpa/inet.h>
+#include <filesystem>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -20,6 +22,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -181,15 +184,26 @@ TEST(PromoteTest, FailoverToACaughtUpReplicaKeepsEveryAcknowledgedWriteAndFences
   EXPECT_THAT(old_primary->stderr_text(), HasSubstr("STALE_EPOCH"));
 
   // The old primary, which took a write after the failover, restarted as a replica of the new
-  // one: its history differs, and it is reported diverged rather than silently merged.
+  // one: its history differs, so it is never merged: the new primary's history replaces it by
+  // exactly one install (docs/replication.md §4), its own files kept aside as *.dropped.
   a.reset();
   ASSERT_TRUE(old_primary->Terminate().has_value());
   old_primary = ServerProcess::Start(dir.Sub("a"), ReplicaOf(Address(*replica_b)));
   ASSERT_NE(old_primary, nullptr);
   a = ConnectTo(*old_primary);
   ASSERT_NE(a, nullptr);
-  ASSERT_TRUE(Eventually([&] { return Replication(a.get()).value("link", "") == "diverged"; }))
+  ASSERT_TRUE(Eventually([&] { return CaughtUp(b.get(), a.get()); }))
       << Replication(a.get()).dump();
+  EXPECT_EQ(Replication(a.get())["snapshots_installed"], 1) << Replication(a.get()).dump();
+  EXPECT_EQ(Replication(a.get())["epoch"], 1);
+  auto lost_on_a = a->Get("lost");
+  ASSERT_TRUE(lost_on_a.ok());
+  EXPECT_FALSE(lost_on_a->has_value());
+  bool kept_aside = false;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.Sub("a"))) {
+    kept_aside |= entry.path().filename().string().ends_with(".dropped");
+  }
+  EXPECT_TRUE(kept_aside);
 
   // The promoted server restarted without --replica-of is a primary at epoch 1.
   b.reset();
