@@ -8,9 +8,10 @@
 // synced here: the rename that turns it into a segment is followed by a directory sync.
 //
 // Threads: one background thread of its own, at lowered CPU priority (Env::
-// LowerCurrentThreadPriority), writes the spare in 1 MiB chunks and checks for Stop() between
-// them. Take() and Replenish() are called by the engine's commit thread (the log's single
-// writer); Stop() by Close(). mu_ guards state_.
+// LowerCurrentThreadPriority), writes the spare in 1 MiB chunks, each synced before the next
+// (so a commit's fdatasync never queues behind a whole segment of zeros), and checks for Stop()
+// between them. Take() and Replenish() are called by the engine's commit thread (the log's
+// single writer); Stop() by Close(). mu_ guards state_.
 //
 // A failed preparation (e.g. a full disk) is not an engine error: Take() says no spare is ready,
 // the roll creates its segment itself as before, and the next Take() starts a new attempt.
