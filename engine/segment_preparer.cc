@@ -100,8 +100,8 @@ Status SegmentPreparer::Prepare(bool* stopped) {
         break;
       }
     }
-    s = (*file)->Append(
-        std::string_view(zeros).substr(0, static_cast<size_t>(std::min<uint64_t>(zeros.size(), bytes_ - at))));
+    const uint64_t chunk = std::min<uint64_t>(zeros.size(), bytes_ - at);
+    s = (*file)->Append(std::string_view(zeros).substr(0, static_cast<size_t>(chunk)));
     // One chunk's flush at a time: a commit's fdatasync then waits behind at most 1 MiB of
     // zeros, not behind a whole segment's worth written back at once.
     if (s.ok()) s = (*file)->Sync();
