@@ -35,6 +35,7 @@
 #include "rpc/client.h"
 #include "rpc/replication_frames.h"
 #include "tests/e2e/resp_helpers.h"
+#include "tests/e2e/replica_helpers.h"
 #include "tests/e2e/server_process.h"
 #include "tests/e2e/subprocess.h"
 #include "tests/util/temp_dir.h"
@@ -44,43 +45,8 @@ namespace {
 
 using nlohmann::json;
 using ::testing::HasSubstr;
-using Clock = std::chrono::steady_clock;
 
 const std::vector<std::string> kQuiet = {"--snapshot-interval", "0", "--fsync", "always"};
-
-std::unique_ptr<rpc::Client> ConnectTo(const ServerProcess& server) {
-  auto client = rpc::Client::Connect(server.host(), server.port());
-  EXPECT_TRUE(client.ok()) << client.status().ToString();
-  return client.ok() ? std::move(*client) : nullptr;
-}
-
-json Replication(rpc::Client* client) {
-  auto info = client->Call("info", json::array({"replication"}));
-  if (!info.ok() || !info->contains("result")) return json::object();
-  return (*info)["result"]["replication"];
-}
-
-template <typename Pred>
-bool Eventually(Pred done) {
-  const auto deadline = Clock::now() + std::chrono::seconds(60);
-  while (Clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return done();
-}
-
-bool CaughtUp(rpc::Client* primary, rpc::Client* replica) {
-  const json p = Replication(primary);
-  const json r = Replication(replica);
-  return p.contains("digest_seq") && r.contains("digest_seq") &&
-         p["digest_seq"] == r["digest_seq"] && p["digest"] == r["digest"] &&
-         r.value("link", "") == "up";
-}
-
-std::string Address(const ServerProcess& server) {
-  return server.host() + ":" + std::to_string(server.port());
-}
 
 std::vector<std::string> ReplicaOf(const std::string& address) {
   std::vector<std::string> flags = kQuiet;

@@ -25,6 +25,7 @@
 #include "engine/crc.h"
 #include "engine/log_format.h"
 #include "rpc/client.h"
+#include "tests/e2e/replica_helpers.h"
 #include "tests/e2e/server_process.h"
 #include "tests/util/temp_dir.h"
 
@@ -32,58 +33,14 @@ namespace walkv::e2e {
 namespace {
 
 using nlohmann::json;
-using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
 
 const std::vector<std::string> kQuiet = {"--snapshot-interval", "0"};
 
-std::unique_ptr<rpc::Client> ConnectTo(const ServerProcess& server) {
-  auto client = rpc::Client::Connect(server.host(), server.port());
-  EXPECT_TRUE(client.ok()) << client.status().ToString();
-  return client.ok() ? std::move(*client) : nullptr;
-}
-
-json Replication(rpc::Client* client) {
-  auto info = client->Call("info", json::array({"replication"}));
-  if (!info.ok() || !info->contains("result")) return json::object();
-  return (*info)["result"]["replication"];
-}
-
-// Polls until `done` holds or 60 s pass; false (the caller reports) if it never did.
-template <typename Pred>
-bool Eventually(Pred done) {
-  const auto deadline = Clock::now() + std::chrono::seconds(60);
-  while (Clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return done();
-}
-
-bool CaughtUp(rpc::Client* primary, rpc::Client* replica) {
-  const json p = Replication(primary);
-  const json r = Replication(replica);
-  return p.contains("digest_seq") && r.contains("digest_seq") &&
-         p["digest_seq"] == r["digest_seq"] && p["digest"] == r["digest"] &&
-         r.value("link", "") == "up";
-}
-
-std::map<std::string, std::string> State(rpc::Client* client) {
-  std::map<std::string, std::string> out;
-  auto keys = client->Keys("*");
-  EXPECT_TRUE(keys.ok());
-  if (!keys.ok()) return out;
-  for (const std::string& k : *keys) {
-    auto v = client->Get(k);
-    if (v.ok() && v->has_value()) out[k] = **v;
-  }
-  return out;
-}
-
 std::vector<std::string> ReplicaOf(const ServerProcess& primary) {
   std::vector<std::string> flags = kQuiet;
   flags.push_back("--replica-of");
-  flags.push_back(primary.host() + ":" + std::to_string(primary.port()));
+  flags.push_back(Address(primary));
   return flags;
 }
 

@@ -19,6 +19,7 @@
 
 #include "rpc/client.h"
 #include "tests/e2e/resp_helpers.h"
+#include "tests/e2e/replica_helpers.h"
 #include "tests/e2e/server_process.h"
 #include "tests/util/temp_dir.h"
 
@@ -42,30 +43,8 @@ std::vector<std::string> SyncFlags(const std::string& timeout_ms,
   return Flags(flags);
 }
 
-std::unique_ptr<rpc::Client> ConnectTo(const ServerProcess& server) {
-  auto client = rpc::Client::Connect(server.host(), server.port());
-  EXPECT_TRUE(client.ok()) << client.status().ToString();
-  return client.ok() ? std::move(*client) : nullptr;
-}
-
-json Replication(rpc::Client* client) {
-  auto info = client->Call("info", json::array({"replication"}));
-  if (!info.ok() || !info->contains("result")) return json::object();
-  return (*info)["result"]["replication"];
-}
-
-template <typename Pred>
-bool Eventually(Pred done) {
-  const auto deadline = Clock::now() + std::chrono::seconds(60);
-  while (Clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return done();
-}
-
 std::vector<std::string> ReplicaOf(const ServerProcess& primary) {
-  return Flags({"--replica-of", primary.host() + ":" + std::to_string(primary.port())});
+  return Flags({"--replica-of", Address(primary)});
 }
 
 // A primary with semi-sync and a replica whose stream the primary counts.
