@@ -28,7 +28,8 @@ Status ReplaceableEngine::Reopen() {
       l.engine = fresh;
     }
     // Under listeners_mu_: an AddCommitListener is either moved above or registers on `fresh`.
-    current_.store(std::move(fresh));
+    WriterLock current_lock(&current_mu_);
+    current_ = std::move(fresh);
   }
   reopens_.fetch_add(1);
   return Status::Ok();
