@@ -59,7 +59,7 @@ class SegmentPreparer {
   enum class State { kWanted, kPreparing, kReady, kTaken, kFailed };
 
   void Loop();
-  // Writes and syncs the spare; false if stopped part way.
+  // Writes and syncs the spare. *stopped is set if Stop() came first (the file is then short).
   Status Prepare(bool* stopped);
 
   Env* const env_;
