@@ -129,6 +129,11 @@ class EngineImpl final : public Engine {
   // Returns the commit token after a batch of `batch_size` mutations; wakes the commit thread if
   // it has something to do. Called with queue_mu_ held.
   void ReturnCommitToken(size_t batch_size) REQUIRES(queue_mu_);
+  // Waits (token_cv_) until the commit token is free and takes it: OK, and the caller commits and
+  // then returns it with ReturnCommitToken. kShuttingDown once the engine stops accepting work;
+  // the caller then holds nothing. For callers outside the commit thread that must be serialised
+  // with commits: AppendReplicatedRecords and Promote.
+  Status WaitForCommitToken() EXCLUDES(queue_mu_);
   // FsyncMode::kInterval: syncs the log if bytes are unsynced and the interval is up. Token holder.
   void MaybeIntervalSync();
 
@@ -217,7 +222,7 @@ class EngineImpl final : public Engine {
   // Mutations in the previous batch (GatherBatch; a lone writer commits alone only after one).
   size_t last_batch_size_ GUARDED_BY(queue_mu_) = 1;
   CondVar cut_cv_{&queue_mu_};
-  // AppendReplicatedRecords callers waiting for the commit token; ReturnCommitToken wakes them.
+  // WaitForCommitToken callers (replicated appends, Promote); ReturnCommitToken wakes them.
   CondVar token_cv_{&queue_mu_};
   size_t token_waiters_ GUARDED_BY(queue_mu_) = 0;
 

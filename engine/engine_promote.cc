@@ -52,14 +52,7 @@ Status EngineImpl::ObservePrimary(const std::string& primary, uint64_t epoch) {
 StatusOr<Engine::PromoteResult> EngineImpl::Promote() {
   MutexLock close_lock(&close_mu_);  // Close waits: the sweeper it stops is started here
   if (closed_) return Status::ShuttingDown("the engine is shutting down");
-  {
-    MutexLock lock(&queue_mu_);
-    ++token_waiters_;
-    while (accepting_ && committing_) token_cv_.Wait();
-    --token_waiters_;
-    if (!accepting_) return Status::ShuttingDown("the engine is shutting down");
-    committing_ = true;  // the commit token (engine_impl.h)
-  }
+  WALKV_RETURN_IF_ERROR(WaitForCommitToken());
   PromoteResult result;
   result.last_seq = last_seq_.load();
   Status written;

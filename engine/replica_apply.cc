@@ -57,19 +57,22 @@ Status CheckShippedRecords(std::string_view records, uint64_t first_seq, std::st
 
 Status EngineImpl::AppendReplicatedRecords(std::string_view records) {
   if (records.empty()) return Status::Ok();
-  {
-    MutexLock lock(&queue_mu_);
-    ++token_waiters_;
-    while (accepting_ && committing_) token_cv_.Wait();
-    --token_waiters_;
-    if (!accepting_) return Status::ShuttingDown("the engine is shutting down");
-    committing_ = true;  // the commit token (engine_impl.h)
-  }
+  WALKV_RETURN_IF_ERROR(WaitForCommitToken());
   Status status = CommitReplicated(records);
   MaybeIntervalSync();
   MutexLock lock(&queue_mu_);
   ReturnCommitToken(last_batch_size_);
   return status;
+}
+
+Status EngineImpl::WaitForCommitToken() {
+  MutexLock lock(&queue_mu_);
+  ++token_waiters_;
+  while (accepting_ && committing_) token_cv_.Wait();
+  --token_waiters_;
+  if (!accepting_) return Status::ShuttingDown("the engine is shutting down");
+  committing_ = true;  // the commit token (engine_impl.h)
+  return Status::Ok();
 }
 
 Status EngineImpl::CommitReplicated(std::string_view records) {

@@ -258,21 +258,14 @@ Status ReplicaFollower::Follow(ReplicationClient& client, HistoryDigest applied)
           char theirs[17];
           std::snprintf(theirs, sizeof(theirs), "%016llx",
                         static_cast<unsigned long long>(hb.digest));
-          if (replaceable_ != nullptr) {
-            resync_ = true;
-            spdlog::error(
-                "replica: DIVERGED at seq {}: this replica's history digest {} differs from the "
-                "primary {}'s {}; reconnecting to replace this history with the primary's "
-                "snapshot (the replica's files are kept as *.dropped)",
-                applied.seq, applied.Hex(), primary_, theirs);
-            return Status::Corruption("history digest differs from the primary's at seq " +
-                                      std::to_string(applied.seq));
-          }
+          resync_ = replaceable_ != nullptr;
           spdlog::error(
               "replica: DIVERGED at seq {}: this replica's history digest {} differs from the "
-              "primary {}'s {}; applying nothing more (the SNAPSHOT fallback is not built: "
-              "restore this data directory from the primary)",
-              applied.seq, applied.Hex(), primary_, theirs);
+              "primary {}'s {}; {}",
+              applied.seq, applied.Hex(), primary_, theirs,
+              resync_ ? "reconnecting to replace this history with the primary's snapshot (the "
+                        "replica's files are kept as *.dropped)"
+                      : "applying nothing more (restore this data directory from the primary)");
           return Status::Corruption("history digest differs from the primary's at seq " +
                                     std::to_string(applied.seq));
         }
