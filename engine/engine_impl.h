@@ -20,10 +20,12 @@
 //    "snapshot cut" between two batches (roll the log, start pre-image tracking in the store) when
 //    the snapshot thread asks, so the cut is exactly at a sequence number, and the interval sync.
 // Either way a callback runs with OK only after its record's fdatasync (kAlways) returned OK.
-//  - Snapshot thread (SnapshotLoop), at a lower CPU priority (Env::LowerThreadPriority): waits for
-//    a trigger (timer, log bytes, Snapshot() call), asks for a cut, streams the store as of the cut
-//    into a SnapshotWriter, publishes it and removes files it made obsolete (RemoveObsoleteFiles,
-//    keeping kSnapshotsKept snapshots).
+//  - Snapshot thread (SnapshotLoop): waits for a trigger (timer, log bytes, Snapshot() call), asks
+//    for a cut, copies the store as of the cut shard by shard (at normal CPU priority, since it
+//    holds each shard's lock while copying it) and hands the copies to a SnapshotCompressor,
+//    whose thread deflates them into a SnapshotWriter at lowered priority
+//    (Env::LowerCurrentThreadPriority); then publishes the snapshot and removes files it made
+//    obsolete (RemoveObsoleteFiles, keeping kSnapshotsKept snapshots).
 //  - Any thread: Submit (enqueue, or commit alone), Get/Keys (store_ shared locks), Stats,
 //    Snapshot (waits), SnapshotKeeping (waits, then RemoveObsoleteFiles on the caller's thread).
 //

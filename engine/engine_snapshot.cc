@@ -6,10 +6,18 @@
 #include "engine/engine_impl.h"
 #include "engine/file_names.h"
 #include "engine/retention.h"
+#include "engine/snapshot_compressor.h"
 #include "engine/snapshot_writer.h"
 #include "engine/str_cat.h"
 
 namespace walkv {
+namespace {
+
+// WriteSnapshot hands shard copies to the compressor in chunks of at least this many key and
+// value bytes (two chunks circulate: SnapshotCompressor).
+constexpr size_t kSnapshotChunkBytes = 1u << 20;
+
+}  // namespace
 
 StatusOr<SnapshotInfo> EngineImpl::Snapshot() {
   MutexLock lock(&snap_mu_);
@@ -27,11 +35,9 @@ uint64_t EngineImpl::LastSnapshotSeq() {
 }
 
 void EngineImpl::SnapshotLoop() {
-  // Snapshots compete with request handling for the CPU (deflate, copying shards); requests win.
-  Status lowered = env_->LowerCurrentThreadPriority();
-  if (!lowered.ok()) {
-    Log(LogLevel::kWarn, StrCat("snapshot thread keeps normal CPU priority: ", lowered.ToString()));
-  }
+  // This thread keeps normal CPU priority: it holds store shard locks while it copies them
+  // (WriteSnapshot). The deflating, which requests should win against, runs at lowered priority
+  // on the SnapshotCompressor's thread.
   const uint64_t interval = options_.snapshot_interval_seconds * 1'000'000;
   snap_mu_.Lock();
   while (!snapshot_stop_) {
@@ -103,17 +109,24 @@ StatusOr<SnapshotInfo> EngineImpl::WriteSnapshot() {
     return writer.status();
   }
   (*writer)->SetHistoryDigest(cut.digest);
-  std::vector<SnapshotEntry> entries;
+  // This thread copies shard after shard (each shard's writers wait only for its copy); the
+  // compressor's thread, at lowered priority, deflates and writes them meanwhile.
+  // A chunk takes shards until it holds kSnapshotChunkBytes, so that a small store is one
+  // hand-over, not one per shard (each a wake-up of a low-priority thread).
+  SnapshotCompressor compressor(env_, writer->get());
+  SnapshotChunk* chunk = nullptr;
   for (size_t shard = 0; shard < Store::kShardCount; ++shard) {
-    entries.clear();
-    store_.CollectShardForSnapshot(shard, &entries);
-    for (const SnapshotEntry& e : entries) {
-      Status s = (*writer)->Add(e.key, e.value, e.deadline_ms);
-      if (!s.ok()) {
-        store_.EndSnapshot();
-        return s;
-      }
+    if (chunk == nullptr && (chunk = compressor.Empty()) == nullptr) break;  // Finish says why
+    store_.CollectShardForSnapshot(shard, chunk);
+    if (chunk->bytes() >= kSnapshotChunkBytes) {
+      compressor.Submit(chunk);
+      chunk = nullptr;
     }
+  }
+  if (chunk != nullptr) compressor.Submit(chunk);
+  if (Status s = compressor.Finish(); !s.ok()) {
+    store_.EndSnapshot();
+    return s;
   }
   auto written = (*writer)->Finish();
   if (!written.ok()) return written.status();

@@ -357,8 +357,9 @@ class PosixEnv final : public Env {
   Status LowerCurrentThreadPriority() override {
     // On Linux the nice value is per thread: PRIO_PROCESS with a thread id changes that thread
     // only. nice +10 (CFS weight 110 against 1024 at nice 0) rather than SCHED_IDLE: the thread
-    // still progresses on a saturated machine, and it holds a store shard lock for a moment at a
-    // time, which SCHED_IDLE could leave held for as long as the CPUs stay busy.
+    // (the snapshot compressor, the spare-segment writer) still progresses on a saturated
+    // machine, so a snapshot finishes and the log it covers can go. Callers hold no lock that
+    // request threads wait for while running at this priority (engine/snapshot_compressor.h).
     const id_t tid = static_cast<id_t>(::gettid());
     errno = 0;
     const int nice = ::getpriority(PRIO_PROCESS, tid);  // -1 is a valid nice value

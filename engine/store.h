@@ -41,6 +41,7 @@
 #include "engine/mutation.h"
 #include "engine/mutex.h"
 #include "engine/record_payload.h"
+#include "engine/snapshot_chunk.h"
 #include "engine/thread_annotations.h"
 
 namespace walkv {
@@ -53,16 +54,10 @@ struct TransparentStringHash {
 };
 
 // One key as a snapshot holds it.
-struct SnapshotEntry {
-  std::string key;
-  std::string value;
-  uint64_t deadline_ms = 0;  // 0: none
-};
-
 class Store {
  public:
-  static constexpr size_t kShardCount = 64;
-  static constexpr unsigned kScanShardBits = 6;  // log2(kShardCount): the cursor's shard field
+  static constexpr size_t kShardCount = 1024;
+  static constexpr unsigned kScanShardBits = 10;  // log2(kShardCount): the cursor's shard field
 
   Store();
   Store(const Store&) = delete;
@@ -133,8 +128,9 @@ class Store {
   // Starts tracking pre-images in every shard. Must be called by the applier between applies.
   void BeginSnapshot();
   // Appends shard `shard`'s entries as of the BeginSnapshot() point to *out and stops tracking in
-  // that shard.
-  void CollectShardForSnapshot(size_t shard, std::vector<SnapshotEntry>* out);
+  // that shard. Holds the shard's lock exclusively for the copy (writers to it wait), so it only
+  // copies bytes; the caller compresses them after it returns.
+  void CollectShardForSnapshot(size_t shard, SnapshotChunk* out);
   // Stops tracking in every shard (used when a snapshot is abandoned half way).
   void EndSnapshot();
 

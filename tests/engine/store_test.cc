@@ -149,13 +149,15 @@ TEST(StoreTest, SnapshotSeesTheStateAtItsCutDespiteLaterChanges) {
   Do(store, MutationType::kAppend, "k2", "+more");
   Do(store, MutationType::kDelete, "k3", "");
   Do(store, MutationType::kSet, "fresh", "created after the cut");
-  std::vector<SnapshotEntry> entries;
+  SnapshotChunk entries;
   for (size_t s = 0; s < Store::kShardCount; ++s) {
     store.CollectShardForSnapshot(s, &entries);
     if (s == 10) Do(store, MutationType::kFlushAll, "", "");  // later shards still see the cut
   }
   std::map<std::string, std::string> collected;
-  for (const SnapshotEntry& e : entries) collected.emplace(e.key, e.value);
+  for (size_t i = 0; i < entries.size(); ++i) {
+    collected.emplace(std::string(entries.key(i)), std::string(entries.value(i)));
+  }
   EXPECT_EQ(collected.size(), entries.size()) << "a key was collected twice";
   EXPECT_EQ(collected, at_cut);
   EXPECT_EQ(store.Size(), 0u);

@@ -1,5 +1,5 @@
 // Env::LowerCurrentThreadPriority (engine/env.h): Env::Posix() lowers the calling thread only
-// (the snapshot thread), never the whole process.
+// (the snapshot compressor, engine/snapshot_compressor.h), never the whole process.
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <unistd.h>
