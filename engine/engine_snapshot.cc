@@ -110,9 +110,9 @@ StatusOr<SnapshotInfo> EngineImpl::WriteSnapshot() {
   }
   (*writer)->SetHistoryDigest(cut.digest);
   // This thread copies shard after shard (each shard's writers wait only for its copy); the
-  // compressor's thread, at lowered priority, deflates and writes them meanwhile.
-  // A chunk takes shards until it holds kSnapshotChunkBytes, so that a small store is one
-  // hand-over, not one per shard (each a wake-up of a low-priority thread).
+  // compressor's thread, at lowered priority, deflates and writes them meanwhile. A chunk takes
+  // shards until it holds kSnapshotChunkBytes, so that a small store is one hand-over, not one
+  // per shard (each a wake-up of a low-priority thread).
   SnapshotCompressor compressor(env_, writer->get());
   SnapshotChunk* chunk = nullptr;
   for (size_t shard = 0; shard < Store::kShardCount; ++shard) {

@@ -68,7 +68,7 @@ TEST(SnapshotCompressorTest, EveryChunkReachesTheSnapshotInOrder) {
   auto written = (*writer)->Finish();
   ASSERT_TRUE(written.ok()) << written.status().ToString();
   EXPECT_EQ(written->entries, expected.size());
-  EXPECT_EQ(ReadBack(&env, "/db/" + written->file_name), expected);
+  EXPECT_EQ(ReadBack(&env, StrCat("/db/", written->file_name)), expected);
 }
 
 TEST(SnapshotCompressorTest, AFailedWriteStopsTheCollectorAndIsReported) {
