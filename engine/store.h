@@ -53,9 +53,13 @@ struct TransparentStringHash {
   size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
 
-// One key as a snapshot holds it.
 class Store {
  public:
+  // 1,024 rather than fewer: a snapshot holds one shard's lock while it copies the shard, and the
+  // commit thread's apply waits for it (docs/performance.md, "Snapshot priority"); at 1M keys a
+  // shard is ~1,000 entries. Readers and the applier take one shard per key; whole-store
+  // operations (Keys, Scan, FlushAll, Reserve, Begin/EndSnapshot) visit all 1,024 in index order,
+  // which costs microseconds of locking.
   static constexpr size_t kShardCount = 1024;
   static constexpr unsigned kScanShardBits = 10;  // log2(kShardCount): the cursor's shard field
 
