@@ -1,9 +1,11 @@
-// SnapshotChunk: one store shard's entries as of a snapshot point, packed into one buffer.
+// SnapshotChunk: store entries as of a snapshot point (one or more shards' worth), packed into
+// one buffer.
 //
 // Store::CollectShardForSnapshot adds a shard to a chunk while it holds the shard's lock
-// exclusively, so every writer to that shard waits for the copy. A chunk may hold several shards. Packing keys and values into one growing buffer
-// makes the copy one memcpy per entry, with no allocation per entry once the buffer has grown to
-// the size of a chunk (chunks are cleared and reused; Clear keeps the capacity).
+// exclusively, so every writer to that shard waits for the copy. Packing keys and values into one
+// growing buffer makes the copy one memcpy per entry, with no allocation per entry once the
+// buffer has grown to the size of a chunk (chunks are cleared and reused; Clear keeps the
+// capacity).
 //
 // Not thread-safe; the snapshot pipeline hands a whole chunk from one thread to another.
 #pragma once
